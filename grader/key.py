@@ -1,0 +1,154 @@
+"""Answer keys (``format: hw10-key/1``): model, loading, validation against the bank, writing."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import InputError
+from .spec import QuestionBank, _fmt_loc, load_yaml_file
+
+KEY_FORMAT = "hw10-key/1"
+
+
+class Policy(BaseModel):
+    """A regrade policy a TA puts on one question of a key."""
+
+    model_config = ConfigDict(extra="forbid")
+    also_accept: list[str] = []
+    """Single-answer: further options that also earn full points."""
+    drop: list[str] = []
+    """Multi-answer: options removed from scoring (neither counted as correct nor penalised)."""
+    full_credit: bool = False
+    """Everyone in the export gets the question's full points (blank answers included)."""
+    note: str | None = None
+    """Why the policy was applied (shown in reports)."""
+
+
+class KeyAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    correct: list[str] = []
+    """Correct option letters (empty while pending)."""
+    status: Literal["computed", "asserted", "pending"]
+    """computed: decided by a check; asserted: typed in by a TA; pending: not decided (never guessed)."""
+    level: Literal["structural", "model"] | None = None
+    """For computed answers: evidence from the architecture alone, or from the trained models."""
+    reason: str | None = None
+    """Why the question is pending, or where an asserted answer comes from."""
+    fragile: bool = False
+    """Seeds or bootstrap disagreed on this decision."""
+    policy: Policy | None = None
+    evidence: Any = None
+    """Free-form evidence summary written by the checks (numbers, verdicts, margins)."""
+
+
+class AnswerKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["hw10-key/1"]
+    questions_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    provenance: dict[str, Any] = {}
+    answers: dict[str, KeyAnswer]
+
+    def answer(self, qid: str) -> KeyAnswer:
+        return self.answers[qid]
+
+    @property
+    def pending(self) -> list[str]:
+        return sorted(q for q, a in self.answers.items() if a.status == "pending")
+
+
+def validate_against_bank(key: AnswerKey, bank: QuestionBank, file: str) -> None:
+    """Raise InputError unless ``key`` fits ``bank`` exactly."""
+    if key.questions_sha256 != bank.sha256():
+        raise InputError(
+            "this key was made for a different question bank (questions_sha256 "
+            f"{key.questions_sha256[:12]}… != {bank.sha256()[:12]}… of {bank.source}); "
+            "regenerate it with `hw10 key` or fix the specs it was made for",
+            file=file, column="questions_sha256")
+    missing = [q for q in bank.ids if q not in key.answers]
+    if missing:
+        raise InputError(f"no answer for {', '.join(missing)} (use status: pending to leave one undecided)",
+                         file=file, column="answers")
+    extra = [q for q in key.answers if q not in bank]
+    if extra:
+        raise InputError(f"answers for questions not in the bank: {', '.join(sorted(extra))}", file=file, column="answers")
+    for spec in bank:
+        a = key.answers[spec.id]
+        where = f"answers.{spec.id}"
+        letters = set(spec.letters)
+        policy = a.policy or Policy()
+        for field, values in (("correct", a.correct), ("policy.also_accept", policy.also_accept), ("policy.drop", policy.drop)):
+            bad = [v for v in values if v not in letters]
+            if bad:
+                raise InputError(f"{spec.id} has no option {', '.join(bad)} (options: {''.join(spec.letters)})",
+                                 file=file, column=f"{where}.{field}")
+            if len(set(values)) != len(values):
+                raise InputError("repeated option letter", file=file, column=f"{where}.{field}")
+        if a.status == "pending":
+            if a.correct:
+                raise InputError("a pending question must not list correct options", file=file, column=f"{where}.correct")
+            if not a.reason:
+                raise InputError("a pending question needs a reason", file=file, column=f"{where}.reason")
+            continue
+        if policy.full_credit:
+            continue
+        if spec.kind == "single":
+            if len(a.correct) != 1:
+                raise InputError(f"single-answer question needs exactly one correct option, got {len(a.correct)} "
+                                 "(to accept more, use policy.also_accept)", file=file, column=f"{where}.correct")
+            if policy.drop:
+                raise InputError("policy.drop is for multi-answer questions", file=file, column=f"{where}.policy.drop")
+        else:
+            if policy.also_accept:
+                raise InputError("policy.also_accept is for single-answer questions; for a multi-answer "
+                                 "question list the option in correct or drop it", file=file,
+                                 column=f"{where}.policy.also_accept")
+            scored = [c for c in a.correct if c not in policy.drop]
+            if not scored:
+                raise InputError("a multi-answer question needs at least one correct option that is not dropped",
+                                 file=file, column=f"{where}.correct")
+
+
+def parse_key(data: Any, file: str) -> AnswerKey:
+    if not isinstance(data, dict):
+        raise InputError("an answer key must be a YAML mapping", file=file)
+    if data.get("format") != KEY_FORMAT:
+        raise InputError(f"not an hw10 answer key (format: {data.get('format')!r}, expected {KEY_FORMAT!r})",
+                         file=file, column="format")
+    try:
+        return AnswerKey.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
+        raise InputError(f"{err['msg']}{more}", file=file, column=_fmt_loc(tuple(err["loc"]), data)) from None
+
+
+def load_key(path: Path | str, bank: QuestionBank) -> AnswerKey:
+    """Load a key with the safe YAML loader and validate it against ``bank``."""
+    path = Path(path)
+    key = parse_key(load_yaml_file(path), str(path))
+    validate_against_bank(key, bank, str(path))
+    return key
+
+
+def dump_key(key: AnswerKey) -> str:
+    """Deterministic YAML text of a key (answers in question order, None fields left out)."""
+    data = key.model_dump(mode="json", exclude_none=True)
+    for a in data["answers"].values():
+        if not a.get("fragile"):
+            a.pop("fragile", None)
+        pol = a.get("policy")
+        if pol is not None:
+            for k in ("also_accept", "drop"):
+                if not pol.get(k):
+                    pol.pop(k, None)
+            if not pol.get("full_credit"):
+                pol.pop("full_credit", None)
+    data["answers"] = {q: data["answers"][q] for q in sorted(data["answers"])}
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
+def write_key(key: AnswerKey, path: Path | str) -> None:
+    Path(path).write_text(dump_key(key), encoding="utf-8")

@@ -1,0 +1,92 @@
+"""Reading a CSV-like file the way TAs actually have them: BOM, Excel's Big5/cp950, UTF-16 TSV."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class Table:
+    """A decoded CSV: header plus rows, each with its 1-based record number (header = row 1)."""
+
+    path: str
+    encoding: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
+    """Return (text, encoding name). Refuse binary files and undecodable text, naming the encoding."""
+    if data.startswith(b"PK\x03\x04"):
+        raise InputError("this is a zip/Excel workbook, not a CSV: in NTU COOL download the CSV "
+                         "(or in Excel use Save As → CSV UTF-8)", file=path)
+    if data.startswith(b"%PDF"):
+        raise InputError("this is a PDF, not a CSV export", file=path)
+    if data.startswith(b"\xef\xbb\xbf"):
+        enc = "utf-8-sig"
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        enc = "utf-16"
+    else:
+        enc = "utf-8"
+    if enc != "utf-16" and b"\x00" in data[:4096]:
+        raise InputError("binary data (NUL bytes): not a CSV text file", file=path)
+    try:
+        return data.decode(enc), enc
+    except UnicodeDecodeError as first:
+        if enc == "utf-16":
+            raise InputError("starts with a UTF-16 byte-order mark but does not decode as UTF-16", file=path) from None
+    # Excel on a Taiwanese Windows machine saves "CSV" as cp950 (Big5 with Microsoft's extensions).
+    for legacy in ("cp950", "big5hkscs"):
+        try:
+            text = data.decode(legacy)
+        except UnicodeDecodeError:
+            continue
+        if _has_cjk(text):
+            return text, legacy
+    line = data[: first.start].count(b"\n") + 1
+    raise InputError(f"not UTF-8 (invalid byte 0x{data[first.start]:02x} on line {line}) and not Big5/cp950 "
+                     "either; re-export it as CSV UTF-8", file=path, row=line)
+
+
+def read_table(path: Path | str) -> Table:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(p)) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, expected a CSV file", file=str(p)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(p)) from None
+    text, enc = decode_bytes(data, str(p))
+    if not text.strip():
+        raise InputError("the file is empty", file=str(p))
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", "\t", ";"), key=first_line.count)
+    if first_line.count(delimiter) == 0:
+        raise InputError("no comma- or tab-separated header found: not a CSV export", file=str(p), row=1)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        for i, rec in enumerate(reader, start=1):
+            records.append((i, rec))
+    except csv.Error as exc:
+        raise InputError(f"broken CSV quoting: {exc}", file=str(p), row=len(records) + 1) from None
+    header = [h.strip() for h in records[0][1]]
+    rows = [(i, r) for i, r in records[1:] if any(c.strip() for c in r)]
+    for i, r in rows:
+        if len(r) > len(header):
+            extra = [c for c in r[len(header):] if c.strip()]
+            if extra:
+                raise InputError(f"row has {len(r)} cells but the header has {len(header)} "
+                                 "(an unquoted comma?)", file=str(p), row=i)
+        r.extend([""] * (len(header) - len(r)))
+    return Table(str(p), enc, header, rows)

@@ -1,0 +1,282 @@
+"""NTU COOL (Canvas) classic-quiz "Student Analysis" CSV.
+
+Columns: ``name, id, [sis_id], [root_account], section, section_id, [section_sis_id], submitted,
+[attempt]``, then per question ``"<quiz_question_id>: <question text>"`` (the answer) followed by a
+points column whose header is the question's points, then ``n correct, n incorrect, score``.
+A multiple-answers cell joins the chosen texts with ``,``; a comma inside a text is ``\\,``.
+Questions are matched to q01…q12 by text (and by how well the cells fit the options), choices by
+text; every fuzzy match is reported, ambiguity is refused unless pinned.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import InputError
+from ..spec import QuestionBank, QuestionSpec
+from ..submissions import CellProblem, MatchNote, Roster, Submission
+from .csvfile import Table
+from .pins import MatchPins
+from .textmatch import normalise, similarity
+
+INFO_COLUMNS = ("name", "id", "sis_id", "root_account", "section", "section_id", "section_sis_id", "submitted", "attempt")
+QUESTION_HEADER = re.compile(r"^\s*(\d+)\s*:\s*(.*)$", re.S)
+
+# Matching settings (reader tolerances, not answer decisions).
+QUESTION_MIN_SCORE = 0.55
+QUESTION_MIN_MARGIN = 0.10
+CHOICE_MIN_SCORE = 0.80
+CHOICE_MIN_MARGIN = 0.04
+
+
+def looks_like_ntucool(header: list[str]) -> bool:
+    lower = [h.strip().lower() for h in header]
+    return "id" in lower and any(QUESTION_HEADER.match(h) for h in header)
+
+
+def split_choices(cell: str) -> list[str]:
+    """Split a multiple-answers cell on commas not preceded by a backslash; unescape ``\\,``."""
+    pieces, buf, i = [], [], 0
+    while i < len(cell):
+        ch = cell[i]
+        if ch == "\\" and i + 1 < len(cell) and cell[i + 1] == ",":
+            buf.append(",")
+            i += 2
+            continue
+        if ch == ",":
+            pieces.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+        i += 1
+    pieces.append("".join(buf))
+    return [p.strip() for p in pieces]
+
+
+@dataclass
+class _QuestionColumn:
+    index: int
+    header: str
+    quiz_question_id: str
+    text: str
+
+
+class ChoiceMatcher:
+    """Maps choice texts of one question to letters: pins, exact normalised, then fuzzy (reported).
+
+    ``notes`` collects the non-exact matches that were actually used for some cell."""
+
+    def __init__(self, spec: QuestionSpec, pins: dict[str, str]):
+        self.spec = spec
+        # The English text is a second way a TA may have typed an option.
+        self.candidates = [(o.id, normalise(t)) for o in spec.options for t in (o.text, o.text_en)]
+        self.exact: dict[str, str | None] = {}
+        for letter, n in self.candidates:
+            # Two options with the same normalised text cannot be told apart: no exact match then.
+            self.exact[n] = letter if self.exact.get(n, letter) == letter else None
+        self.pins = {normalise(t): letter for t, letter in pins.items()}
+        self.notes: dict[str, MatchNote] = {}
+        self._cache: dict[str, tuple[str | None, MatchNote | None]] = {}
+
+    def lookup(self, text: str) -> tuple[str | None, MatchNote | None]:
+        """(letter or None, the note describing a pinned/fuzzy match or None for an exact one)."""
+        n = normalise(text)
+        if n not in self._cache:
+            self._cache[n] = self._lookup_normalised(text, n)
+        return self._cache[n]
+
+    def match(self, text: str) -> str | None:
+        letter, note = self.lookup(text)
+        if note is not None:
+            self.notes[normalise(text)] = note
+        return letter
+
+    def _lookup_normalised(self, text: str, n: str) -> tuple[str | None, MatchNote | None]:
+        if not n:
+            return None, None
+        if n in self.pins:
+            return self.pins[n], MatchNote("choice", self.spec.id, text, self.pins[n], 1.0, "pinned")
+        if n in self.exact:
+            return self.exact[n], None
+        best: dict[str, float] = {}
+        for letter, cand in self.candidates:
+            if 2 * min(len(n), len(cand)) / (len(n) + len(cand)) < CHOICE_MIN_SCORE - CHOICE_MIN_MARGIN:
+                score = 0.0  # cannot reach the threshold: lengths differ too much
+            else:
+                score = similarity(n, cand)
+            best[letter] = max(best.get(letter, 0.0), score)
+        ranked = sorted(best.items(), key=lambda kv: -kv[1])
+        letter, score = ranked[0]
+        runner = ranked[1][1] if len(ranked) > 1 else 0.0
+        if score < CHOICE_MIN_SCORE or score - runner < CHOICE_MIN_MARGIN:
+            return None, None
+        return letter, MatchNote("choice", self.spec.id, text, letter, score, "fuzzy")
+
+    def segment(self, cell: str) -> tuple[list[str], list[str]]:
+        """Letters chosen in a multiple-answers cell, and the pieces that matched nothing.
+
+        Splits on unescaped commas, then re-joins neighbouring pieces when a choice text itself
+        contains an unescaped comma. Dynamic programming over the pieces, preferring (in order)
+        fewest unmatched pieces, fewest fuzzy matches, fewest groups; only the matches of the
+        chosen segmentation are reported."""
+        pieces = split_choices(cell)
+        n = len(pieces)
+        Cost = tuple[int, int, int]
+        best: list[tuple[Cost, list[str], list[str], list[MatchNote]] | None] = [None] * (n + 1)
+        best[0] = ((0, 0, 0), [], [], [])
+        for i in range(1, n + 1):
+            for j in range(i - 1, -1, -1):
+                prev = best[j]
+                if prev is None:
+                    continue
+                (unm, fuz, grp), letters, unmatched, notes = prev
+                letter, note = self.lookup(",".join(pieces[j:i]))
+                if letter is not None:
+                    fuzzy = note is not None and note.how == "fuzzy"
+                    cand = ((unm, fuz + fuzzy, grp + 1), letters + [letter], unmatched,
+                            notes + ([note] if note else []))
+                elif i - j == 1:
+                    piece = pieces[j]
+                    cand = ((unm + bool(piece), fuz, grp + 1), letters, unmatched + ([piece] if piece else []), notes)
+                else:
+                    continue
+                if best[i] is None or cand[0] < best[i][0]:
+                    best[i] = cand
+        _, letters, unmatched, notes = best[n]
+        for note in notes:
+            self.notes[normalise(note.found)] = note
+        return letters, unmatched
+
+
+def _choice_fit(spec: QuestionSpec, cells: list[str]) -> float:
+    """Share of distinct answer pieces in a column that are exactly one of ``spec``'s option texts."""
+    texts = {normalise(o.text) for o in spec.options} | {normalise(o.text_en) for o in spec.options}
+    distinct = {c for c in cells if c.strip()}
+    if not distinct:
+        return 0.0
+    hits = 0
+    for c in distinct:
+        if normalise(c) in texts or all(normalise(p) in texts for p in split_choices(c)):
+            hits += 1
+    return hits / len(distinct)
+
+
+def match_questions(table: Table, columns: list[_QuestionColumn], bank: QuestionBank,
+                    pins: MatchPins) -> tuple[dict[str, _QuestionColumn], list[MatchNote], list[str]]:
+    """Assign export columns to bank questions; refuse ambiguity and missing questions."""
+    notes: list[MatchNote] = []
+    warnings: list[str] = []
+    assigned: dict[str, _QuestionColumn] = {}
+    by_quiz_id = {c.quiz_question_id: c for c in columns}
+    for qid, quiz_id in pins.questions.items():
+        col = by_quiz_id.get(quiz_id)
+        if col is None:
+            raise InputError(f"--match pins {qid} to quiz question {quiz_id}, but no column starts with "
+                             f"'{quiz_id}:'", file=table.path, row=1)
+        assigned[qid] = col
+        notes.append(MatchNote("question", qid, col.header[:60], qid, 1.0, "pinned"))
+    free_cols = [c for c in columns if c not in assigned.values()]
+    free_specs = [s for s in bank if s.id not in assigned]
+    cells = {c.index: [r[c.index] for _, r in table.rows] for c in free_cols}
+    scores: dict[tuple[int, str], tuple[float, float]] = {}
+    for c in free_cols:
+        nc = normalise(c.text)
+        for s in free_specs:
+            stem = max(similarity(nc, normalise(s.stem)), similarity(nc, normalise(s.stem_en)))
+            fit = _choice_fit(s, cells[c.index])
+            combined = stem if not any(x.strip() for x in cells[c.index]) else 0.6 * stem + 0.4 * fit
+            scores[(c.index, s.id)] = (combined, stem)
+    for c in free_cols:
+        ranked = sorted(((scores[(c.index, s.id)][0], s.id) for s in free_specs), reverse=True)
+        if not ranked:
+            warnings.append(f"column {c.header[:60]!r} ignored: every question is already matched")
+            continue
+        best, qid = ranked[0]
+        second = ranked[1][0] if len(ranked) > 1 else 0.0
+        if best < QUESTION_MIN_SCORE:
+            warnings.append(f"column {c.header[:60]!r} matches no question of the bank (best {qid}, "
+                            f"score {best:.2f}); ignored")
+            continue
+        if best - second < QUESTION_MIN_MARGIN:
+            raise InputError(f"question column is ambiguous: {qid} scores {best:.2f}, {ranked[1][1]} {second:.2f}; "
+                             f"pin it with --match (questions: {{{qid}: {c.quiz_question_id}}})",
+                             file=table.path, row=1, column=c.header[:80])
+        if qid in assigned:
+            raise InputError(f"two columns match {qid}: {assigned[qid].header[:60]!r} and this one; pin the right one "
+                             "with --match", file=table.path, row=1, column=c.header[:80])
+        assigned[qid] = c
+        stem_sim = scores[(c.index, qid)][1]
+        if stem_sim < 1.0:
+            notes.append(MatchNote("question", qid, c.text[:80], qid, stem_sim, "fuzzy"))
+    missing = [s.id for s in bank if s.id not in assigned]
+    if missing:
+        raise InputError(f"no column for {', '.join(missing)}: the export has {len(columns)} question column(s) "
+                         f"and {len(assigned)} matched; pin columns with --match if the texts differ",
+                         file=table.path, row=1)
+    return assigned, notes, warnings
+
+
+def read_ntucool(table: Table, bank: QuestionBank, pins: MatchPins) -> Roster:
+    lower = [h.strip().lower() for h in table.header]
+    info = {name: lower.index(name) for name in INFO_COLUMNS if name in lower}
+    if "id" not in info:
+        raise InputError("no 'id' column: not an NTU COOL Student Analysis export", file=table.path, row=1)
+    columns = []
+    for j, h in enumerate(table.header):
+        m = QUESTION_HEADER.match(h)
+        if m and lower[j] not in INFO_COLUMNS:
+            columns.append(_QuestionColumn(j, h, m.group(1), m.group(2)))
+    assigned, notes, warnings = match_questions(table, columns, bank, pins)
+    matchers = {qid: ChoiceMatcher(bank[qid], pins.choices.get(qid, {})) for qid in assigned}
+
+    def cell(row: list[str], name: str) -> str:
+        return row[info[name]].strip() if name in info else ""
+
+    subs: list[Submission] = []
+    for rownum, row in table.rows:
+        sid = cell(row, "id")
+        if not sid:
+            raise InputError("student id is blank: this row cannot be matched to a student", file=table.path,
+                             row=rownum, column=table.header[info["id"]])
+        attempt = None
+        if "attempt" in info and cell(row, "attempt"):
+            try:
+                attempt = int(float(cell(row, "attempt")))
+            except ValueError:
+                raise InputError(f"attempt {cell(row, 'attempt')!r} is not a number", file=table.path, row=rownum,
+                                 column=table.header[info["attempt"]]) from None
+        sub = Submission(student_id=sid, name=cell(row, "name"), section=cell(row, "section"),
+                         sis_id=cell(row, "sis_id"), row=rownum, attempt=attempt)
+        for qid, col in assigned.items():
+            raw = row[col.index]
+            if not raw.strip():
+                continue
+            letters, problem = parse_cell(bank[qid], matchers[qid], raw)
+            if letters:
+                sub.answers[qid] = tuple(sorted(set(letters)))
+            if problem:
+                sub.problems.append(CellProblem(qid, rownum, col.header[:80], problem))
+        subs.append(sub)
+    for m in matchers.values():
+        notes.extend(sorted(m.notes.values(), key=lambda n: n.found))
+    return Roster(table.path, "ntucool", table.encoding, subs, notes, warnings)
+
+
+def parse_cell(spec: QuestionSpec, matcher: ChoiceMatcher, raw: str) -> tuple[list[str], str | None]:
+    """Letters selected in one answer cell, and a problem description if the cell is not clean."""
+    if spec.kind == "single":
+        whole = matcher.match(raw.replace("\\,", ","))
+        if whole is not None:
+            return [whole], None
+        letters, unmatched = matcher.segment(raw)
+        if len(letters) > 1 and not unmatched:
+            return letters, (f"several choices ({', '.join(sorted(set(letters)))}) in a single-answer question; "
+                             "scored by the rule (0)")
+        return [], f"unknown choice text {raw[:80]!r}; scored 0 until reviewed"
+    letters, unmatched = matcher.segment(raw)
+    if len(set(letters)) != len(letters):
+        letters = sorted(set(letters))
+    if unmatched:
+        shown = "; ".join(repr(u[:60]) for u in unmatched)
+        return letters, f"unknown choice text {shown}; scored on the recognised choices until reviewed"
+    return letters, None

@@ -1,0 +1,116 @@
+"""Plain answer files: a CSV ``id,name,[section],q01,…,q12`` with letters, and one student's YAML/JSON."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import InputError
+from ..spec import QuestionBank, QuestionSpec
+from ..submissions import CellProblem, Roster, Submission
+from .csvfile import Table
+
+_QCOL = re.compile(r"^q?0*(\d{1,2})$", re.I)
+
+
+def looks_like_plain(header: list[str]) -> bool:
+    lower = [h.strip().lower() for h in header]
+    return "id" in lower and any(re.fullmatch(r"q\d\d", h) for h in lower)
+
+
+def parse_letters(value: Any, spec: QuestionSpec) -> tuple[tuple[str, ...], str | None]:
+    """Letters from ``B``, ``A;C``, ``A,C``, ``AC``, ``a c`` or a list; (letters, problem)."""
+    if value is None:
+        return (), None
+    if isinstance(value, (list, tuple)):
+        items = [str(v) for v in value]
+    else:
+        text = str(value).strip().upper()
+        if not text:
+            return (), None
+        items = [p for p in re.split(r"[;,/\s|+]+", text) if p]
+        if len(items) == 1 and re.fullmatch(r"[A-J]{2,}", items[0]):
+            items = list(items[0])
+    letters = [i.strip().upper() for i in items if i.strip()]
+    bad = [x for x in letters if x not in spec.letters]
+    good = tuple(sorted({x for x in letters if x in spec.letters}))
+    if bad:
+        return good, f"not an option of {spec.id} ({''.join(spec.letters)}): {', '.join(bad)}"
+    if spec.kind == "single" and len(good) > 1:
+        return good, f"several choices ({', '.join(good)}) in a single-answer question; scored by the rule (0)"
+    return good, None
+
+
+def read_plain_csv(table: Table, bank: QuestionBank) -> Roster:
+    lower = [h.strip().lower() for h in table.header]
+    cols: dict[str, int] = {}
+    for j, h in enumerate(lower):
+        m = _QCOL.match(h)
+        if m and h.startswith("q"):
+            qid = f"q{int(m.group(1)):02d}"
+            if qid in cols:
+                raise InputError(f"two columns for {qid}", file=table.path, row=1, column=table.header[j])
+            cols[qid] = j
+    missing = [q for q in bank.ids if q not in cols]
+    if missing:
+        raise InputError(f"no column for {', '.join(missing)}", file=table.path, row=1)
+    idx = {n: lower.index(n) for n in ("id", "name", "section", "sis_id", "attempt") if n in lower}
+    subs: list[Submission] = []
+    for rownum, row in table.rows:
+        sid = row[idx["id"]].strip()
+        if not sid:
+            raise InputError("student id is blank", file=table.path, row=rownum, column=table.header[idx["id"]])
+        attempt = None
+        if "attempt" in idx and row[idx["attempt"]].strip():
+            try:
+                attempt = int(row[idx["attempt"]])
+            except ValueError:
+                raise InputError("attempt is not a number", file=table.path, row=rownum, column="attempt") from None
+        sub = Submission(sid, row[idx["name"]].strip() if "name" in idx else "",
+                         row[idx["section"]].strip() if "section" in idx else "",
+                         row[idx["sis_id"]].strip() if "sis_id" in idx else "", row=rownum, attempt=attempt)
+        for qid, j in cols.items():
+            letters, problem = parse_letters(row[j], bank[qid])
+            if letters:
+                sub.answers[qid] = letters
+            if problem:
+                sub.problems.append(CellProblem(qid, rownum, table.header[j], problem))
+        subs.append(sub)
+    return Roster(table.path, "plain-csv", table.encoding, subs)
+
+
+def read_single(path: Path, bank: QuestionBank) -> Roster:
+    """One student's answers: ``{id, name, answers: {q01: B, q06: [A, C]}}`` or just ``{q01: B, …}``."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("file not found", file=file) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", file=file) from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno) from None
+    except yaml.MarkedYAMLError as exc:
+        raise InputError(f"malformed YAML: {exc.problem}", file=file,
+                         row=exc.problem_mark.line + 1 if exc.problem_mark else None) from None
+    if not isinstance(data, dict):
+        raise InputError("expected a mapping of question id to letters (q01: B)", file=file)
+    answers = data.get("answers", data)
+    if not isinstance(answers, dict):
+        raise InputError("'answers' must be a mapping", file=file, column="answers")
+    unknown = [k for k in answers if str(k).lower() not in bank and k not in ("id", "name", "section")]
+    if unknown:
+        raise InputError(f"unknown question id(s): {', '.join(map(str, unknown))}", file=file, column="answers")
+    sub = Submission(str(data.get("id", "self")), str(data.get("name", "")), str(data.get("section", "")), row=None)
+    for qid in bank.ids:
+        letters, problem = parse_letters(answers.get(qid), bank[qid])
+        if letters:
+            sub.answers[qid] = letters
+        if problem:
+            sub.problems.append(CellProblem(qid, None, qid, problem))
+    return Roster(file, "single", "utf-8", [sub])

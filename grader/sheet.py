@@ -1,0 +1,121 @@
+"""Grading a roster against a key: attempt selection, per-question scores, totals, status."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal
+
+from .errors import InputError
+from .key import AnswerKey
+from .scoring import QuestionScore, fmt_points, score_question
+from .spec import QuestionBank
+from .submissions import Roster, Submission
+
+AttemptPolicy = Literal["latest", "first", "highest"]
+
+
+@dataclass
+class StudentResult:
+    """One row of scores.csv."""
+
+    student_id: str
+    name: str
+    section: str
+    sis_id: str
+    scores: dict[str, QuestionScore]
+    total: Fraction
+    """Sum over graded questions (pending questions are not graded and not counted)."""
+    status: Literal["ok", "check"]
+    """``check``: some cell could not be read; see notes."""
+    notes: list[str] = field(default_factory=list)
+    row: int | None = None
+    attempt: int | None = None
+    attempts_in_export: int = 1
+
+
+@dataclass
+class ScoreSheet:
+    bank: QuestionBank
+    key: AnswerKey
+    results: list[StudentResult]
+    """In the order students first appear in the input."""
+
+    @property
+    def pending(self) -> list[str]:
+        return self.key.pending
+
+    @property
+    def graded_ids(self) -> list[str]:
+        return [q for q in self.bank.ids if q not in self.pending]
+
+    @property
+    def max_total(self) -> Fraction:
+        return sum((self.bank[q].points_exact for q in self.graded_ids), Fraction(0))
+
+
+def grade_submission(bank: QuestionBank, key: AnswerKey, sub: Submission) -> dict[str, QuestionScore]:
+    return {spec.id: score_question(spec, key.answer(spec.id), sub.answers.get(spec.id, ()))
+            for spec in bank}
+
+
+def _total(scores: dict[str, QuestionScore]) -> Fraction:
+    return sum((s.points for s in scores.values() if s.points is not None), Fraction(0))
+
+
+def _dedupe(group: list[Submission], path: str) -> tuple[list[Submission], list[str]]:
+    """Merge identical rows of the same attempt; refuse conflicting rows of the same attempt."""
+    kept: list[Submission] = []
+    notes: list[str] = []
+    for sub in group:
+        twin = next((k for k in kept if sub.attempt is not None and k.attempt == sub.attempt), None)
+        if twin is None:
+            kept.append(sub)
+        elif twin.answers == sub.answers:
+            notes.append(f"row {sub.row} repeats row {twin.row} (attempt {sub.attempt}); counted once")
+        else:
+            raise InputError(f"student {sub.student_id} has two different rows for attempt {sub.attempt} "
+                             f"(rows {twin.row} and {sub.row}); remove the wrong one", file=path, row=sub.row,
+                             column="attempt")
+    return kept, notes
+
+
+def choose_attempt(group: list[Submission], policy: AttemptPolicy, bank: QuestionBank,
+                   key: AnswerKey) -> Submission:
+    """Pick the graded attempt. Rows come newest first in NTU COOL; attempt numbers win when present."""
+    numbered = all(s.attempt is not None for s in group)
+    if policy == "highest":
+        # Highest total; ties go to the latest attempt.
+        latest_first = sorted(group, key=lambda s: -s.attempt) if numbered else sorted(group, key=lambda s: s.order)
+        return max(latest_first, key=lambda s: _total(grade_submission(bank, key, s)))  # max keeps first of ties
+    if numbered:
+        pick = max if policy == "latest" else min
+        return pick(group, key=lambda s: s.attempt)
+    return min(group, key=lambda s: s.order) if policy == "latest" else max(group, key=lambda s: s.order)
+
+
+def grade_roster(roster: Roster, bank: QuestionBank, key: AnswerKey,
+                 attempt_policy: AttemptPolicy = "latest") -> ScoreSheet:
+    groups: dict[str, list[Submission]] = {}
+    for sub in roster.submissions:
+        sub.order = len(groups.setdefault(sub.student_id, []))
+        groups[sub.student_id].append(sub)
+    pending = key.pending
+    results: list[StudentResult] = []
+    for sid, group in groups.items():
+        group, notes = _dedupe(group, roster.path)
+        chosen = choose_attempt(group, attempt_policy, bank, key)
+        scores = grade_submission(bank, key, chosen)
+        notes = list(chosen.notes) + notes
+        if len(group) > 1:
+            which = f"attempt {chosen.attempt}" if chosen.attempt is not None else "one of them"
+            notes.append(f"{len(group)} attempts in the export; graded {which} (row {chosen.row}, "
+                         f"--attempt {attempt_policy})")
+        notes.extend(str(p) for p in chosen.problems)
+        if pending:
+            notes.append(f"not graded: {', '.join(pending)} (pending in the key)")
+        results.append(StudentResult(
+            student_id=sid, name=chosen.name, section=chosen.section, sis_id=chosen.sis_id, scores=scores,
+            total=_total(scores), status="check" if chosen.problems else "ok", notes=notes, row=chosen.row,
+            attempt=chosen.attempt, attempts_in_export=len(group)))
+    return ScoreSheet(bank, key, results)
+

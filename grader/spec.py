@@ -1,0 +1,235 @@
+"""Question specs (``questions/qNN.yaml``): the schema, loading, validation and the bank hash."""
+from __future__ import annotations
+
+import hashlib
+import json
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import InputError
+
+OPTION_LETTERS = "ABCDEFGHIJ"
+COURSE_TOTAL = Fraction(10)
+
+
+class Claim(BaseModel):
+    """For multi-answer questions every option is a claim decided on its own."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    decided_by: Literal["fact", "measurement"]
+    """``fact``: decided by a cited source; ``measurement``: decided by the check's numbers."""
+    rule: str = Field(min_length=1)
+    """The decision rule in words, naming the thresholds it uses."""
+    source: str | None = None
+    """Citation for a fact claim."""
+
+    @model_validator(mode="after")
+    def _fact_needs_source(self) -> "Claim":
+        if self.decided_by == "fact" and not self.source:
+            raise ValueError("a claim decided_by 'fact' needs a 'source'")
+        return self
+
+
+class Option(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(pattern=r"^[A-J]$")
+    """Letter, in the seed's order."""
+    text: str = Field(min_length=1)
+    """Verbatim (Traditional Chinese) option text from the homework."""
+    text_en: str = Field(min_length=1)
+    """English translation."""
+    value: Any = None
+    """Machine-readable meaning of the option, matched by the check (shapes, numbers, labels)."""
+    claim: Claim | None = None
+    """The rule deciding this option (multi-answer questions)."""
+
+
+class CheckRef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    module: str = Field(pattern=r"^checks\.[a-z0-9_]+$")
+    """Python module computing the evidence."""
+    level: Literal["structural", "model"]
+    """``structural``: answerable from the architecture alone; ``model``: needs trained weights."""
+    assets: list[str] = []
+    """Files from the assets folder the check needs."""
+    models: list[str] = []
+    """Models the check needs (mimi, csm, asr, speaker)."""
+
+
+class QuestionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(pattern=r"^q\d\d$")
+    title: str = Field(min_length=1)
+    kind: Literal["single", "multi"]
+    points: str
+    """Points as a decimal string (``"0.8"``); use :attr:`points_exact` for arithmetic."""
+    stem: str = Field(min_length=1)
+    stem_en: str = Field(min_length=1)
+    options: list[Option] = Field(min_length=2)
+    check: CheckRef
+    thresholds: dict[str, Any] = {}
+    """Every number a decision uses."""
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _points_decimal(cls, v: Any) -> str:
+        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+            raise ValueError("points must be a number such as 0.8")
+        try:
+            f = Fraction(str(v))
+        except ValueError as exc:
+            raise ValueError(f"points {v!r} is not a number") from exc
+        if f <= 0:
+            raise ValueError("points must be positive")
+        return str(v)
+
+    @model_validator(mode="after")
+    def _options_consistent(self) -> "QuestionSpec":
+        letters = [o.id for o in self.options]
+        expected = list(OPTION_LETTERS[: len(letters)])
+        if letters != expected:
+            raise ValueError(f"option ids must be {', '.join(expected)} in order, got {', '.join(letters)}")
+        if self.kind == "multi":
+            missing = [o.id for o in self.options if o.claim is None]
+            if missing:
+                raise ValueError(f"multi-answer question: options {', '.join(missing)} need a 'claim'")
+        return self
+
+    @property
+    def points_exact(self) -> Fraction:
+        return Fraction(self.points)
+
+    @property
+    def letters(self) -> list[str]:
+        return [o.id for o in self.options]
+
+    def option(self, letter: str) -> Option:
+        for o in self.options:
+            if o.id == letter:
+                return o
+        raise KeyError(f"{self.id} has no option {letter}")
+
+    def gradable_content(self) -> dict[str, Any]:
+        """What grading depends on; hashed into ``questions_sha256``."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "points": str(self.points_exact),
+            "stem": self.stem,
+            "options": [[o.id, o.text] for o in self.options],
+        }
+
+
+class QuestionBank:
+    """The validated set of question specs, ordered q01, q02, …"""
+
+    def __init__(self, specs: list[QuestionSpec], source: str):
+        self.specs = sorted(specs, key=lambda s: s.id)
+        self.source = source
+        self._by_id = {s.id: s for s in self.specs}
+
+    def __iter__(self):
+        return iter(self.specs)
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def __getitem__(self, qid: str) -> QuestionSpec:
+        return self._by_id[qid]
+
+    def __contains__(self, qid: object) -> bool:
+        return qid in self._by_id
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.id for s in self.specs]
+
+    @property
+    def total_points(self) -> Fraction:
+        return sum((s.points_exact for s in self.specs), Fraction(0))
+
+    def sha256(self) -> str:
+        """Hash of the gradable content (ids, kinds, points, stems, option letters and texts).
+
+        Translations, thresholds and check metadata are not part of it: editing them does not
+        invalidate keys (thresholds are recorded in a computed key's provenance instead)."""
+        payload = json.dumps([s.gradable_content() for s in self.specs], ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def thresholds_sha256(self) -> str:
+        payload = json.dumps({s.id: s.thresholds for s in self.specs}, ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _fmt_loc(loc: tuple[Any, ...], data: Any) -> str:
+    """Dotted field path; option indices shown with the option's letter when known."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and item < len(node) and isinstance(node[item], dict) and "id" in node[item]:
+                label = f"[{item}] (option {node[item]['id']})"
+            parts.append(label)
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+        else:
+            parts.append(("." if parts else "") + str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+def load_yaml_file(path: Path) -> Any:
+    """Read YAML with the safe loader; syntax errors name file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise InputError(f"malformed YAML: {exc.problem}", file=str(path), row=line) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed YAML: {exc}", file=str(path)) from None
+
+
+def parse_spec(data: Any, path: Path) -> QuestionSpec:
+    if not isinstance(data, dict):
+        raise InputError("a question spec must be a YAML mapping", file=str(path))
+    try:
+        spec = QuestionSpec.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = _fmt_loc(tuple(err["loc"]), data) or "(top level)"
+        more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
+        raise InputError(f"{err['msg']}{more}", file=str(path), column=field) from None
+    if path.stem != spec.id:
+        raise InputError(f"file name {path.name!r} does not match id {spec.id!r}", file=str(path), column="id")
+    return spec
+
+
+def load_bank(folder: Path | str | None = None) -> QuestionBank:
+    """Load and validate every ``q*.yaml`` in ``folder`` (default: the installed bank)."""
+    if folder is None:
+        from questions import bank_dir
+
+        folder = bank_dir()
+    folder = Path(folder)
+    files = sorted(folder.glob("q*.yaml"))
+    if not files:
+        raise InputError("no question specs (q*.yaml) found", file=str(folder))
+    specs = [parse_spec(load_yaml_file(p), p) for p in files]
+    bank = QuestionBank(specs, source=str(folder))
+    if bank.total_points != COURSE_TOTAL:
+        raise InputError(
+            f"points add up to {float(bank.total_points):g}, the course's total is {COURSE_TOTAL}",
+            file=str(folder), column="points")
+    return bank

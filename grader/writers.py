@@ -1,0 +1,140 @@
+"""CSV outputs: scores.csv, grades.csv (Canvas gradebook import), items.csv, regrade.csv.
+
+All are UTF-8 with a BOM (Excel on a Taiwanese machine reads them right), CRLF line ends, and
+every text cell that a spreadsheet would run as a formula is neutralised.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from .items import QuizStats
+from .scoring import fmt_points
+from .sheet import ScoreSheet, StudentResult
+
+NOT_GRADED = "not graded"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def safe_cell(value: object) -> str:
+    """Neutralise CSV/formula injection: a text cell starting with = + - @ (or a control) gets a quote."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _csv_text(rows: list[list[str]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> None:
+    path.write_bytes(("\ufeff" + _csv_text(rows)).encode("utf-8"))
+
+
+def scores_rows(sheet: ScoreSheet, decimals: int) -> list[list[str]]:
+    header = ["id", "name", "section", *sheet.bank.ids, "total", "status", "notes"]
+    rows = [header]
+    for r in sheet.results:
+        cells = [fmt_points(r.scores[q].points, decimals) if r.scores[q].graded else NOT_GRADED
+                 for q in sheet.bank.ids]
+        rows.append([safe_cell(r.student_id), safe_cell(r.name), safe_cell(r.section), *cells,
+                     fmt_points(r.total, decimals), r.status, safe_cell(" | ".join(r.notes))])
+    return rows
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Gradebook column: ``Title (id)`` matches an existing Canvas assignment; a bare title makes a new one."""
+
+    title: str
+
+    @property
+    def has_id(self) -> bool:
+        return self.title.rstrip().endswith(")") and "(" in self.title
+
+
+def grades_rows(sheet: ScoreSheet, assignment: Assignment, decimals: int,
+                points_possible: bool = True) -> list[list[str]]:
+    rows = [["Student", "ID", "SIS Login ID", "Section", assignment.title]]
+    if points_possible:
+        rows.append(["    Points Possible", "", "", "", fmt_points(sheet.max_total, decimals)])
+    for r in sheet.results:
+        rows.append([safe_cell(r.name), safe_cell(r.student_id), safe_cell(r.sis_id), safe_cell(r.section),
+                     fmt_points(r.total, decimals)])
+    return rows
+
+
+def _f(x: float | None, digits: int = 3) -> str:
+    return "" if x is None else f"{x:.{digits}f}"
+
+
+def items_rows(stats: QuizStats, sheet: ScoreSheet) -> list[list[str]]:
+    letters = max(len(s.options) for s in sheet.bank)
+    header = ["question", "kind", "key", "students", "difficulty", "discrimination_pbis", "upper_minus_lower",
+              "blank"]
+    for i in range(letters):
+        L = chr(65 + i)
+        header += [f"{L}_share", f"{L}_upper", f"{L}_lower", f"{L}_pbis"]
+    header += ["flags"]
+    rows = [header]
+    for it in stats.items:
+        key = "".join(o.letter for o in it.options if o.keyed_correct)
+        row = [it.qid, it.kind, key, str(it.n), _f(it.difficulty), _f(it.discrimination), _f(it.upper_lower),
+               _f(it.blank_share)]
+        for i in range(letters):
+            if i < len(it.options):
+                o = it.options[i]
+                row += [_f(o.share), _f(o.share_upper), _f(o.share_lower), _f(o.point_biserial)]
+            else:
+                row += ["", "", "", ""]
+        rows.append(row + [" | ".join(it.flags)])
+    for qid in stats.not_graded:
+        rows.append([qid, sheet.bank[qid].kind, "", str(stats.n)] + [NOT_GRADED] + [""] * (len(header) - 5))
+    rows.append(["quiz", "", "", str(stats.n), "", "", "", ""] + [""] * (4 * letters) +
+                [f"KR-20 {_f(stats.kr20)}; alpha {_f(stats.alpha)}"])
+    return rows
+
+
+@dataclass(frozen=True)
+class RegradeRow:
+    result: StudentResult
+    old_total: Fraction
+    new_total: Fraction
+    changed: list[tuple[str, Fraction | None, Fraction | None]]
+
+    @property
+    def delta(self) -> Fraction:
+        return self.new_total - self.old_total
+
+
+def regrade_diff(new: ScoreSheet, old: ScoreSheet) -> list[RegradeRow]:
+    """Per student (same order as ``new``) old and new totals and the questions whose points moved."""
+    old_by_id = {r.student_id: r for r in old.results}
+    out = []
+    for r in new.results:
+        o = old_by_id[r.student_id]
+        changed = [(q, o.scores[q].points, r.scores[q].points) for q in new.bank.ids
+                   if o.scores[q].points != r.scores[q].points]
+        out.append(RegradeRow(r, o.total, r.total, changed))
+    return out
+
+
+def regrade_rows(diff: list[RegradeRow], decimals: int) -> list[list[str]]:
+    rows = [["id", "name", "section", "old_total", "new_total", "delta", "changed"]]
+
+    def pts(x: Fraction | None) -> str:
+        return NOT_GRADED if x is None else fmt_points(x, decimals)
+
+    for d in diff:
+        changed = "; ".join(f"{q} {pts(a)}→{pts(b)}" for q, a, b in d.changed)
+        rows.append([safe_cell(d.result.student_id), safe_cell(d.result.name), safe_cell(d.result.section),
+                     fmt_points(d.old_total, decimals), fmt_points(d.new_total, decimals),
+                     fmt_points(d.delta, decimals), changed])
+    return rows

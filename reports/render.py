@@ -1,0 +1,128 @@
+"""Rendering the grader's reports: the class report and per-student feedback."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from grader.items import QuizStats
+from grader.scoring import fmt_points
+from grader.sheet import ScoreSheet, StudentResult
+from grader.submissions import Roster
+from grader.writers import RegradeRow
+
+from . import svg
+
+def _md(text: object) -> str:
+    """Escape text for Markdown so names like <script> or *x* stay literal in any renderer."""
+    s = "" if text is None else str(text)
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_\[\]|#])", r"\\\1", s).replace("\n", " ")
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The template environment (cached: loading and compiling templates is the slow part)."""
+    folder = Path(str(resources.files("reports") / "templates"))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters["md"] = _md
+    return env
+
+
+def _provenance_lines(prov: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for k, v in prov.items():
+        if isinstance(v, dict):
+            v = ", ".join(f"{a}={b}" for a, b in v.items())
+        elif isinstance(v, list):
+            v = ", ".join(map(str, v))
+        out.append((str(k), str(v)))
+    return out
+
+
+def _question_view(sheet: ScoreSheet, qid: str) -> dict[str, Any]:
+    spec = sheet.bank[qid]
+    a = sheet.key.answer(qid)
+    pol = a.policy
+    policy = []
+    if pol:
+        if pol.full_credit:
+            policy.append("full credit to everyone")
+        if pol.also_accept:
+            policy.append("also accepted: " + ", ".join(pol.also_accept))
+        if pol.drop:
+            policy.append("dropped from scoring: " + ", ".join(pol.drop))
+        if pol.note:
+            policy.append(pol.note)
+    return {"id": qid, "title": spec.title, "kind": spec.kind, "points": fmt_points(spec.points_exact),
+            "stem": spec.stem, "stem_en": spec.stem_en, "status": a.status, "level": a.level or "",
+            "correct": a.correct, "reason": a.reason or "", "policy": "; ".join(policy), "fragile": a.fragile,
+            "options": [{"id": o.id, "text": o.text, "text_en": o.text_en} for o in spec.options]}
+
+
+def render_class_report(sheet: ScoreSheet, stats: QuizStats, roster: Roster, decimals: int,
+                        regrade: list[RegradeRow] | None = None, previous_key: str | None = None,
+                        key_path: str = "") -> str:
+    maximum = float(sheet.max_total)
+    hist = svg.histogram([float(r.total) for r in sheet.results], maximum or 1.0,
+                         bins=20, title=f"Total score (out of {fmt_points(sheet.max_total)})")
+    items = []
+    for it in stats.items:
+        bars = svg.option_bars([(o.letter, o.share, o.share_upper, o.share_lower, o.keyed_correct) for o in it.options])
+        items.append({"q": _question_view(sheet, it.qid), "it": it, "bars": svg.data_uri(bars),
+                      "difficulty": f"{it.difficulty:.2f}",
+                      "disc": "—" if it.discrimination is None else f"{it.discrimination:.2f}",
+                      "ul": f"{it.upper_lower:+.2f}", "blank": f"{it.blank_share:.0%}"})
+    checks = [r for r in sheet.results if r.status != "ok"]
+    moved = None
+    if regrade is not None:
+        changed = [d for d in regrade if d.delta != 0 or d.changed]
+        moved = {"up": sum(1 for d in regrade if d.delta > 0), "down": sum(1 for d in regrade if d.delta < 0),
+                 "same": sum(1 for d in regrade if d.delta == 0),
+                 "rows": [{"id": d.result.student_id, "name": d.result.name, "old": fmt_points(d.old_total, decimals),
+                           "new": fmt_points(d.new_total, decimals), "delta": fmt_points(d.delta, decimals),
+                           "changed": "; ".join(f"{q} {fmt_points(x, decimals) if x is not None else 'not graded'}"
+                                                f"→{fmt_points(y, decimals) if y is not None else 'not graded'}"
+                                                for q, x, y in d.changed)} for d in changed]}
+    return environment().get_template("class_report.html.j2").render(
+        n=stats.n, mean=f"{stats.mean:.2f}", median=f"{stats.median:.2f}", stdev=f"{stats.stdev:.2f}",
+        max_total=fmt_points(sheet.max_total), course_total=fmt_points(sheet.bank.total_points),
+        kr20="—" if stats.kr20 is None else f"{stats.kr20:.3f}",
+        alpha="—" if stats.alpha is None else f"{stats.alpha:.3f}",
+        histogram=svg.data_uri(hist), items=items,
+        pending=[_question_view(sheet, q) for q in sheet.pending],
+        flagged=[it for it in stats.items if it.flags], checks=checks,
+        matches=[str(m) for m in roster.matches], warnings=roster.warnings,
+        source={"path": Path(roster.path).name, "format": roster.format, "encoding": roster.encoding},
+        key_path=Path(key_path).name if key_path else "", provenance=_provenance_lines(sheet.key.provenance),
+        regrade=moved, previous_key=Path(previous_key).name if previous_key else "")
+
+
+def student_view(sheet: ScoreSheet, r: StudentResult, decimals: int) -> dict[str, Any]:
+    rows = []
+    for qid in sheet.bank.ids:
+        s = r.scores[qid]
+        spec = sheet.bank[qid]
+        q = _question_view(sheet, qid)
+        rows.append({"q": q, "selected": list(s.selected),
+                     "selected_text": [spec.option(x).text for x in s.selected],
+                     "correct": list(s.correct), "graded": s.graded,
+                     "points": fmt_points(s.points, decimals) if s.graded else "not graded",
+                     "max": fmt_points(s.max_points), "full": s.graded and s.points == s.max_points})
+    return {"id": r.student_id, "name": r.name, "section": r.section, "total": fmt_points(r.total, decimals),
+            "max_total": fmt_points(sheet.max_total), "status": r.status, "notes": r.notes, "rows": rows,
+            "pending": sheet.pending}
+
+
+def render_feedback(sheet: ScoreSheet, r: StudentResult, decimals: int) -> tuple[str, str]:
+    env = environment()
+    view = student_view(sheet, r, decimals)
+    return (env.get_template("feedback.html.j2").render(s=view),
+            env.get_template("feedback.md.j2").render(s=view))
