@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -11,6 +12,9 @@ from .errors import InputError
 from .scoring import fmt_points
 
 EXIT_OK, EXIT_DISAGREE, EXIT_INPUT = 0, 1, 2
+
+# Modules adding further sub-commands: each has ``register(subparsers)`` and must import without torch.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _bank(args: argparse.Namespace):
@@ -123,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--allow-pending", action="store_true",
                    help="write grades.csv even when the key has pending (not graded) questions")
     g.set_defaults(func=cmd_grade)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return p
 
 
