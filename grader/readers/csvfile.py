@@ -40,7 +40,8 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
         raise InputError("binary data (NUL bytes): not a CSV text file", file=path)
     try:
         return data.decode(enc), enc
-    except UnicodeDecodeError as first:
+    except UnicodeDecodeError as exc:
+        first = exc
         if enc == "utf-16":
             raise InputError("starts with a UTF-16 byte-order mark but does not decode as UTF-16", file=path) from None
     # Excel on a Taiwanese Windows machine saves "CSV" as cp950 (Big5 with Microsoft's extensions).

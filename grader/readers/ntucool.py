@@ -116,7 +116,7 @@ class ChoiceMatcher:
         """Letters chosen in a multiple-answers cell, and the pieces that matched nothing.
 
         Splits on unescaped commas, then re-joins neighbouring pieces when a choice text itself
-        contains an unescaped comma. Dynamic programming over the pieces, preferring (in order)
+        contains an unescaped comma (re-joined pieces must match exactly). Dynamic programming over the pieces, preferring (in order)
         fewest unmatched pieces, fewest fuzzy matches, fewest groups; only the matches of the
         chosen segmentation are reported."""
         pieces = split_choices(cell)
@@ -131,6 +131,8 @@ class ChoiceMatcher:
                     continue
                 (unm, fuz, grp), letters, unmatched, notes = prev
                 letter, note = self.lookup(",".join(pieces[j:i]))
+                if letter is not None and i - j > 1 and note is not None and note.how == "fuzzy":
+                    letter = None  # re-joined pieces must match a choice exactly: never absorb unknown text
                 if letter is not None:
                     fuzzy = note is not None and note.how == "fuzzy"
                     cand = ((unm, fuz + fuzzy, grp + 1), letters + [letter], unmatched,

@@ -1,0 +1,41 @@
+"""Shared fixtures for the grader tests. Paths are real files in the repository."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.key import AnswerKey, KeyAnswer, write_key
+from grader.spec import load_bank
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "fixtures" / "sample_class"
+
+
+@pytest.fixture(scope="session")
+def bank():
+    return load_bank(ROOT / "questions")
+
+
+SAMPLE_CORRECT = {"q01": ["B"], "q02": ["C"], "q03": ["B"], "q04": ["B"], "q05": ["C"], "q06": ["A", "B", "D", "E"],
+                  "q07": ["C"], "q08": ["C"], "q09": ["B"], "q10": ["A", "C", "F"], "q11": ["C"], "q12": ["A"]}
+
+
+def make_key(bank, correct=None, pending=(), policies=None, status="asserted") -> AnswerKey:
+    correct = dict(SAMPLE_CORRECT if correct is None else correct)
+    answers = {}
+    for q in bank.ids:
+        if q in pending:
+            answers[q] = KeyAnswer(status="pending", reason="needs the real model")
+        else:
+            answers[q] = KeyAnswer(correct=correct[q], status=status, policy=(policies or {}).get(q))
+    return AnswerKey(format="hw10-key/1", questions_sha256=bank.sha256(), provenance={"kind": "test"}, answers=answers)
+
+
+@pytest.fixture
+def key_file(tmp_path, bank):
+    def _write(**kwargs) -> Path:
+        path = tmp_path / f"key{len(list(tmp_path.glob('key*.yaml')))}.yaml"
+        write_key(make_key(bank, **kwargs), path)
+        return path
+    return _write
