@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Set up everything the test suite needs on a fresh Debian machine of this kind, then run it.
+# Used by README command 2 and by .ci/run. Idempotent: re-running reuses .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
+command -v sox >/dev/null || need_apt+=(sox)
+command -v chromium >/dev/null || need_apt+=(chromium)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "note: missing ${need_apt[*]} (install with apt-get); tests that need them will say so" >&2
+  fi
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+PIP=(.venv/bin/pip install -q --disable-pip-version-check)
+# torch first, pinned to the local CPU wheel: a bare requirement would pull a multi-GB CUDA build.
+.venv/bin/python -c "import torch" 2>/dev/null || "${PIP[@]}" torch==2.13.0
+"${PIP[@]}" -e '.[models,test]'
+# resemblyzer's declared webrtcvad dependency does not build/import with current setuptools:
+# its deps come from the models extra (webrtcvad-wheels, librosa), the package itself without deps.
+.venv/bin/python -c "import resemblyzer" 2>/dev/null || "${PIP[@]}" --no-deps resemblyzer==0.1.4
+
+set +e
+.venv/bin/python -m pytest "$@"
+rc=$?
+set -e
+if [ $rc -eq 5 ]; then
+  echo "pytest collected no tests: failing" >&2
+  exit 1
+fi
+exit $rc
