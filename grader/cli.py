@@ -14,7 +14,7 @@ from .scoring import fmt_points
 EXIT_OK, EXIT_DISAGREE, EXIT_INPUT = 0, 1, 2
 
 # Modules adding further sub-commands: each has ``register(subparsers)`` and must import without torch.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("checks.cli",)
 
 
 def _bank(args: argparse.Namespace):
@@ -99,6 +99,17 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import bench_grade, format_table
+
+    rows = []
+    if "grade" in args.stages:
+        print(f"bench: grading {args.students:,} synthetic students …", file=sys.stderr)
+        rows.append(bench_grade(args.students))
+    print(format_table(rows))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hw10", description="HW10 (Speech Generation) autograder and answer verifier")
     p.add_argument("--version", action="version", version=f"hw10 {__version__}")
@@ -127,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--allow-pending", action="store_true",
                    help="write grades.csv even when the key has pending (not graded) questions")
     g.set_defaults(func=cmd_grade)
+
+    b = sub.add_parser("bench", help="measure speed and memory (prints a table; never a test)")
+    b.add_argument("--stages", default="grade", type=lambda s: s.split(","), help="comma-separated stages (grade)")
+    b.add_argument("--students", type=int, default=10_000, help="class size for the grade stage")
+    b.set_defaults(func=cmd_bench)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     return p

@@ -54,7 +54,7 @@ def feedback_name(student_id: str, taken: set[str]) -> str:
 
 
 def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
-    from reports.render import render_class_report, render_feedback
+    from reports.render import FeedbackRenderer, render_class_report
 
     if not 0 <= opts.decimals <= 8:
         raise InputError(f"--decimals {opts.decimals} is out of range 0…8")
@@ -103,9 +103,10 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
     for old in list(fb.glob("*.html")) + list(fb.glob("*.md")):
         old.unlink()
     taken: set[str] = set()
+    renderer = FeedbackRenderer(sheet, opts.decimals)
     for r in sheet.results:
         stem = feedback_name(r.student_id, taken)
-        html, md = render_feedback(sheet, r, opts.decimals)
+        html, md = renderer.render(r)
         (fb / f"{stem}.html").write_text(html, encoding="utf-8")
         (fb / f"{stem}.md").write_text(md, encoding="utf-8")
     outcome.written.append(fb)

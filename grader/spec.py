@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cached_property
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
@@ -99,13 +100,13 @@ class QuestionSpec(BaseModel):
                 raise ValueError(f"multi-answer question: options {', '.join(missing)} need a 'claim'")
         return self
 
-    @property
+    @cached_property
     def points_exact(self) -> Fraction:
         return Fraction(self.points)
 
-    @property
-    def letters(self) -> list[str]:
-        return [o.id for o in self.options]
+    @cached_property
+    def letters(self) -> tuple[str, ...]:
+        return tuple(o.id for o in self.options)
 
     def option(self, letter: str) -> Option:
         for o in self.options:

@@ -105,24 +105,33 @@ def render_class_report(sheet: ScoreSheet, stats: QuizStats, roster: Roster, dec
         regrade=moved, previous_key=Path(previous_key).name if previous_key else "")
 
 
-def student_view(sheet: ScoreSheet, r: StudentResult, decimals: int) -> dict[str, Any]:
-    rows = []
-    for qid in sheet.bank.ids:
-        s = r.scores[qid]
-        spec = sheet.bank[qid]
-        q = _question_view(sheet, qid)
-        rows.append({"q": q, "selected": list(s.selected),
-                     "selected_text": [spec.option(x).text for x in s.selected],
-                     "correct": list(s.correct), "graded": s.graded,
-                     "points": fmt_points(s.points, decimals) if s.graded else "not graded",
-                     "max": fmt_points(s.max_points), "full": s.graded and s.points == s.max_points})
-    return {"id": r.student_id, "name": r.name, "section": r.section, "total": fmt_points(r.total, decimals),
-            "max_total": fmt_points(sheet.max_total), "status": r.status, "notes": r.notes, "rows": rows,
-            "pending": sheet.pending}
+class FeedbackRenderer:
+    """Renders per-student feedback; question views and templates are prepared once per class."""
 
+    def __init__(self, sheet: ScoreSheet, decimals: int):
+        env = environment()
+        self.sheet = sheet
+        self.decimals = decimals
+        self.html = env.get_template("feedback.html.j2")
+        self.md = env.get_template("feedback.md.j2")
+        self.questions = {q: _question_view(sheet, q) for q in sheet.bank.ids}
+        self.option_text = {s.id: {o.id: o.text for o in s.options} for s in sheet.bank}
+        self.max_points = {s.id: fmt_points(s.points_exact) for s in sheet.bank}
 
-def render_feedback(sheet: ScoreSheet, r: StudentResult, decimals: int) -> tuple[str, str]:
-    env = environment()
-    view = student_view(sheet, r, decimals)
-    return (env.get_template("feedback.html.j2").render(s=view),
-            env.get_template("feedback.md.j2").render(s=view))
+    def view(self, r: StudentResult) -> dict[str, Any]:
+        rows = []
+        for qid, q in self.questions.items():
+            s = r.scores[qid]
+            rows.append({"q": q, "selected": list(s.selected),
+                         "selected_text": [self.option_text[qid][x] for x in s.selected],
+                         "correct": list(s.correct), "graded": s.graded,
+                         "points": fmt_points(s.points, self.decimals) if s.graded else "not graded",
+                         "max": self.max_points[qid], "full": s.graded and s.points == s.max_points})
+        return {"id": r.student_id, "name": r.name, "section": r.section, "total": fmt_points(r.total, self.decimals),
+                "max_total": fmt_points(self.sheet.max_total), "status": r.status, "notes": r.notes, "rows": rows,
+                "pending": self.sheet.pending}
+
+    def render(self, r: StudentResult) -> tuple[str, str]:
+        """(HTML, Markdown) feedback for one student."""
+        view = self.view(r)
+        return self.html.render(s=view), self.md.render(s=view)

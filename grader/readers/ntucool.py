@@ -77,13 +77,20 @@ class ChoiceMatcher:
         self.pins = {normalise(t): letter for t, letter in pins.items()}
         self.notes: dict[str, MatchNote] = {}
         self._cache: dict[str, tuple[str | None, MatchNote | None]] = {}
+        self._cells: dict[str, tuple[list[str], str | None]] = {}
 
     def lookup(self, text: str) -> tuple[str | None, MatchNote | None]:
         """(letter or None, the note describing a pinned/fuzzy match or None for an exact one)."""
-        n = normalise(text)
-        if n not in self._cache:
-            self._cache[n] = self._lookup_normalised(text, n)
-        return self._cache[n]
+        if text not in self._cache:
+            self._cache[text] = self._lookup_normalised(text, normalise(text))
+        return self._cache[text]
+
+    def parse(self, raw: str) -> tuple[list[str], str | None]:
+        """:func:`parse_cell` with a cache: a class has few distinct answer cells per question."""
+        if raw not in self._cells:
+            self._cells[raw] = parse_cell(self.spec, self, raw)
+        letters, problem = self._cells[raw]
+        return list(letters), problem
 
     def match(self, text: str) -> str | None:
         letter, note = self.lookup(text)
@@ -253,7 +260,7 @@ def read_ntucool(table: Table, bank: QuestionBank, pins: MatchPins) -> Roster:
             raw = row[col.index]
             if not raw.strip():
                 continue
-            letters, problem = parse_cell(bank[qid], matchers[qid], raw)
+            letters, problem = matchers[qid].parse(raw)
             if letters:
                 sub.answers[qid] = tuple(sorted(set(letters)))
             if problem:

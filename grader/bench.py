@@ -1,0 +1,73 @@
+"""`hw10 bench`: measured speed, never asserted in tests. Here: grading a large synthetic class.
+
+Each stage runs in a child process so its peak memory (max RSS) is its own. Model stages
+(encode/decode/ASR, naive against batched) are added by the checks package.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    stage: str
+    ours_s: float
+    """Wall time of our implementation."""
+    peak_mb: float
+    """Peak resident memory of the process that ran it."""
+    naive_s: float | None = None
+    """Wall time of the naive way, measured in the same run (None when there is no naive counterpart)."""
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.naive_s is None or self.ours_s <= 0 else self.naive_s / self.ours_s
+
+
+def _run_child(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of a child Python process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench child failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss is the max over all children so far (KiB on Linux); a fresh bench process per stage keeps it honest.
+    return wall, max(after, before) / 1024
+
+
+def bench_grade(n_students: int = 10_000, workdir: Path | None = None) -> BenchRow:
+    """Write a synthetic NTU COOL export of ``n_students`` and time `hw10 grade` on it, all outputs included."""
+    from .key import write_key
+    from .spec import load_bank
+    from .synthetic import build_class
+
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        tmpdir = Path(tmp)
+        export, key = build_class(load_bank(), n_students=n_students)
+        (tmpdir / "export.csv").write_bytes(export)
+        write_key(key, tmpdir / "key.yaml")
+        wall, peak = _run_child(["-m", "grader.cli", "grade", str(tmpdir / "export.csv"), "--key",
+                                 str(tmpdir / "key.yaml"), "--out", str(tmpdir / "out")])
+        rows = export.count(b"\n")
+    return BenchRow(f"grade {n_students:,} students", wall, peak,
+                    note=f"{rows:,} export rows, every output incl. {n_students:,} feedback pages; "
+                         f"{os.cpu_count()} CPUs")
+
+
+def format_table(rows: list[BenchRow]) -> str:
+    header = f"{'stage':40} {'naive s':>9} {'ours s':>9} {'ratio':>7} {'peak MB':>8}  note"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        naive = f"{r.naive_s:9.2f}" if r.naive_s is not None else f"{'—':>9}"
+        ratio = f"{r.ratio:6.1f}×" if r.ratio is not None else f"{'—':>7}"
+        lines.append(f"{r.stage:40} {naive} {r.ours_s:9.2f} {ratio} {r.peak_mb:8.0f}  {r.note}")
+    return "\n".join(lines)
