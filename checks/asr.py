@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Sequence, Union, runtime_checkable
@@ -223,6 +222,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _complete(out: list[Transcript | None]) -> list[Transcript]:
+    missing = [i for i, t in enumerate(out) if t is None]
+    if missing:  # a bookkeeping bug must never shift transcripts onto the wrong clips
+        raise AsrError(f"no transcript came back for clip(s) {missing}")
+    return [t for t in out if t is not None]
+
+
 def _group_by_language(languages: Sequence[str]) -> dict[str, list[int]]:
     groups: dict[str, list[int]] = {}
     for i, lang in enumerate(languages):
@@ -331,7 +337,7 @@ class FasterWhisperBackend:
             f"faster-whisper {faster_whisper.__version__} (CTranslate2 {ctranslate2.__version__}) "
             f"model={self.model_path} [{self.origin}] model.bin sha256={self.model_sha256} "
             f"device={self.device} compute_type={self.compute_type} beam_size={self.options.beam_size} "
-            f"temperature=0 language={self.options.language or 'auto'} batched=1 window/clip; "
+            f"temperature=0 language={self.options.language or 'auto'} batched (one 30 s window per clip); "
             f"input 16 kHz via {RESAMPLER}"
         )
 
@@ -344,7 +350,7 @@ class FasterWhisperBackend:
         for language, idx in _group_by_language(languages).items():
             for i, t in zip(idx, self._transcribe_batch([audios[i] for i in idx], language)):
                 out[i] = t
-        return [t for t in out if t is not None]
+        return _complete(out)
 
     def _languages(self, audios: list["np.ndarray"]) -> list[str]:
         if self.options.language is not None or not self.multilingual:
@@ -403,7 +409,8 @@ class FasterWhisperBackend:
 
 
 class OpenAIWhisperBackend:
-    """openai-whisper (what the homework used): batched ``whisper.decode`` on stacked log-mels."""
+    """openai-whisper (what the homework used): batched encoder on stacked log-mels, ``whisper.decode``
+    on the batch (greedy) or per clip on the encoded batch (beam search; see ``_decode_batch``)."""
 
     name = "openai-whisper"
 
@@ -440,10 +447,14 @@ class OpenAIWhisperBackend:
         try:
             self.model = whisper.load_model(self.checkpoint, device=self.device, download_root=options.download_root)
         except Exception as exc:  # urllib errors offline, RuntimeError for a bad checksum or checkpoint
-            where = "its weights download on first use (into ~/.cache/whisper or download_root)" if path != Path(self.checkpoint) else "the file"
+            where = (
+                f"the checkpoint file {self.checkpoint}"
+                if self.checkpoint != name or name not in whisper.available_models()
+                else "the network: its weights download on first use (into ~/.cache/whisper or download_root)"
+            )
             raise AsrError(
-                f"openai-whisper could not load model {name!r}: {type(exc).__name__}: {exc}. "
-                f"Check {where}; without internet, copy the .pt file over and pass openai-whisper:/path/to/FILE.pt"
+                f"openai-whisper could not load model {name!r}: {type(exc).__name__}: {exc}. Check {where}; "
+                "without internet, copy the .pt file over and pass openai-whisper:/path/to/FILE.pt"
             ) from None
         self.model.eval()
         self.multilingual = bool(self.model.is_multilingual)
@@ -473,7 +484,7 @@ class OpenAIWhisperBackend:
         for i, a in enumerate(audios):
             if len(a) > window:
                 out[i] = self._transcribe_long(a)
-        return [t for t in out if t is not None]
+        return _complete(out)
 
     def _language(self) -> str | None:
         return self.options.language if self.multilingual else "en"
@@ -497,9 +508,22 @@ class OpenAIWhisperBackend:
             fp16=self.fp16,
         )
         with torch.no_grad():
-            results = whisper.decode(self.model, mels, options)
+            if options.beam_size is None:
+                results = whisper.decode(self.model, mels, options)
+            else:
+                # openai-whisper 20250625's beam search breaks on a batch of more than one clip
+                # (cross-attention keys are not repeated per beam: openai/whisper PRs #2197, #2389).
+                # So: one batched encoder pass, then beam-search each clip's encoded features
+                # (whisper.decode skips its encoder when given [n_audio_ctx, n_audio_state] features).
+                features = self.model.encoder(mels.half() if self.fp16 else mels)
+                results = [whisper.decode(self.model, features[i : i + 1], options)[0] for i in range(len(audios))]
         return [
-            Transcript(text=r.text.strip(), language=r.language, avg_logprob=float(r.avg_logprob), no_speech_prob=float(r.no_speech_prob))
+            Transcript(
+                text=r.text.strip(),
+                language=r.language,
+                avg_logprob=float(r.avg_logprob),
+                no_speech_prob=float(r.no_speech_prob),
+            )
             for r in results
         ]
 

@@ -33,9 +33,13 @@ def english_normalizer() -> Normalizer:
 
 
 def normalize(text: str, normalizer: Normalizer | None = None) -> str:
-    """``text`` normalised by ``normalizer`` (default: Whisper's English one), whitespace collapsed."""
+    """``text`` normalised by ``normalizer`` (default: Whisper's English one), whitespace collapsed.
+
+    One addition to Whisper's normaliser: words with no letter or digit are dropped. Whisper's
+    keeps a lone ``.`` for an ellipsis (``"wait..."`` → ``"wait ."``), which would count as an
+    inserted word against a reference without one."""
     norm = normalizer or english_normalizer()
-    return " ".join(norm(text).split())
+    return " ".join(w for w in norm(text).split() if any(ch.isalnum() for ch in w))
 
 
 def _wer_normalized(reference: str, hypothesis: str, label: str) -> float:

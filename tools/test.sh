@@ -24,6 +24,8 @@ PIP=(.venv/bin/pip install -q --disable-pip-version-check)
 # resemblyzer's declared webrtcvad dependency does not build/import with current setuptools:
 # its deps come from the models extra (webrtcvad-wheels, librosa), the package itself without deps.
 .venv/bin/python -c "import resemblyzer" 2>/dev/null || "${PIP[@]}" --no-deps resemblyzer==0.1.4
+# openai-whisper (the homework's ASR) for its backend tests: --no-deps, or pip pulls triton; weights never download in tests.
+.venv/bin/python -c "import whisper" 2>/dev/null || { "${PIP[@]}" tiktoken more-itertools && "${PIP[@]}" --no-deps openai-whisper==20250625; }
 
 set +e
 .venv/bin/python -m pytest "$@"
