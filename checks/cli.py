@@ -1,0 +1,125 @@
+"""``hw10 key``: compute the answer key from the models (registered into :mod:`grader.cli`).
+
+Importing this module does not import torch; the command imports the model code when it runs.
+This is the only module of :mod:`checks` that prints.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader.errors import InputError
+
+DEFAULT_OUT = "key.yaml"
+
+
+def register(subparsers) -> None:
+    from .mimi import DEFAULT_MIMI, DTYPES
+
+    k = subparsers.add_parser(
+        "key", help="compute the answer key from the models and assets, with evidence",
+        description="Run the checks of the selected questions and write an answer key (format hw10-key/1). "
+                    "A question whose assets or models are missing is written as pending with the reason.")
+    k.add_argument("--questions", dest="select", metavar="SPEC", default=None,
+                   help="questions to compute, e.g. 1-5,9 or q01,q03 (default: all)")
+    k.add_argument("--assets", metavar="DIR", help="folder with the Colab's files (2sAudio.wav, 4sAudio.wav, …)")
+    k.add_argument("--mimi", metavar="ID|PATH|architecture", default=DEFAULT_MIMI,
+                   help=f"Mimi weights: a Hub id (default {DEFAULT_MIMI}), a local save_pretrained folder, or "
+                        "'architecture' (full-size config, seeded random weights: structural questions only)")
+    k.add_argument("--mimi-revision", metavar="REV", help="Hub revision (branch, tag or commit) of --mimi")
+    k.add_argument("--device", default="auto", help="auto (cuda when available), cpu or cuda (default auto)")
+    k.add_argument("--dtype", default="float32", choices=DTYPES, help="model dtype (default float32)")
+    k.add_argument("--seed", type=int, default=0, help="seed of random weights and generated signals (default 0)")
+    k.add_argument("--out", metavar="KEY", default=DEFAULT_OUT, help=f"answer key to write (default {DEFAULT_OUT})")
+    k.add_argument("--evidence-dir", metavar="DIR", help="write each question's evidence (YAML) and artifacts here")
+    k.set_defaults(func=cmd_key)
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    parts = ["hw10 key"]
+    for flag, value in (("--questions", args.select), ("--assets", args.assets), ("--mimi", args.mimi),
+                        ("--mimi-revision", args.mimi_revision), ("--device", args.device), ("--dtype", args.dtype),
+                        ("--seed", args.seed), ("--out", args.out), ("--evidence-dir", args.evidence_dir)):
+        if value is not None:
+            parts.append(f"{flag} {value}")
+    return " ".join(parts)
+
+
+def _one_line(text: str, width: int = 160) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    from grader.key import dump_key
+    from grader.spec import load_bank
+
+    from .context import CheckContext, LazyModel
+    from .evidence import margin_text
+    from .keygen import build_key, build_provenance, check_assets_dir, run_checks
+    from .mimi import MimiSource, check_local_checkpoint, load_mimi, resolve_device
+    from .selection import parse_questions
+
+    bank = load_bank(args.questions_dir)
+    selected = parse_questions(args.select, bank.ids)
+    assets = check_assets_dir(Path(args.assets) if args.assets else None)
+    src = MimiSource(ref=args.mimi, revision=args.mimi_revision, device=args.device, dtype=args.dtype, seed=args.seed)
+    if src.kind == "local":
+        check_local_checkpoint(Path(args.mimi).expanduser())
+    if src.kind != "hub" and args.mimi_revision:
+        raise InputError(f"--mimi-revision applies to a Hub id, not to {args.mimi!r}")
+    if not (args.device in ("auto", "cpu", "cuda") or args.device.startswith("cuda:")):
+        raise InputError(f"--device {args.device!r}: choose auto, cpu or cuda")
+    if args.device != "cpu":
+        try:
+            import torch  # noqa: F401  (without torch every model question becomes pending, said once)
+        except ImportError:
+            pass
+        else:
+            resolve_device(args.device)
+    evidence_dir = Path(args.evidence_dir) if args.evidence_dir else None
+    ctx = CheckContext(assets=assets, models={"mimi": LazyModel("mimi", lambda: load_mimi(src))},
+                       evidence_dir=evidence_dir, seed=args.seed)
+
+    print(f"hw10 key: {', '.join(selected)} · Mimi {args.mimi}"
+          + (f"@{args.mimi_revision}" if args.mimi_revision else "")
+          + f" · device {args.device} · {args.dtype} · assets {assets or '(none)'}", flush=True)
+    outcomes = run_checks(bank, selected, ctx)
+    requested = {"mimi": {"ref": args.mimi, "revision": args.mimi_revision, "device": args.device, "dtype": args.dtype}}
+    provenance = build_provenance(bank, selected, ctx, outcomes, requested, command=_command_line(args))
+    key = build_key(bank, outcomes, provenance)
+
+    mimi_info = provenance.get("models", {}).get("mimi", {})
+    if mimi_info.get("description"):
+        print(f"  Mimi: {mimi_info['description']} on {mimi_info.get('device')} ({mimi_info.get('dtype')})")
+    model_errors: dict[str, str] = {}
+    for o in outcomes:
+        if o.blocked_by == "model" and o.model_error and o.model_error not in model_errors:
+            model_errors[o.model_error] = o.reason or ""
+    sys.stdout.flush()
+    for name, message in model_errors.items():
+        print(f"error: {message}", file=sys.stderr, flush=True)
+    for o in outcomes:
+        if o.blocked_by == "selection":
+            continue
+        if o.status == "computed":
+            ev = o.evidence
+            print(f"  {o.qid}  {','.join(o.correct):8} computed ({o.level})  margin: {margin_text(o.margin)}")
+            print(f"        evidence: {_one_line(ev.summary if ev else '')}")
+        else:
+            why = "model unavailable (see the error message)" if o.blocked_by == "model" else o.reason
+            print(f"  {o.qid}  {'—':8} pending: {_one_line(why or '', 400)}")
+            if o.evidence is not None:
+                print(f"        evidence: {_one_line(o.evidence.summary)}")
+    skipped = [o.qid for o in outcomes if o.blocked_by == "selection"]
+    if skipped:
+        print(f"  not selected (pending in the key): {', '.join(skipped)}")
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(dump_key(key), encoding="utf-8")
+    n_computed = sum(1 for o in outcomes if o.status == "computed")
+    where = f"; evidence in {evidence_dir}" if evidence_dir else ""
+    print(f"wrote {out}: {n_computed} computed, {len(outcomes) - n_computed} pending{where}")
+    return 0
