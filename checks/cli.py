@@ -16,6 +16,7 @@ DEFAULT_OUT = "key.yaml"
 
 def register(subparsers) -> None:
     from .mimi import DEFAULT_MIMI, DTYPES
+    from .providers import DEFAULT_ASR, DEFAULT_SPEAKER
 
     k = subparsers.add_parser(
         "key", help="compute the answer key from the models and assets, with evidence",
@@ -28,6 +29,12 @@ def register(subparsers) -> None:
                    help=f"Mimi weights: a Hub id (default {DEFAULT_MIMI}), a local save_pretrained folder, or "
                         "'architecture' (full-size config, seeded random weights: structural questions only)")
     k.add_argument("--mimi-revision", metavar="REV", help="Hub revision (branch, tag or commit) of --mimi")
+    k.add_argument("--asr", metavar="BACKEND:MODEL", default=DEFAULT_ASR,
+                   help=f"speech recognition for q09-q11 (default {DEFAULT_ASR}, what the homework used; offline: "
+                        "faster-whisper:tiny.en-bundled or faster-whisper:PATH)")
+    k.add_argument("--asr-beam", type=int, default=5, help="ASR beam size (default 5; decoding is at temperature 0)")
+    k.add_argument("--speaker", metavar="ENCODER", default=DEFAULT_SPEAKER,
+                   help=f"speaker-similarity encoder for q10/q11: resemblyzer (default, offline) or wavlm[:ID|PATH]")
     k.add_argument("--device", default="auto", help="auto (cuda when available), cpu or cuda (default auto)")
     k.add_argument("--dtype", default="float32", choices=DTYPES, help="model dtype (default float32)")
     k.add_argument("--seed", type=int, default=0, help="seed of random weights and generated signals (default 0)")
@@ -39,7 +46,8 @@ def register(subparsers) -> None:
 def _command_line(args: argparse.Namespace) -> str:
     parts = ["hw10 key"]
     for flag, value in (("--questions", args.select), ("--assets", args.assets), ("--mimi", args.mimi),
-                        ("--mimi-revision", args.mimi_revision), ("--device", args.device), ("--dtype", args.dtype),
+                        ("--mimi-revision", args.mimi_revision), ("--asr", args.asr), ("--asr-beam", args.asr_beam),
+                        ("--speaker", args.speaker), ("--device", args.device), ("--dtype", args.dtype),
                         ("--seed", args.seed), ("--out", args.out), ("--evidence-dir", args.evidence_dir)):
         if value is not None:
             parts.append(f"{flag} {value}")
@@ -59,6 +67,7 @@ def cmd_key(args: argparse.Namespace) -> int:
     from .evidence import margin_text
     from .keygen import build_key, build_provenance, check_assets_dir, run_checks
     from .mimi import MimiSource, check_local_checkpoint, load_mimi, resolve_device
+    from .providers import load_asr_model, load_speaker_model
     from .selection import parse_questions
 
     bank = load_bank(args.questions_dir)
@@ -79,14 +88,17 @@ def cmd_key(args: argparse.Namespace) -> int:
         else:
             resolve_device(args.device)
     evidence_dir = Path(args.evidence_dir) if args.evidence_dir else None
-    ctx = CheckContext(assets=assets, models={"mimi": LazyModel("mimi", lambda: load_mimi(src))},
-                       evidence_dir=evidence_dir, seed=args.seed)
+    models = {"mimi": LazyModel("mimi", lambda: load_mimi(src)),
+              "asr": LazyModel("asr", lambda: load_asr_model(args.asr, args.device, args.asr_beam)),
+              "speaker": LazyModel("speaker", lambda: load_speaker_model(args.speaker, args.device))}
+    ctx = CheckContext(assets=assets, models=models, evidence_dir=evidence_dir, seed=args.seed)
 
     print(f"hw10 key: {', '.join(selected)} · Mimi {args.mimi}"
           + (f"@{args.mimi_revision}" if args.mimi_revision else "")
           + f" · device {args.device} · {args.dtype} · assets {assets or '(none)'}", flush=True)
     outcomes = run_checks(bank, selected, ctx)
-    requested = {"mimi": {"ref": args.mimi, "revision": args.mimi_revision, "device": args.device, "dtype": args.dtype}}
+    requested = {"mimi": {"ref": args.mimi, "revision": args.mimi_revision, "device": args.device, "dtype": args.dtype},
+                 "asr": {"ref": args.asr, "beam_size": args.asr_beam}, "speaker": {"ref": args.speaker}}
     provenance = build_provenance(bank, selected, ctx, outcomes, requested, command=_command_line(args))
     key = build_key(bank, outcomes, provenance)
 
