@@ -99,6 +99,21 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.evidence_report import render_evidence_report
+
+    from .key import load_key
+
+    bank = _bank(args)
+    key = load_key(args.key, bank)
+    evidence = Path(args.evidence_dir) if args.evidence_dir else None
+    if evidence is not None and not evidence.is_dir():
+        raise InputError("evidence folder not found", file=str(evidence))
+    page = render_evidence_report(bank, key, Path(args.out), evidence, key_name=Path(args.key).name)
+    print(f"wrote {page}")
+    return EXIT_OK
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import bench_grade, format_table
 
@@ -138,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--allow-pending", action="store_true",
                    help="write grades.csv even when the key has pending (not graded) questions")
     g.set_defaults(func=cmd_grade)
+
+    r = sub.add_parser("report", help="render the evidence report (HTML) of an answer key")
+    r.add_argument("--key", required=True, help="answer key YAML")
+    r.add_argument("--evidence-dir", help="the --evidence-dir of `hw10 key` (plots and audio to embed)")
+    r.add_argument("--out", required=True, help="report folder (index.html + media/)")
+    r.set_defaults(func=cmd_report)
 
     b = sub.add_parser("bench", help="measure speed and memory (prints a table; never a test)")
     b.add_argument("--stages", default="grade", type=lambda s: s.split(","), help="comma-separated stages (grade)")

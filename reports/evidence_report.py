@@ -1,0 +1,100 @@
+"""The key's evidence report: per question the decision, every option's verdict with its numbers,
+the plots and audio the checks wrote, and the provenance. Rendered from an answer key (which
+carries each question's evidence) plus the evidence folder of ``hw10 key --evidence-dir``.
+
+The report folder is self-contained: artifacts are copied under ``media/<qid>/``.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grader.key import AnswerKey
+from grader.spec import QuestionBank
+
+from .render import _provenance_lines, environment
+
+IMAGE_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg")
+AUDIO_SUFFIXES = (".wav", ".mp3", ".ogg", ".flac")
+VERDICT_MARK = {"true": "✓ true", "false": "✗ false", "undecided": "? undecided"}
+
+
+def _artifacts(evidence_dir: Path | None, qid: str, out_dir: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Copy one question's images and audio into the report folder; (images, audio) in name order."""
+    images: list[dict[str, str]] = []
+    audio: list[dict[str, str]] = []
+    if evidence_dir is None:
+        return images, audio
+    src = evidence_dir / qid
+    if not src.is_dir():
+        return images, audio
+    dst = out_dir / "media" / qid
+    for f in sorted(src.rglob("*")):
+        if not f.is_file():
+            continue
+        suffix = f.suffix.lower()
+        if suffix not in IMAGE_SUFFIXES + AUDIO_SUFFIXES:
+            continue
+        rel = f.relative_to(src)
+        target = dst / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, target)
+        entry = {"src": f"media/{qid}/{rel.as_posix()}", "name": rel.as_posix()}
+        (images if suffix in IMAGE_SUFFIXES else audio).append(entry)
+    return images, audio
+
+
+def _fmt_margin(m: Any) -> str:
+    if m is None:
+        return "exact"
+    try:
+        return f"{float(m):+.3g}"
+    except (TypeError, ValueError):
+        return str(m)
+
+
+def question_view(bank: QuestionBank, key: AnswerKey, qid: str, evidence_dir: Path | None,
+                  out_dir: Path) -> dict[str, Any]:
+    spec = bank[qid]
+    a = key.answer(qid)
+    ev = a.evidence if isinstance(a.evidence, dict) else {}
+    verdicts = ev.get("verdicts") or {}
+    options = []
+    for o in spec.options:
+        v = verdicts.get(o.id) or {}
+        options.append({
+            "id": o.id, "text": o.text, "text_en": o.text_en, "keyed": o.id in a.correct,
+            "verdict": v.get("verdict", ""), "mark": VERDICT_MARK.get(v.get("verdict", ""), "—"),
+            "why": v.get("why", ""), "margin": _fmt_margin(v.get("margin")) if v else "",
+            "claim": o.claim.rule if o.claim else "", "source": o.claim.source if o.claim and o.claim.source else ""})
+    images, audio = _artifacts(evidence_dir, qid, out_dir)
+    measured = ev.get("measured")
+    return {
+        "id": qid, "title": spec.title, "kind": spec.kind, "stem": spec.stem, "stem_en": spec.stem_en,
+        "status": a.status, "level": a.level or "", "correct": a.correct, "reason": a.reason or "",
+        "fragile": a.fragile, "summary": ev.get("summary", ""), "notes": ev.get("notes") or [],
+        "margin": _fmt_margin(ev.get("margin")) if "margin" in ev else "",
+        "options": options, "images": images, "audio": audio,
+        "thresholds": [(k, v) for k, v in spec.thresholds.items()],
+        "measured_yaml": yaml.safe_dump(measured, allow_unicode=True, sort_keys=False, width=100) if measured else "",
+    }
+
+
+def render_evidence_report(bank: QuestionBank, key: AnswerKey, out_dir: Path,
+                           evidence_dir: Path | None = None, key_name: str = "") -> Path:
+    """Write ``out_dir/index.html`` (+ ``media/``); returns the page's path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    media = out_dir / "media"
+    if media.exists():
+        shutil.rmtree(media)
+    questions = [question_view(bank, key, q, evidence_dir, out_dir) for q in bank.ids]
+    counts = {s: sum(1 for q in questions if q["status"] == s) for s in ("computed", "asserted", "pending")}
+    html = environment().get_template("evidence_report.html.j2").render(
+        questions=questions, counts=counts, key_name=key_name, provenance=_provenance_lines(key.provenance),
+        bank_sha=key.questions_sha256[:16])
+    page = out_dir / "index.html"
+    page.write_text(html, encoding="utf-8")
+    return page
