@@ -40,6 +40,10 @@ def register(subparsers) -> None:
     k.add_argument("--seed", type=int, default=0, help="seed of random weights and generated signals (default 0)")
     k.add_argument("--out", metavar="KEY", default=DEFAULT_OUT, help=f"answer key to write (default {DEFAULT_OUT})")
     k.add_argument("--evidence-dir", metavar="DIR", help="write each question's evidence (YAML) and artifacts here")
+    k.add_argument("--report", metavar="DIR", help="also write the evidence report (HTML with plots and audio) here")
+    k.add_argument("--cache", metavar="DIR", help="cache of computed questions (default $HW10_CACHE/key or "
+                                                  "~/.cache/hw10/key): a rerun with the same inputs takes seconds")
+    k.add_argument("--no-cache", action="store_true", help="recompute everything (and store nothing)")
     k.set_defaults(func=cmd_key)
 
 
@@ -69,6 +73,8 @@ def cmd_key(args: argparse.Namespace) -> int:
     from .mimi import MimiSource, check_local_checkpoint, load_mimi, resolve_device
     from .providers import load_asr_model, load_speaker_model
     from .selection import parse_questions
+    from .cache import KeyCache, default_cache_dir
+    from grader import __version__
 
     bank = load_bank(args.questions_dir)
     selected = parse_questions(args.select, bank.ids)
@@ -91,15 +97,23 @@ def cmd_key(args: argparse.Namespace) -> int:
     models = {"mimi": LazyModel("mimi", lambda: load_mimi(src)),
               "asr": LazyModel("asr", lambda: load_asr_model(args.asr, args.device, args.asr_beam)),
               "speaker": LazyModel("speaker", lambda: load_speaker_model(args.speaker, args.device))}
+    if args.report and evidence_dir is None:
+        evidence_dir = Path(args.report) / "evidence"
     ctx = CheckContext(assets=assets, models=models, evidence_dir=evidence_dir, seed=args.seed)
+    requested_models = {"mimi": {"ref": args.mimi, "revision": args.mimi_revision, "device": args.device,
+                                 "dtype": args.dtype},
+                        "asr": {"ref": args.asr, "beam_size": args.asr_beam, "device": args.device},
+                        "speaker": {"ref": args.speaker, "device": args.device}}
 
     print(f"hw10 key: {', '.join(selected)} · Mimi {args.mimi}"
           + (f"@{args.mimi_revision}" if args.mimi_revision else "")
           + f" · device {args.device} · {args.dtype} · assets {assets or '(none)'}", flush=True)
-    outcomes = run_checks(bank, selected, ctx)
-    requested = {"mimi": {"ref": args.mimi, "revision": args.mimi_revision, "device": args.device, "dtype": args.dtype},
-                 "asr": {"ref": args.asr, "beam_size": args.asr_beam}, "speaker": {"ref": args.speaker}}
-    provenance = build_provenance(bank, selected, ctx, outcomes, requested, command=_command_line(args))
+    cache = None
+    if not args.no_cache:
+        cache = KeyCache(Path(args.cache) if args.cache else default_cache_dir(), requested_models, __version__)
+    outcomes = run_checks(bank, selected, ctx, cache=cache, progress=_progress_bar(selected))
+    provenance = build_provenance(bank, selected, ctx, outcomes, requested_models, command=_command_line(args),
+                                  cached_models=cache.model_info if cache else None)
     key = build_key(bank, outcomes, provenance)
 
     mimi_info = provenance.get("models", {}).get("mimi", {})
@@ -133,5 +147,27 @@ def cmd_key(args: argparse.Namespace) -> int:
     out.write_text(dump_key(key), encoding="utf-8")
     n_computed = sum(1 for o in outcomes if o.status == "computed")
     where = f"; evidence in {evidence_dir}" if evidence_dir else ""
-    print(f"wrote {out}: {n_computed} computed, {len(outcomes) - n_computed} pending{where}")
+    reused = f"; {len(cache.hits)} reused from the cache ({', '.join(cache.hits)})" if cache and cache.hits else ""
+    print(f"wrote {out}: {n_computed} computed, {len(outcomes) - n_computed} pending{where}{reused}")
+    if args.report:
+        from reports.evidence_report import render_evidence_report
+
+        page = render_evidence_report(bank, key, Path(args.report), evidence_dir, key_name=out.name)
+        print(f"wrote {page}")
     return 0
+
+
+def _progress_bar(selected: list[str]):
+    """A tqdm bar over the selected questions (on stderr; silent when tqdm is missing)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm comes with the models extra
+        return None
+    bar = tqdm(total=len(selected), desc="hw10 key", unit="question", file=sys.stderr, leave=False)
+
+    def update(qid: str, outcome, cached: bool) -> None:
+        bar.set_postfix_str(f"{qid} {'cached' if cached else outcome.status}")
+        bar.update(1)
+        if bar.n >= bar.total:
+            bar.close()
+    return update

@@ -98,20 +98,50 @@ def run_question(spec, ctx: CheckContext) -> QuestionOutcome:
     return QuestionOutcome(spec.id, "pending", reason=decision.reason, evidence=evidence, margin=decision.margin)
 
 
-def run_checks(bank, selected: list[str], ctx: CheckContext) -> list[QuestionOutcome]:
-    """Every question of the bank, in order: the selected ones computed, the rest pending."""
+def run_checks(bank, selected: list[str], ctx: CheckContext, cache=None, progress=None) -> list[QuestionOutcome]:
+    """Every question of the bank, in order: the selected ones computed, the rest pending.
+
+    ``cache`` (a :class:`checks.cache.KeyCache`) reuses outcomes computed before with the same inputs;
+    ``progress(qid, outcome, cached)`` is called after each selected question."""
     outcomes = []
     for spec in bank:
         if spec.id not in selected:
             outcomes.append(_pending(spec.id, "not selected in this run (--questions)", "selection"))
             continue
         log.info("checking %s (%s)", spec.id, spec.check.module)
-        outcome = run_question(spec, ctx)
+        outcome = None
+        cache_key = None
+        if cache is not None:
+            module = load_check(spec.check.module)
+            names = list(spec.check.assets) + [a for a in optional_assets(module) if a not in spec.check.assets]
+            cache_key = cache.key_for(spec, ctx, names)
+            outcome = cache.load(cache_key, spec.id, ctx.artifact_dir(spec.id))
+        cached = outcome is not None
+        if outcome is None:
+            outcome = run_question(spec, ctx)
+            if cache is not None and cache_key is not None:
+                cache.store(cache_key, outcome, ctx.artifact_dir(spec.id) if ctx.evidence_dir else None,
+                            _models_used(spec, ctx))
+        if progress is not None:
+            progress(spec.id, outcome, cached)
         if outcome.evidence is not None and ctx.evidence_dir is not None:
             ctx.evidence_dir.mkdir(parents=True, exist_ok=True)
             (ctx.evidence_dir / f"{spec.id}.yaml").write_text(outcome.evidence.to_yaml(), encoding="utf-8")
         outcomes.append(outcome)
     return outcomes
+
+
+def _models_used(spec, ctx: CheckContext) -> dict[str, dict[str, Any]]:
+    """Provenance of the models a question used and that are loaded."""
+    out = {}
+    for name in spec.check.models:
+        provider = ctx.models.get(name)
+        if provider is not None and provider.loaded:
+            try:
+                out[name] = provider.get().info.to_dict()
+            except Exception:  # pragma: no cover - defensive
+                continue
+    return out
 
 
 def _evidence_for_key(o: QuestionOutcome) -> dict[str, Any] | None:
@@ -133,21 +163,27 @@ def build_key(bank, outcomes: list[QuestionOutcome], provenance: dict[str, Any])
     return AnswerKey(format="hw10-key/1", questions_sha256=bank.sha256(), provenance=provenance, answers=answers)
 
 
-def _version(module: str) -> str:
+def _version(distribution: str) -> str:
+    """Installed version, read from package metadata (importing torch just for this costs seconds)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        return __import__(module).__version__
-    except Exception:
+        return version(distribution)
+    except PackageNotFoundError:
         return "not installed"
 
 
 def build_provenance(bank, selected: list[str], ctx: CheckContext, outcomes: list[QuestionOutcome],
-                     requested: dict[str, Any], command: str | None = None) -> dict[str, Any]:
+                     requested: dict[str, Any], command: str | None = None,
+                     cached_models: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Everything needed to reproduce the key: versions, models (id, revision, hash), device, assets, time."""
     models: dict[str, Any] = {}
     for name, provider in ctx.models.items():
         try:
             if provider.loaded:
                 models[name] = provider.get().info.to_dict()
+            elif cached_models and name in cached_models:
+                models[name] = {**cached_models[name], "from_cache": True}
             else:
                 models[name] = {**{k: v for k, v in requested.get(name, {}).items() if v is not None},
                                 "loaded": False}

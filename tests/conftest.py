@@ -12,6 +12,20 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "fixtures" / "sample_class"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_key_cache(tmp_path_factory):
+    """`hw10 key` caches results; tests get a cache of their own, never the user's ~/.cache/hw10/key."""
+    import os
+
+    old = os.environ.get("HW10_KEY_CACHE")
+    os.environ["HW10_KEY_CACHE"] = str(tmp_path_factory.mktemp("key-cache"))
+    yield
+    if old is None:
+        os.environ.pop("HW10_KEY_CACHE", None)
+    else:
+        os.environ["HW10_KEY_CACHE"] = old
+
+
 @pytest.fixture(scope="session")
 def bank():
     return load_bank(ROOT / "questions")

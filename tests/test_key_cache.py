@@ -1,0 +1,71 @@
+"""`hw10 key` resumes from its on-disk cache: same inputs reuse, any changed input recomputes."""
+import shutil
+
+import yaml
+
+from conftest import ROOT
+from grader.cli import main
+
+TINY = ROOT / "fixtures" / "tiny_mimi"
+
+
+def run_key(tmp_path, out, *extra, assets=None, cache=None):
+    args = ["key", "--questions", "1-5", "--mimi", str(TINY), "--device", "cpu",
+            "--assets", str(assets or ROOT / "fixtures" / "assets"), "--out", str(out),
+            "--cache", str(cache or tmp_path / "cache"), *extra]
+    return main(args)
+
+
+def answers(path):
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data["answers"], data["provenance"]
+
+
+def test_warm_rerun_reuses_everything_and_writes_the_same_key(tmp_path, capsys):
+    assert run_key(tmp_path, tmp_path / "cold.yaml") == 0
+    assert "reused from the cache" not in capsys.readouterr().out
+    assert run_key(tmp_path, tmp_path / "warm.yaml") == 0
+    assert "5 reused from the cache (q01, q02, q03, q04, q05)" in capsys.readouterr().out
+    cold, cold_prov = answers(tmp_path / "cold.yaml")
+    warm, warm_prov = answers(tmp_path / "warm.yaml")
+    assert cold == warm
+    assert warm["q05"]["status"] == "computed" and warm["q05"]["correct"] == ["D"]
+    # the model was not loaded on the warm run, yet the key still says which model produced it
+    assert warm_prov["models"]["mimi"]["from_cache"] is True
+    assert warm_prov["models"]["mimi"]["description"] == cold_prov["models"]["mimi"]["description"]
+
+
+def test_a_changed_asset_recomputes_only_what_uses_it(tmp_path, capsys):
+    assets = tmp_path / "assets"
+    shutil.copytree(ROOT / "fixtures" / "assets", assets)
+    assert run_key(tmp_path, tmp_path / "a.yaml", assets=assets) == 0
+    capsys.readouterr()
+    data = bytearray((assets / "2sAudio.wav").read_bytes())
+    data[20000:20200] = bytes(b ^ 0x55 for b in data[20000:20200])  # same length, different samples
+    (assets / "2sAudio.wav").write_bytes(bytes(data))
+    assert run_key(tmp_path, tmp_path / "b.yaml", assets=assets) == 0
+    out = capsys.readouterr().out
+    assert "reused from the cache (q02, q03, q05)" in out  # q01 and q04 read 2sAudio.wav
+
+
+def test_no_cache_and_model_failures_are_not_cached(tmp_path, capsys):
+    assert run_key(tmp_path, tmp_path / "a.yaml", "--no-cache") == 0
+    assert not (tmp_path / "cache").exists()
+    bad = tmp_path / "not_a_model"
+    bad.mkdir()
+    (bad / "config.json").write_text('{"model_type": "mimi"}', encoding="utf-8")
+    main(["key", "--questions", "4", "--mimi", str(bad), "--device", "cpu", "--assets",
+          str(ROOT / "fixtures" / "assets"), "--out", str(tmp_path / "b.yaml"), "--cache", str(tmp_path / "c2")])
+    capsys.readouterr()
+    entries = [p for p in (tmp_path / "c2").rglob("outcome.yaml")] if (tmp_path / "c2").exists() else []
+    assert entries == []
+
+
+def test_half_written_entries_are_ignored(tmp_path, capsys):
+    assert run_key(tmp_path, tmp_path / "a.yaml") == 0
+    for entry in (tmp_path / "cache").rglob("outcome.yaml"):
+        entry.write_text("format: hw10-key-cache/1\nqid: [broken", encoding="utf-8")
+    capsys.readouterr()
+    assert run_key(tmp_path, tmp_path / "b.yaml") == 0
+    assert "reused from the cache" not in capsys.readouterr().out
+    assert answers(tmp_path / "a.yaml")[0] == answers(tmp_path / "b.yaml")[0]
