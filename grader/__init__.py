@@ -3,3 +3,10 @@
 Importing this package never imports torch; model code lives in :mod:`checks`.
 """
 __version__ = "0.1.0"
+
+
+def selfcheck(*args, **kwargs):
+    """Score your answers like the TA will (see :mod:`grader.selfcheck`); renders as HTML in notebooks."""
+    from .selfcheck import selfcheck as _selfcheck
+
+    return _selfcheck(*args, **kwargs)
