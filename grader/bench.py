@@ -6,7 +6,6 @@ Each stage runs in a child process so its peak memory (max RSS) is its own. Mode
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,17 +30,25 @@ class BenchRow:
         return None if self.naive_s is None or self.ours_s <= 0 else self.naive_s / self.ours_s
 
 
-def _run_child(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of a child Python process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def _run_child(args: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MB) and stdout of a child Python process.
+
+    The child is started through a small wrapper that reports its own ``ru_maxrss`` at exit, so
+    each stage's peak memory is its own (RUSAGE_CHILDREN would be the max over all children)."""
+    wrapper = ("import resource, runpy, sys, atexit\n"
+               "atexit.register(lambda: sys.stderr.write('\\nHW10_MAXRSS_KB=%d\\n' % "
+               "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+               "sys.argv = sys.argv[1:]\n"
+               "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n")
+    module, rest = args[1], args[2:]
+    assert args[0] == "-m", args
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", wrapper, module, *rest], capture_output=True, text=True)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"bench child failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss is the max over all children so far (KiB on Linux); a fresh bench process per stage keeps it honest.
-    return wall, max(after, before) / 1024
+    kb = [int(line.split("=", 1)[1]) for line in proc.stderr.splitlines() if line.startswith("HW10_MAXRSS_KB=")]
+    return wall, (kb[-1] / 1024 if kb else float("nan")), proc.stdout
 
 
 def bench_grade(n_students: int = 10_000, workdir: Path | None = None) -> BenchRow:
@@ -55,12 +62,21 @@ def bench_grade(n_students: int = 10_000, workdir: Path | None = None) -> BenchR
         export, key = build_class(load_bank(), n_students=n_students)
         (tmpdir / "export.csv").write_bytes(export)
         write_key(key, tmpdir / "key.yaml")
-        wall, peak = _run_child(["-m", "grader.cli", "grade", str(tmpdir / "export.csv"), "--key",
+        wall, peak, _ = _run_child(["-m", "grader.cli", "grade", str(tmpdir / "export.csv"), "--key",
                                  str(tmpdir / "key.yaml"), "--out", str(tmpdir / "out")])
         rows = export.count(b"\n")
     return BenchRow(f"grade {n_students:,} students", wall, peak,
                     note=f"{rows:,} export rows, every output incl. {n_students:,} feedback pages; "
                          f"{os.cpu_count()} CPUs")
+
+
+def bench_model_stage(stage: str, device: str = "cpu") -> BenchRow:
+    """Run ``python -m checks.bench STAGE`` in a child and read its JSON row."""
+    import json
+
+    _, peak, out = _run_child(["-m", "checks.bench", stage, "--device", device])
+    row = json.loads(out.strip().splitlines()[-1])
+    return BenchRow(row["stage"], row["ours_s"], peak, row["naive_s"], f"{row['note']}; device {row['device']}")
 
 
 def format_table(rows: list[BenchRow]) -> str:

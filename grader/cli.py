@@ -115,12 +115,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import bench_grade, format_table
+    from .bench import bench_grade, bench_model_stage, format_table
 
     rows = []
-    if "grade" in args.stages:
-        print(f"bench: grading {args.students:,} synthetic students …", file=sys.stderr)
-        rows.append(bench_grade(args.students))
+    for stage in args.stages:
+        print(f"bench: {stage} …", file=sys.stderr, flush=True)
+        if stage == "grade":
+            rows.append(bench_grade(args.students))
+        else:
+            try:
+                rows.append(bench_model_stage(stage, args.device))
+            except RuntimeError as exc:
+                print(f"bench: {stage} failed: {exc}", file=sys.stderr)
     print(format_table(rows))
     return EXIT_OK
 
@@ -161,7 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_report)
 
     b = sub.add_parser("bench", help="measure speed and memory (prints a table; never a test)")
-    b.add_argument("--stages", default="grade", type=lambda s: s.split(","), help="comma-separated stages (grade)")
+    b.add_argument("--stages", default="grade,mimi", type=lambda s: s.split(","),
+                   help="comma-separated stages: grade, mimi (default: grade,mimi)")
+    b.add_argument("--device", default="cpu", help="device for the model stages (cpu or cuda)")
     b.add_argument("--students", type=int, default=10_000, help="class size for the grade stage")
     b.set_defaults(func=cmd_bench)
     for module in COMMAND_MODULES:
