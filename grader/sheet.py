@@ -53,9 +53,23 @@ class ScoreSheet:
         return sum((self.bank[q].points_exact for q in self.graded_ids), Fraction(0))
 
 
-def grade_submission(bank: QuestionBank, key: AnswerKey, sub: Submission) -> dict[str, QuestionScore]:
-    return {spec.id: score_question(spec, key.answer(spec.id), sub.answers.get(spec.id, ()))
-            for spec in bank}
+def grade_submission(bank: QuestionBank, key: AnswerKey, sub: Submission,
+                     memo: dict[tuple[str, tuple[str, ...]], QuestionScore] | None = None) -> dict[str, QuestionScore]:
+    """Score every question of one submission with :func:`score_question`.
+
+    ``memo`` (optional, per key) reuses the score of a selection already seen: a class has few
+    distinct selections per question, and the rule is a pure function of (question, selection)."""
+    out = {}
+    for spec in bank:
+        selected = tuple(sorted(set(sub.answers.get(spec.id, ()))))
+        if memo is None:
+            out[spec.id] = score_question(spec, key.answer(spec.id), selected)
+            continue
+        k = (spec.id, selected)
+        if k not in memo:
+            memo[k] = score_question(spec, key.answer(spec.id), selected)
+        out[spec.id] = memo[k]
+    return out
 
 
 def _total(scores: dict[str, QuestionScore]) -> Fraction:
@@ -80,13 +94,13 @@ def _dedupe(group: list[Submission], path: str) -> tuple[list[Submission], list[
 
 
 def choose_attempt(group: list[Submission], policy: AttemptPolicy, bank: QuestionBank,
-                   key: AnswerKey) -> Submission:
+                   key: AnswerKey, memo: dict | None = None) -> Submission:
     """Pick the graded attempt. Rows come newest first in NTU COOL; attempt numbers win when present."""
     numbered = all(s.attempt is not None for s in group)
     if policy == "highest":
         # Highest total; ties go to the latest attempt.
         latest_first = sorted(group, key=lambda s: -s.attempt) if numbered else sorted(group, key=lambda s: s.order)
-        return max(latest_first, key=lambda s: _total(grade_submission(bank, key, s)))  # max keeps first of ties
+        return max(latest_first, key=lambda s: _total(grade_submission(bank, key, s, memo)))  # max keeps first of ties
     if numbered:
         pick = max if policy == "latest" else min
         return pick(group, key=lambda s: s.attempt)
@@ -100,11 +114,12 @@ def grade_roster(roster: Roster, bank: QuestionBank, key: AnswerKey,
         sub.order = len(groups.setdefault(sub.student_id, []))
         groups[sub.student_id].append(sub)
     pending = key.pending
+    memo: dict[tuple[str, tuple[str, ...]], QuestionScore] = {}
     results: list[StudentResult] = []
     for sid, group in groups.items():
         group, notes = _dedupe(group, roster.path)
-        chosen = choose_attempt(group, attempt_policy, bank, key)
-        scores = grade_submission(bank, key, chosen)
+        chosen = choose_attempt(group, attempt_policy, bank, key, memo)
+        scores = grade_submission(bank, key, chosen, memo)
         notes = list(chosen.notes) + notes
         if len(group) > 1:
             which = f"attempt {chosen.attempt}" if chosen.attempt is not None else "one of them"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from grader.items import QuizStats
 from grader.scoring import fmt_points
@@ -114,19 +115,30 @@ class FeedbackRenderer:
         self.decimals = decimals
         self.html = env.get_template("feedback.html.j2")
         self.md = env.get_template("feedback.md.j2")
+        self.row_html = env.get_template("feedback_row.html.j2")
+        self.row_md = env.get_template("feedback_row.md.j2")
+        self._rows: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
         self.questions = {q: _question_view(sheet, q) for q in sheet.bank.ids}
+        for q, view in self.questions.items():  # the static cell, escaped once instead of once per student
+            view["cell"] = Markup(f"<b>{escape(q)}</b> {escape(view['stem'])}<br>"
+                                  f"<span class=\"muted\">{escape(view['stem_en'])}</span>")
         self.option_text = {s.id: {o.id: o.text for o in s.options} for s in sheet.bank}
         self.max_points = {s.id: fmt_points(s.points_exact) for s in sheet.bank}
 
+    def _row(self, qid: str, s) -> dict[str, Any]:
+        """One question's feedback row (HTML and Markdown), rendered once per distinct selection."""
+        k = (qid, s.selected)
+        if k not in self._rows:
+            row = {"q": self.questions[qid], "selected": list(s.selected),
+                   "selected_text": [self.option_text[qid][x] for x in s.selected],
+                   "correct": list(s.correct), "graded": s.graded,
+                   "points": fmt_points(s.points, self.decimals) if s.graded else "not graded",
+                   "max": self.max_points[qid], "full": s.graded and s.points == s.max_points}
+            self._rows[k] = {"html": Markup(self.row_html.render(r=row)), "md": self.row_md.render(r=row)}
+        return self._rows[k]
+
     def view(self, r: StudentResult) -> dict[str, Any]:
-        rows = []
-        for qid, q in self.questions.items():
-            s = r.scores[qid]
-            rows.append({"q": q, "selected": list(s.selected),
-                         "selected_text": [self.option_text[qid][x] for x in s.selected],
-                         "correct": list(s.correct), "graded": s.graded,
-                         "points": fmt_points(s.points, self.decimals) if s.graded else "not graded",
-                         "max": self.max_points[qid], "full": s.graded and s.points == s.max_points})
+        rows = [self._row(qid, r.scores[qid]) for qid in self.questions]
         return {"id": r.student_id, "name": r.name, "section": r.section, "total": fmt_points(r.total, self.decimals),
                 "max_total": fmt_points(self.sheet.max_total), "status": r.status, "notes": r.notes, "rows": rows,
                 "pending": self.sheet.pending}
