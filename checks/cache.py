@@ -39,18 +39,12 @@ def default_cache_dir() -> Path:
     return Path(base) / "key"
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fingerprint_path(path: Path) -> str:
     """A file's sha256; a folder's listing (relative path and size of every file)."""
+    from .assets import file_sha256
+
     if path.is_file():
-        return _sha256_file(path)
+        return file_sha256(path)
     if path.is_dir():
         listing = sorted((str(p.relative_to(path)), p.stat().st_size) for p in path.rglob("*") if p.is_file())
         return hashlib.sha256(json.dumps(listing).encode()).hexdigest()
