@@ -70,3 +70,74 @@ def load_audio(path: Path | str, rate: int = MIMI_RATE) -> Audio:
         raise AudioError(f"{p}: {bad} samples are NaN or infinite")
     mono = data.mean(axis=1) if channels > 1 else data[:, 0]
     return Audio(resample(mono, sr, rate), rate, str(p), original_rate=int(sr), original_channels=int(channels))
+
+
+# -- shared helpers for the reconstruction and representation checks ------------------------------------
+
+def rms_dbfs(x: "np.ndarray") -> float:
+    """RMS level of ``x`` in dB relative to full scale (1.0); ``-inf`` for digital silence or no samples."""
+    import numpy as np
+
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    if x.size == 0:
+        return float("-inf")
+    rms = float(np.sqrt(np.mean(x * x)))
+    return 20.0 * float(np.log10(rms)) if rms > 0 else float("-inf")
+
+
+def is_silent(x: "np.ndarray", threshold_dbfs: float) -> bool:
+    """True when the whole clip's RMS level is below ``threshold_dbfs`` (digital silence always is)."""
+    return rms_dbfs(x) < threshold_dbfs
+
+
+def clipped_fraction(x: "np.ndarray", level: float) -> float:
+    """Fraction of samples whose magnitude reaches ``level`` (e.g. 0.999 of full scale): a clipped recording
+    has runs of samples stuck at the rails. 0.0 for an empty clip."""
+    import numpy as np
+
+    x = np.asarray(x).reshape(-1)
+    if x.size == 0:
+        return 0.0
+    return float(np.mean(np.abs(x) >= level))
+
+
+def align_lengths(reference: "np.ndarray", other: "np.ndarray") -> tuple["np.ndarray", "np.ndarray"]:
+    """Both signals cut to the shorter one's length (a decoder returns whole frames, so its output is
+    usually a little longer than the input; a shorter output loses its tail, it is never stretched)."""
+    import numpy as np
+
+    reference = np.asarray(reference).reshape(-1)
+    other = np.asarray(other).reshape(-1)
+    n = min(len(reference), len(other))
+    return reference[:n], other[:n]
+
+
+def pad_to_multiple(x: "np.ndarray", hop: int) -> "np.ndarray":
+    """``x`` zero-padded at the end to a whole number of ``hop``-sample frames (unchanged when it already is)."""
+    import numpy as np
+
+    if hop <= 0:
+        raise ValueError(f"hop must be positive, got {hop}")
+    x = np.asarray(x, dtype=np.float32).reshape(-1)
+    extra = -len(x) % hop
+    return np.pad(x, (0, extra)) if extra else x
+
+
+def windows(n_samples: int, window: int) -> list[slice]:
+    """Consecutive non-overlapping ``window``-sample slices of a signal of ``n_samples`` (the remainder
+    shorter than a window is left out). Empty when the signal is shorter than one window."""
+    if window <= 0:
+        raise ValueError(f"window must be positive, got {window}")
+    return [slice(i, i + window) for i in range(0, n_samples - window + 1, window)]
+
+
+def write_wav(path: Path | str, samples: "np.ndarray", rate: int) -> Path:
+    """Write mono float samples as 16-bit PCM WAV (clipped to [-1, 1]); returns the path."""
+    import numpy as np
+    import soundfile as sf
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    x = np.clip(np.asarray(samples, dtype=np.float32).reshape(-1), -1.0, 1.0)
+    sf.write(str(p), x, int(rate), subtype="PCM_16")
+    return p

@@ -58,6 +58,10 @@ class CheckContext:
     """Where artifacts go (``<evidence_dir>/<qid>/``); ``None``: write no artifacts."""
     seed: int = 0
     """Seed for generated signals and anything random in a check."""
+    emovdb: Path | None = None
+    """EmoV-DB folder for q06 (``--emovdb``); ``None``: ``<assets>/emovdb``."""
+    emovdb_per_class: int | None = None
+    """Clips per emotion for q06 (``--per-class``); ``None``: ``thresholds.per_class`` of questions/q06.yaml."""
 
     def model(self, name: str) -> Any:
         provider = self.models.get(name)

@@ -16,7 +16,8 @@ from grader import __version__
 from grader.errors import InputError
 from grader.key import AnswerKey, KeyAnswer
 
-from .assets import AssetMissing, file_sha256, find_asset, require_asset
+from .assets import AssetMissing, find_asset, require_asset
+from .cache import fingerprint_path
 from .audio import RESAMPLER, AudioError
 from .context import CheckContext
 from .evidence import Evidence, SpecError
@@ -197,7 +198,7 @@ def build_provenance(bank, selected: list[str], ctx: CheckContext, outcomes: lis
             for name in spec.check.assets:
                 p = find_asset(ctx.assets, name)
                 if p is not None:
-                    assets[p.name] = file_sha256(p)
+                    assets[p.name] = fingerprint_path(p)  # a folder (emovdb/): its files' names and sizes
     computed = [o.qid for o in outcomes if o.status == "computed"]
     mimi = models.get("mimi", {})
     desc = mimi.get("description") or mimi.get("ref") or "no model"
