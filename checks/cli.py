@@ -16,7 +16,8 @@ DEFAULT_OUT = "key.yaml"
 
 def register(subparsers) -> None:
     from .mimi import DEFAULT_MIMI, DTYPES
-    from .providers import DEFAULT_ASR, DEFAULT_SPEAKER
+    from .csm import CSM_DTYPES
+    from .providers import DEFAULT_ASR, DEFAULT_CSM, DEFAULT_SPEAKER
 
     k = subparsers.add_parser(
         "key", help="compute the answer key from the models and assets, with evidence",
@@ -35,11 +36,25 @@ def register(subparsers) -> None:
     k.add_argument("--asr-beam", type=int, default=5, help="ASR beam size (default 5; decoding is at temperature 0)")
     k.add_argument("--speaker", metavar="ENCODER", default=DEFAULT_SPEAKER,
                    help=f"speaker-similarity encoder for q10/q11: resemblyzer (default, offline) or wavlm[:ID|PATH]")
+    k.add_argument("--csm", metavar="ID|PATH", default=DEFAULT_CSM,
+                   help=f"CSM for q11/q12: a Hub id (default {DEFAULT_CSM}, gated: set HF_TOKEN or `hf auth login` "
+                        "after accepting its terms) or a local folder holding the model and its processor")
+    k.add_argument("--csm-revision", metavar="REV", help="Hub revision (branch, tag or commit) of --csm")
+    k.add_argument("--csm-dtype", default="auto", choices=CSM_DTYPES,
+                   help="CSM dtype (default auto: bfloat16 on a GPU, float32 on the CPU)")
+    k.add_argument("--csm-max-new-tokens", type=_positive, metavar="N",
+                   help="most frames per CSM generation (12.5 per second; default: the questions' max_new_tokens)")
+    k.add_argument("--samples", type=_positive, metavar="N",
+                   help="CSM generations for q11 (different seeds; default: q11.yaml's samples)")
     k.add_argument("--device", default="auto", help="auto (cuda when available), cpu or cuda (default auto)")
     k.add_argument("--dtype", default="float32", choices=DTYPES, help="model dtype (default float32)")
     k.add_argument("--seed", type=int, default=0, help="seed of random weights and generated signals (default 0)")
     k.add_argument("--out", metavar="KEY", default=DEFAULT_OUT, help=f"answer key to write (default {DEFAULT_OUT})")
     k.add_argument("--evidence-dir", metavar="DIR", help="write each question's evidence (YAML) and artifacts here")
+    k.add_argument("--emovdb", metavar="DIR", help="EmoV-DB folder for q06 (default: ASSETS/emovdb); "
+                                                   "https://www.openslr.org/115/")
+    k.add_argument("--per-class", type=_positive, metavar="N", default=None,
+                   help="q06: EmoV-DB clips per emotion (default: thresholds.per_class in questions/q06.yaml)")
     k.add_argument("--report", metavar="DIR", help="also write the evidence report (HTML with plots and audio) here")
     k.add_argument("--cache", metavar="DIR", help="cache of computed questions (default $HW10_CACHE/key or "
                                                   "~/.cache/hw10/key): a rerun with the same inputs takes seconds")
@@ -47,12 +62,25 @@ def register(subparsers) -> None:
     k.set_defaults(func=cmd_key)
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
 def _command_line(args: argparse.Namespace) -> str:
     parts = ["hw10 key"]
     for flag, value in (("--questions", args.select), ("--assets", args.assets), ("--mimi", args.mimi),
                         ("--mimi-revision", args.mimi_revision), ("--asr", args.asr), ("--asr-beam", args.asr_beam),
-                        ("--speaker", args.speaker), ("--device", args.device), ("--dtype", args.dtype),
-                        ("--seed", args.seed), ("--out", args.out), ("--evidence-dir", args.evidence_dir)):
+                        ("--speaker", args.speaker), ("--csm", args.csm), ("--csm-revision", args.csm_revision),
+                        ("--csm-dtype", args.csm_dtype), ("--csm-max-new-tokens", args.csm_max_new_tokens),
+                        ("--samples", args.samples), ("--device", args.device), ("--dtype", args.dtype),
+                        ("--seed", args.seed), ("--out", args.out), ("--evidence-dir", args.evidence_dir),
+                        ("--emovdb", args.emovdb), ("--per-class", args.per_class)):
         if value is not None:
             parts.append(f"{flag} {value}")
     return " ".join(parts)
@@ -71,7 +99,8 @@ def cmd_key(args: argparse.Namespace) -> int:
     from .evidence import margin_text
     from .keygen import build_key, build_provenance, check_assets_dir, run_checks
     from .mimi import MimiSource, check_local_checkpoint, load_mimi, resolve_device
-    from .providers import load_asr_model, load_speaker_model
+    from .csm import CsmRunOptions, CsmSource
+    from .providers import load_asr_model, load_csm_model, load_speaker_model
     from .selection import parse_questions
     from .cache import KeyCache, default_cache_dir
     from grader import __version__
@@ -97,13 +126,21 @@ def cmd_key(args: argparse.Namespace) -> int:
     models = {"mimi": LazyModel("mimi", lambda: load_mimi(src)),
               "asr": LazyModel("asr", lambda: load_asr_model(args.asr, args.device, args.asr_beam)),
               "speaker": LazyModel("speaker", lambda: load_speaker_model(args.speaker, args.device))}
+    csm_src = CsmSource(ref=args.csm, revision=args.csm_revision, device=args.device, dtype=args.csm_dtype)
+    csm_options = CsmRunOptions(samples=args.samples, max_new_tokens=args.csm_max_new_tokens)
+    models["csm"] = LazyModel("csm", lambda: load_csm_model(csm_src, csm_options))
     if args.report and evidence_dir is None:
         evidence_dir = Path(args.report) / "evidence"
-    ctx = CheckContext(assets=assets, models=models, evidence_dir=evidence_dir, seed=args.seed)
+    ctx = CheckContext(assets=assets, models=models, evidence_dir=evidence_dir, seed=args.seed,
+                       emovdb=Path(args.emovdb).expanduser() if args.emovdb else None,
+                       emovdb_per_class=args.per_class)
     requested_models = {"mimi": {"ref": args.mimi, "revision": args.mimi_revision, "device": args.device,
                                  "dtype": args.dtype},
                         "asr": {"ref": args.asr, "beam_size": args.asr_beam, "device": args.device},
-                        "speaker": {"ref": args.speaker, "device": args.device}}
+                        "speaker": {"ref": args.speaker, "device": args.device},
+                        "csm": {"ref": args.csm, "revision": args.csm_revision, "device": args.device,
+                                "dtype": args.csm_dtype, "samples": args.samples,
+                                "max_new_tokens": args.csm_max_new_tokens}}
 
     print(f"hw10 key: {', '.join(selected)} · Mimi {args.mimi}"
           + (f"@{args.mimi_revision}" if args.mimi_revision else "")

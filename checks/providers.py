@@ -6,15 +6,19 @@ pending with the message while the others still run. Heavy imports happen inside
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .mimi import ModelUnavailable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .csm import CsmRunOptions, CsmSource
 
 DEFAULT_ASR = "openai-whisper:turbo"
 """What the homework used (openai-whisper); offline here: ``faster-whisper:tiny.en-bundled``."""
 DEFAULT_SPEAKER = "resemblyzer"
 DEFAULT_CSM = "sesame/csm-1b"
+"""Gated: needs HF_TOKEN (or `hf auth login`) after accepting the model's terms on the Hub."""
 
 
 @dataclass(frozen=True)
@@ -23,9 +27,15 @@ class ProviderInfo:
 
     description: str
     random_weights: bool = False
+    """True only when the provider itself made the weights up (nothing trained in them). A local folder
+    cannot be told apart from a trained one and reports False, even the tiny CSM test fixture (which
+    says what it is in ``details['fixture']``): keygen skips level-model checks on random weights before
+    they measure anything, and q11/q12 gate themselves on what they measure instead."""
+    details: Mapping[str, Any] = field(default_factory=dict)
+    """Further provenance (id, revision/commit, weight hashes, device, dtype…), merged into :meth:`to_dict`."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"description": self.description, "random_weights": self.random_weights}
+        return {**dict(self.details), "description": self.description, "random_weights": self.random_weights}
 
 
 @dataclass(frozen=True)
@@ -55,3 +65,12 @@ def load_speaker_model(spec: str, device: str = "auto") -> Loaded:
     except SpeakerError as exc:
         raise ModelUnavailable(f"speaker encoder {spec}: {exc}") from None
     return Loaded(encoder, ProviderInfo(encoder.describe()))
+
+
+def load_csm_model(source: CsmSource | None = None, options: CsmRunOptions | None = None) -> Loaded:
+    """CSM and its processor as a :class:`checks.csm.CsmRunner` (``source``: a :class:`checks.csm.CsmSource`,
+    default ``sesame/csm-1b``; ``options``: a :class:`checks.csm.CsmRunOptions`)."""
+    from .csm import CsmSource, load_csm
+
+    runner = load_csm(source or CsmSource(DEFAULT_CSM), options)
+    return Loaded(runner, ProviderInfo(runner.info.description, random_weights=False, details=runner.info.to_dict()))

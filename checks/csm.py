@@ -1,0 +1,621 @@
+"""Sesame's CSM through transformers (``CsmForConditionalGeneration`` + ``AutoProcessor``), for q11/q12.
+
+Two sources (:class:`CsmSource`): a Hub id (default ``sesame/csm-1b``, gated: the token comes from
+``HF_TOKEN`` or a saved ``hf auth login``, optionally pinned to a revision), or a local folder
+holding the model *and* its processor (``save_pretrained`` of both, or ``hf download``). Anything
+that keeps the model from loading (no token, a refused token, terms not accepted, an unreachable
+Hub, a folder without a processor, missing weights) is one :class:`checks.mimi.ModelUnavailable`
+whose message says what to do.
+
+:class:`CsmRunner` does what the homework's Colab does: ``processor.apply_chat_template(conversation,
+tokenize=True, return_dict=True)`` then ``model.generate(**inputs, output_audio=True)``, seeded
+(``torch.manual_seed`` inside a forked RNG, so nothing global changes), with ``max_new_tokens``
+given per call. One call keeps both the generated codes (int64 ``[frames, 32]``, the final
+all-zero end frame included when the model emitted one) and CSM's own ``output_audio`` (the codes
+cut at the first all-zero frame, decoded by ``model.codec_model``). When CSM emits the end frame
+first there is nothing to decode: CSM's own decode then fails inside ``generate``, and the codes seen
+by a streamer tell an empty generation (``Generation.audio is None``) from a real failure
+(:class:`CsmGenerationError`).
+
+Generation kwargs prefixed ``depth_decoder_`` are never passed per call: transformers writes them
+into the depth decoder's generation config for good. Settings belong in the checkpoint's
+``generation_config.json``.
+
+torch/transformers/huggingface_hub are imported inside functions only.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
+
+from grader.errors import InputError
+
+from .mimi import IGNORABLE_MISSING, ModelUnavailable, resolve_device
+from .providers import DEFAULT_CSM
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import torch
+
+log = logging.getLogger(__name__)
+
+CSM_DTYPES = ("auto", "float32", "bfloat16", "float16")
+"""``auto``: bfloat16 on a GPU, float32 on the CPU."""
+HUB_TIMEOUT_S = 15.0
+FIXTURE_MARKER = "hw10_fixture.json"
+"""File that ``fixtures/make_csm_fixture.py`` leaves in the tiny CSM folder (says it is untrained)."""
+WEIGHT_PATTERNS = ("model.safetensors", "model-*.safetensors", "pytorch_model.bin", "pytorch_model-*.bin")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model")
+FEATURE_EXTRACTOR_FILES = ("preprocessor_config.json", "processor_config.json")
+CHAT_TEMPLATE_FILES = ("chat_template.jinja", "chat_template.json")
+
+SourceKind = Literal["hub", "local"]
+
+
+class CsmGenerationError(RuntimeError):
+    """``generate`` failed for a reason other than an empty generation; the message names the model."""
+
+
+@dataclass(frozen=True)
+class CsmSource:
+    """Where the CSM weights come from and how to run them."""
+
+    ref: str = DEFAULT_CSM
+    """A Hub id or a local folder (model + processor)."""
+    revision: str | None = None
+    """Hub revision (branch, tag or commit); only for a Hub id."""
+    device: str = "auto"
+    """``auto`` (cuda when available), ``cpu``, ``cuda`` or ``cuda:N``."""
+    dtype: str = "auto"
+    """One of :data:`CSM_DTYPES`; ``auto`` = bfloat16 on a GPU, float32 on the CPU."""
+
+    @property
+    def kind(self) -> SourceKind:
+        return csm_source_kind(self.ref)
+
+
+@dataclass(frozen=True)
+class CsmRunOptions:
+    """Command-line overrides of the CSM questions' generation settings (``None``: the spec's value)."""
+
+    samples: int | None = None
+    """Generations per question that samples several (q11's ``thresholds.samples``)."""
+    max_new_tokens: int | None = None
+    """Most frames per generation (the specs' ``thresholds.max_new_tokens``; 125 frames = 10 s)."""
+
+    def __post_init__(self) -> None:
+        for name in ("samples", "max_new_tokens"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise InputError(f"CSM {name} must be at least 1, not {value}")
+
+
+@dataclass(frozen=True)
+class CsmInfo:
+    """Provenance of a loaded CSM (goes into the key)."""
+
+    kind: SourceKind
+    """``hub`` or ``local``."""
+    ref: str
+    """Hub id or folder, as given."""
+    revision: str | None
+    """Requested Hub revision."""
+    commit: str | None
+    """Hub commit the weights came from (when known)."""
+    weights_sha256: dict[str, str] | None
+    """sha256 of each local weight file."""
+    device: str
+    """The device the model runs on (``auto`` resolved)."""
+    dtype: str
+    """The dtype the model runs in (``auto`` resolved)."""
+    token: str | None
+    """Where the Hub token came from (``HF_TOKEN``, ``saved login``) or ``None``; never the token."""
+    fixture: str | None
+    """What the folder's :data:`FIXTURE_MARKER` says (the hw10 tiny test model), else ``None``."""
+    description: str
+    """One line for the CLI and the key."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of a CSM conversation, in the Colab's terms."""
+
+    role: str
+    """Speaker id as a digit string (``"0"``, ``"1"``)."""
+    text: str
+    """What is said (verbatim)."""
+    audio: Any = None
+    """Mono float32 samples at the processor's rate (the voice saying ``text``), or ``None`` (text only)."""
+
+
+@dataclass
+class Generation:
+    """One seeded ``generate`` call: the codes and CSM's own decoded audio."""
+
+    seed: int
+    """The ``torch.manual_seed`` of this call."""
+    max_new_tokens: int
+    """The frame limit it ran under."""
+    codes: "torch.Tensor"
+    """int64 ``[frames, num_codebooks]`` as ``generate`` returned them (end frame included), on the CPU."""
+    end_frame: int | None
+    """Index of the first all-``codebook_eos_token_id`` frame (where CSM's ``output_audio`` cuts); ``None``
+    when the model never emitted one (it ran to ``max_new_tokens``)."""
+    audio: "np.ndarray | None"
+    """CSM's own ``output_audio`` (float32 at :attr:`CsmRunner.sampling_rate`); ``None`` when the end frame
+    came first (nothing to decode)."""
+    wall_s: float
+    """Seconds the ``generate`` call took (prompt encoding, sampling and decoding)."""
+
+    @property
+    def audio_frames(self) -> int:
+        """Frames before the end frame: the ones CSM decodes."""
+        return int(self.codes.shape[0]) if self.end_frame is None else int(self.end_frame)
+
+    @property
+    def empty(self) -> bool:
+        return self.audio is None
+
+    def audio_codes(self) -> "torch.Tensor":
+        """The codes CSM decodes, as Mimi takes them: ``[1, num_codebooks, audio_frames]``."""
+        return self.codes[: self.audio_frames].T.unsqueeze(0).contiguous()
+
+
+# ----------------------------------------------------------------------------- pure helpers
+
+
+def csm_source_kind(ref: str) -> SourceKind:
+    """``local`` for an existing path or something spelt like a path; else ``hub``."""
+    p = Path(ref).expanduser()
+    if p.exists() or ref.startswith((".", "/", "~")) or "\\" in ref or ref.count("/") > 1:
+        return "local"
+    return "hub"
+
+
+def chat_messages(turns: Sequence[Turn]) -> list[dict[str, Any]]:
+    """The conversation in the Colab's format: ``{"role", "content": [text, audio?]}`` per turn.
+
+    Checked as CSM's chat template checks it: roles are digit strings, every turn but the last has
+    audio, the last one may have none."""
+    if not turns:
+        raise ValueError("a CSM conversation needs at least one turn")
+    out = []
+    for i, t in enumerate(turns):
+        if not (isinstance(t.role, str) and t.role.isdigit()):
+            raise ValueError(f"turn {i}: role must be a digit string such as '0', not {t.role!r}")
+        if not t.text:
+            raise ValueError(f"turn {i}: empty text")
+        if t.audio is None and i < len(turns) - 1:
+            raise ValueError(f"turn {i}: every turn but the last needs its audio")
+        content: list[dict[str, Any]] = [{"type": "text", "text": t.text}]
+        if t.audio is not None:
+            content.append({"type": "audio", "path": t.audio})
+        out.append({"role": t.role, "content": content})
+    return out
+
+
+def end_frame_index(codes: "torch.Tensor", eos_id: int) -> int | None:
+    """First frame of ``codes [frames, K]`` whose every code is ``eos_id`` (CSM's ``output_audio`` rule)."""
+    hits = (codes == eos_id).all(dim=-1).nonzero()
+    return int(hits[0, 0]) if hits.numel() else None
+
+
+def resolve_dtype(name: str, device: str) -> str:
+    if name not in CSM_DTYPES:
+        raise InputError(f"--csm-dtype {name!r}: choose one of {', '.join(CSM_DTYPES)}")
+    if name == "auto":
+        return "bfloat16" if device.startswith("cuda") else "float32"
+    return name
+
+
+def token_source() -> str | None:
+    """Where huggingface_hub would take a token from; never the token itself."""
+    if os.environ.get("HF_TOKEN"):
+        return "HF_TOKEN"
+    try:
+        from huggingface_hub import get_token
+    except ImportError:  # pragma: no cover
+        return None
+    return "saved login" if get_token() else None
+
+
+# ----------------------------------------------------------------------------- local folders
+
+
+def _files_matching(folder: Path, patterns: Sequence[str]) -> list[Path]:
+    return sorted({p for pat in patterns for p in folder.glob(pat) if p.is_file()})
+
+
+def _json_has_key(path: Path, key: str) -> bool:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and bool(data.get(key))
+
+
+def check_csm_folder(folder: Path) -> list[Path]:
+    """Validate (without torch) that ``folder`` holds a CSM checkpoint and its processor; return the weight files."""
+    todo = ("pass a folder holding both `model.save_pretrained(DIR)` and `processor.save_pretrained(DIR)` "
+            "(or `hf download sesame/csm-1b --local-dir DIR`), or leave --csm out to load sesame/csm-1b from the Hub")
+    if not folder.exists():
+        raise ModelUnavailable(f"no such folder; {todo}", file=str(folder))
+    if not folder.is_dir():
+        raise ModelUnavailable(f"not a folder; {todo}", file=str(folder))
+    cfg = folder / "config.json"
+    if not cfg.is_file():
+        raise ModelUnavailable(f"not a CSM checkpoint: no config.json; {todo}", file=str(folder))
+    try:
+        model_type = json.loads(cfg.read_text(encoding="utf-8")).get("model_type")
+    except (ValueError, AttributeError, OSError) as exc:
+        raise ModelUnavailable(f"not a CSM checkpoint: config.json is not a JSON object ({exc}); {todo}",
+                               file=str(cfg)) from None
+    if model_type != "csm":
+        raise ModelUnavailable(f"not a CSM checkpoint: model_type is {model_type!r}, expected 'csm'; {todo}",
+                               file=str(cfg))
+    weights = _files_matching(folder, WEIGHT_PATTERNS)
+    if not weights:
+        raise ModelUnavailable(f"CSM config but no weights (expected model.safetensors or its shards); {todo}",
+                               file=str(folder))
+    missing = []
+    if not _files_matching(folder, TOKENIZER_FILES):
+        missing.append("a tokenizer (tokenizer.json)")
+    if not _files_matching(folder, FEATURE_EXTRACTOR_FILES):
+        missing.append("the audio feature extractor settings (processor_config.json or preprocessor_config.json)")
+    has_template = bool(_files_matching(folder, CHAT_TEMPLATE_FILES)) or any(
+        _json_has_key(folder / name, "chat_template") for name in ("processor_config.json", "tokenizer_config.json"))
+    if not has_template:
+        missing.append("the chat template (chat_template.jinja)")
+    if missing:
+        raise ModelUnavailable("the folder holds CSM weights but no processor: missing " + "; ".join(missing)
+                               + f" — save the processor next to the model (`processor.save_pretrained(DIR)`); {todo}",
+                               file=str(folder))
+    return weights
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fixture_note(folder: Path) -> str | None:
+    marker = folder / FIXTURE_MARKER
+    if not marker.is_file():
+        return None
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "hw10 test fixture (unreadable marker)"
+    return str(data.get("what") or "hw10 test fixture") if isinstance(data, dict) else "hw10 test fixture"
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _gated_message(ref: str, why: str) -> str:
+    return (f"cannot load {ref}: {why}. {ref} is gated: accept its terms on https://huggingface.co/{ref} with your "
+            "account, create a read token (Settings → Access Tokens) and set HF_TOKEN=<token> (or run "
+            "`hf auth login`); or download it once elsewhere (`hf download "
+            f"{ref} --local-dir csm`) and pass --csm csm")
+
+
+def _offline_message(ref: str, why: str) -> str:
+    from huggingface_hub import constants
+
+    return (f"cannot load {ref}: the Hugging Face Hub is unreachable from this machine ({why}) and the model is not "
+            f"in the local cache ({constants.HF_HUB_CACHE}). Either run `hw10 key` on a machine with internet "
+            f"(e.g. Colab, with HF_TOKEN set: {ref} is gated), or download it once elsewhere "
+            f"(`hf download {ref} --local-dir csm`) and pass --csm csm")
+
+
+def _hub_access(ref: str, rev: str | None) -> tuple[str | None, str | None]:
+    """``(commit, None)`` when the Hub lets this token read ``ref``; ``(None, why)`` when it is unreachable.
+
+    Raises :class:`ModelUnavailable` for every answer that is a refusal (no token, a refused token,
+    terms not accepted, no such model or revision)."""
+    from huggingface_hub import HfApi
+    from huggingface_hub import errors as hf_errors
+
+    source = token_source()
+    token_text = {"HF_TOKEN": "the token in HF_TOKEN", "saved login": "the token of your saved `hf auth login`"}
+    api = HfApi()
+    try:
+        commit = api.model_info(ref, revision=rev, timeout=HUB_TIMEOUT_S).sha
+        api.auth_check(ref)
+        return commit, None
+    except hf_errors.GatedRepoError:
+        why = ("no Hugging Face token was found (HF_TOKEN is unset and there is no saved login)" if source is None
+               else f"the Hub says {token_text[source]} has no access to it (its terms are not accepted for that "
+                    "account, or the token lacks read access to gated repositories)")
+        raise ModelUnavailable(_gated_message(ref, why)) from None
+    except hf_errors.RevisionNotFoundError:
+        raise ModelUnavailable(f"revision {rev!r} of {ref} does not exist on the Hub") from None
+    except hf_errors.RepositoryNotFoundError:
+        why = ("the Hub says there is no such model, or that it needs a token and none was found"
+               if source is None else f"the Hub says there is no such model visible to {token_text[source]}")
+        raise ModelUnavailable(_gated_message(ref, why) if ref == DEFAULT_CSM else
+                               f"cannot load {ref}: {why} (check the id; for a private or gated model set HF_TOKEN); "
+                               "a local folder must exist") from None
+    except hf_errors.HFValidationError:
+        raise ModelUnavailable(f"--csm {ref!r} is neither an existing folder nor a valid Hub id (namespace/name)") from None
+    except hf_errors.HfHubHTTPError as exc:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if status in (401, 403):
+            who = token_text.get(source or "", "the request (no token)")
+            detail = (getattr(exc, "server_message", None) or "").strip() or f"HTTP {status}"
+            raise ModelUnavailable(_gated_message(ref, f"the Hub refused {who} (HTTP {status}: {detail})")) from None
+        return None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+    except Exception as exc:  # connection refused, DNS failure, timeout, offline mode
+        return None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def _check_loading_info(ref: str, info: Mapping[str, Any] | None) -> None:
+    missing = sorted(k for k in ((info or {}).get("missing_keys") or []) if not k.endswith(IGNORABLE_MISSING))
+    if missing:
+        shown = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")
+        raise ModelUnavailable(f"the CSM checkpoint lacks {len(missing)} weights ({shown}): it is incomplete or was "
+                               "saved by an incompatible transformers version; re-download it", file=ref)
+
+
+def _from_pretrained(where: str, dtype: str, **kw):
+    import torch
+    from transformers import AutoProcessor, CsmForConditionalGeneration
+
+    model, info = CsmForConditionalGeneration.from_pretrained(where, dtype=getattr(torch, dtype),
+                                                              output_loading_info=True, **kw)
+    processor = AutoProcessor.from_pretrained(where, **kw)
+    return model, processor, info
+
+
+def _check_processor(ref: str, processor) -> None:
+    if getattr(processor, "chat_template", None) is None:
+        raise ModelUnavailable("the processor has no chat template (chat_template.jinja): save it with "
+                               "`processor.save_pretrained(DIR)`", file=ref)
+    fe = getattr(processor, "feature_extractor", None)
+    if fe is None or getattr(fe, "sampling_rate", None) is None:
+        raise ModelUnavailable("the processor has no audio feature extractor", file=ref)
+
+
+def load_csm(src: CsmSource, options: CsmRunOptions | None = None) -> "CsmRunner":
+    """Load CSM and its processor from ``src``; raises :class:`ModelUnavailable` (InputError for a bad device/dtype)."""
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise ModelUnavailable(f"the model checks need torch and transformers ({exc}); install torch first, then "
+                               "pip install 'hw10[models]'") from None
+    device = resolve_device(src.device)
+    dtype = resolve_dtype(src.dtype, device)
+    kind = src.kind
+    if kind != "hub" and src.revision:
+        raise InputError(f"--csm-revision applies to a Hub id, not to {src.ref!r}")
+    commit = hashes = token = fixture = None
+    if kind == "local":
+        folder = Path(src.ref).expanduser()
+        weights = check_csm_folder(folder)
+        try:
+            model, processor, info = _from_pretrained(str(folder), dtype)
+        except InputError:
+            raise
+        except Exception as exc:  # OSError, ValueError (size mismatch), safetensors and tokenizer errors…
+            raise ModelUnavailable(f"cannot load as CSM: {type(exc).__name__}: {' '.join(str(exc).split())}",
+                                   file=str(folder)) from None
+        hashes = {p.name: _sha256(p) for p in weights}
+        fixture = _fixture_note(folder)
+        desc = f"local folder {src.ref} (weights sha256 {next(iter(hashes.values()))[:12]}…)"
+        if fixture:
+            desc += f" — {fixture}"
+    else:
+        token = token_source()
+        commit, unreachable = _hub_access(src.ref, src.revision)
+        offline = unreachable is not None
+        if offline:
+            log.info("Hub unreachable (%s); trying the local cache", unreachable)
+        try:
+            model, processor, info = _from_pretrained(src.ref, dtype, revision=commit or src.revision,
+                                                      local_files_only=offline)
+        except InputError:
+            raise
+        except Exception as exc:
+            if offline:
+                raise ModelUnavailable(_offline_message(src.ref, unreachable)) from None
+            raise ModelUnavailable(f"cannot load {src.ref} (revision {commit or src.revision or 'main'}) as CSM: "
+                                   f"{type(exc).__name__}: {' '.join(str(exc).split())}") from None
+        commit = commit or getattr(model.config, "_commit_hash", None)
+        desc = f"{src.ref}@{(commit or src.revision or 'main')[:12]}" + (" (local cache, offline)" if offline else "")
+    _check_loading_info(src.ref, info)
+    _check_processor(src.ref, processor)
+    model = model.to(device).eval()
+    info_out = CsmInfo(kind=kind, ref=src.ref, revision=src.revision, commit=commit, weights_sha256=hashes,
+                       device=device, dtype=dtype, token=token, fixture=fixture, description=desc)
+    log.info("loaded CSM: %s on %s (%s)", desc, device, dtype)
+    return CsmRunner(model, processor, info_out, options or CsmRunOptions())
+
+
+# ----------------------------------------------------------------------------- running
+
+
+class _FrameRecorder:
+    """A generation streamer keeping every frame ``generate`` produced (the first ``put`` is the prompt).
+
+    Only read when ``generate`` raised: it tells an end frame that came first (nothing to decode)
+    from any other failure."""
+
+    def __init__(self) -> None:
+        self.frames: list = []
+        self._prompt_seen = False
+
+    def put(self, value) -> None:
+        if not self._prompt_seen:
+            self._prompt_seen = True
+            return
+        self.frames.append(value.detach().to("cpu").clone())
+
+    def end(self) -> None:
+        pass
+
+
+class CsmRunner:
+    """A loaded CSM and its processor, with the operations q11/q12 need."""
+
+    def __init__(self, model, processor, info: CsmInfo, options: CsmRunOptions):
+        self.model = model
+        self.processor = processor
+        self.info = info
+        self.options = options
+
+    @property
+    def sampling_rate(self) -> int:
+        return int(self.processor.feature_extractor.sampling_rate)
+
+    @property
+    def num_codebooks(self) -> int:
+        return int(self.model.config.num_codebooks)
+
+    @property
+    def eos_code(self) -> int:
+        return int(self.model.config.codebook_eos_token_id)
+
+    @property
+    def codec(self):
+        """CSM's own codec (a ``MimiModel``)."""
+        return self.model.codec_model
+
+    @property
+    def codec_config(self):
+        return self.model.config.codec_config
+
+    @property
+    def device(self):
+        return next(self.model.parameters()).device
+
+    @property
+    def dtype(self):
+        return next(self.model.parameters()).dtype
+
+    def prepare(self, turns: Sequence[Turn]):
+        """``processor.apply_chat_template(conversation, tokenize=True, return_dict=True)`` on the model's device."""
+        inputs = self.processor.apply_chat_template(chat_messages(turns), tokenize=True, return_dict=True)
+        inputs = inputs.to(self.device)
+        if "input_values" in inputs:
+            inputs["input_values"] = inputs["input_values"].to(self.dtype)
+        return inputs
+
+    def generate(self, inputs, *, seed: int, max_new_tokens: int) -> Generation:
+        """One seeded ``generate(**inputs, output_audio=True)``; see the module docstring for the empty case."""
+        import torch
+
+        if max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be at least 1, not {max_new_tokens}")
+        recorder = _FrameRecorder()
+        cuda = [self.device.index or 0] if self.device.type == "cuda" else []
+        start = time.perf_counter()
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            try:
+                out = self.model.generate(**inputs, max_new_tokens=max_new_tokens, output_audio=True,
+                                          return_dict_in_generate=True, streamer=recorder)
+            except Exception as exc:
+                failure = exc
+            else:
+                failure = None
+        wall = time.perf_counter() - start
+        if failure is None:
+            codes = out.sequences[0].detach().cpu()
+            audio = out.audio[0].detach().float().cpu().numpy()
+            return Generation(seed, max_new_tokens, codes, end_frame_index(codes, self.eos_code), audio, wall)
+        if not recorder.frames:
+            raise CsmGenerationError(f"CSM ({self.info.description}) failed before producing a frame: "
+                                     f"{type(failure).__name__}: {failure}") from failure
+        codes = torch.cat(recorder.frames, dim=0)  # [frames, K] for batch 1
+        end = end_frame_index(codes, self.eos_code)
+        if end == 0:
+            log.info("seed %d: CSM emitted the end frame first (no audio)", seed)
+            return Generation(seed, max_new_tokens, codes, 0, None, wall)
+        lo, hi = int(codes.min()), int(codes.max())
+        size = int(getattr(self.codec_config, "codebook_size", 0) or 0)
+        hint = (f"; codes range {lo}…{hi}, outside Mimi's 0…{size - 1}" if size and (lo < 0 or hi >= size) else "")
+        raise CsmGenerationError(f"CSM ({self.info.description}) generated {codes.shape[0]} frames but its own "
+                                 f"decoding failed: {type(failure).__name__}: {failure}{hint}") from failure
+
+
+# ----------------------------------------------------------------------------- timing (hw10 bench)
+
+
+@dataclass(frozen=True)
+class GenerationTiming:
+    """Speed and memory of CSM generating the slide conversation's reply (for ``hw10 bench``)."""
+
+    model: str
+    """The loaded model's description."""
+    device: str
+    """Where it ran."""
+    dtype: str
+    """The dtype it ran in."""
+    load_s: float
+    """Seconds to load model and processor."""
+    runs: int
+    """Seeded generations timed (seeds 0…runs-1); the first is a warm-up, not counted, when runs > 1."""
+    frames: int
+    """Frames decoded over the counted runs."""
+    audio_seconds: float
+    """Seconds of audio produced over the counted runs."""
+    generate_s: float
+    """Wall seconds of the counted ``generate`` calls (prompt encoding, sampling, decoding)."""
+    peak_rss_mb: float
+    """Peak resident memory of this process so far (call in a fresh process for a clean figure)."""
+    peak_gpu_mb: float | None
+    """Peak CUDA memory allocated (None on the CPU)."""
+
+    @property
+    def seconds_per_audio_second(self) -> float | None:
+        return None if self.audio_seconds <= 0 else self.generate_s / self.audio_seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "seconds_per_audio_second": self.seconds_per_audio_second}
+
+
+def time_generation(source: CsmSource, turns: Sequence[Turn] | None = None, *, assets: Path | None = None,
+                    max_new_tokens: int = 125, runs: int = 2) -> GenerationTiming:
+    """Load CSM from ``source`` and time ``runs`` seeded generations of the slide conversation.
+
+    ``turns`` default to q11's conversation with the clips from ``assets`` (default: the committed
+    stand-ins in ``fixtures/assets``). Peak memory is this process's: run it in a fresh process."""
+    import resource
+
+    import torch
+
+    start = time.perf_counter()
+    runner = load_csm(source)
+    load_s = time.perf_counter() - start
+    if turns is None:
+        from .q11_conversation import slide_turns
+
+        folder = assets or Path(__file__).resolve().parents[1] / "fixtures" / "assets"
+        turns = slide_turns(folder, runner.sampling_rate)
+    inputs = runner.prepare(turns)
+    cuda = runner.device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(runner.device)
+    gens = [runner.generate(inputs, seed=s, max_new_tokens=max_new_tokens) for s in range(max(1, runs))]
+    counted = gens[1:] if len(gens) > 1 else gens
+    hop = round(runner.sampling_rate / float(runner.codec_config.frame_rate))
+    frames = sum(g.audio_frames for g in counted)
+    return GenerationTiming(
+        model=runner.info.description, device=str(runner.device), dtype=runner.info.dtype, load_s=load_s,
+        runs=len(counted), frames=frames, audio_seconds=frames * hop / runner.sampling_rate,
+        generate_s=sum(g.wall_s for g in counted),
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        peak_gpu_mb=torch.cuda.max_memory_allocated(runner.device) / 2**20 if cuda else None)
