@@ -15,14 +15,42 @@ DEFAULT_OUT = "key.yaml"
 
 
 def register(subparsers) -> None:
-    from .mimi import DEFAULT_MIMI, DTYPES
-    from .csm import CSM_DTYPES
-    from .providers import DEFAULT_ASR, DEFAULT_CSM, DEFAULT_SPEAKER
-
     k = subparsers.add_parser(
         "key", help="compute the answer key from the models and assets, with evidence",
         description="Run the checks of the selected questions and write an answer key (format hw10-key/1). "
                     "A question whose assets or models are missing is written as pending with the reason.")
+    add_run_options(k)
+    k.add_argument("--out", metavar="KEY", default=DEFAULT_OUT, help=f"answer key to write (default {DEFAULT_OUT})")
+    k.add_argument("--report", metavar="DIR", help="also write the evidence report (HTML with plots and audio) here")
+    k.set_defaults(func=cmd_key)
+
+    c = subparsers.add_parser(
+        "check", help="student self-check: score your answers against the evidence (or a key)",
+        description="Score your answers with the same function `hw10 grade` uses. Without --key the checks "
+                    "you select run here first (needs the model extras and the Colab's files).")
+    c.add_argument("--answers", required=True, metavar="FILE",
+                   help="your answers: YAML/JSON (q01: B, q06: [A, C]) or a text file of lines like 'q01 B'")
+    c.add_argument("--key", metavar="KEY", help="score against this key instead of computing the evidence here")
+    add_run_options(c)
+    c.set_defaults(func=cmd_check)
+
+    v = subparsers.add_parser(
+        "verify", help="check an official key against computed evidence (exit 1 on disagreement)",
+        description="List every question where the official key and the evidence disagree, with the numbers.")
+    v.add_argument("--key", required=True, metavar="OFFICIAL", help="the key to verify (e.g. typed in by a TA)")
+    v.add_argument("--against", metavar="COMPUTED",
+                   help="a key computed earlier by `hw10 key` (default: compute the evidence now)")
+    v.add_argument("--strict", action="store_true", help="also exit 1 when a question cannot be verified")
+    add_run_options(v)
+    v.set_defaults(func=cmd_verify)
+
+
+def add_run_options(k) -> None:
+    """The flags that choose questions, assets, models and settings (shared by key, check and verify)."""
+    from .csm import CSM_DTYPES
+    from .mimi import DEFAULT_MIMI, DTYPES
+    from .providers import DEFAULT_ASR, DEFAULT_CSM, DEFAULT_SPEAKER
+
     k.add_argument("--questions", dest="select", metavar="SPEC", default=None,
                    help="questions to compute, e.g. 1-5,9 or q01,q03 (default: all)")
     k.add_argument("--assets", metavar="DIR", help="folder with the Colab's files (2sAudio.wav, 4sAudio.wav, …)")
@@ -49,17 +77,14 @@ def register(subparsers) -> None:
     k.add_argument("--device", default="auto", help="auto (cuda when available), cpu or cuda (default auto)")
     k.add_argument("--dtype", default="float32", choices=DTYPES, help="model dtype (default float32)")
     k.add_argument("--seed", type=int, default=0, help="seed of random weights and generated signals (default 0)")
-    k.add_argument("--out", metavar="KEY", default=DEFAULT_OUT, help=f"answer key to write (default {DEFAULT_OUT})")
     k.add_argument("--evidence-dir", metavar="DIR", help="write each question's evidence (YAML) and artifacts here")
     k.add_argument("--emovdb", metavar="DIR", help="EmoV-DB folder for q06 (default: ASSETS/emovdb); "
                                                    "https://www.openslr.org/115/")
     k.add_argument("--per-class", type=_positive, metavar="N", default=None,
                    help="q06: EmoV-DB clips per emotion (default: thresholds.per_class in questions/q06.yaml)")
-    k.add_argument("--report", metavar="DIR", help="also write the evidence report (HTML with plots and audio) here")
     k.add_argument("--cache", metavar="DIR", help="cache of computed questions (default $HW10_CACHE/key or "
                                                   "~/.cache/hw10/key): a rerun with the same inputs takes seconds")
     k.add_argument("--no-cache", action="store_true", help="recompute everything (and store nothing)")
-    k.set_defaults(func=cmd_key)
 
 
 def _positive(text: str) -> int:
@@ -91,78 +116,36 @@ def _one_line(text: str, width: int = 160) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _run(args: argparse.Namespace, bank, command: str | None = None):
+    from .keyrun import KeyRunOptions, compute_key
+    from .selection import parse_questions
+
+    selected = parse_questions(args.select, bank.ids)
+    opts = KeyRunOptions.from_args(args, command=command)
+    if getattr(args, "report", None) and opts.evidence_dir is None:
+        opts.evidence_dir = Path(args.report) / "evidence"
+    print(f"hw10 {args.command}: {', '.join(selected)} · Mimi {args.mimi}"
+          + (f"@{args.mimi_revision}" if args.mimi_revision else "")
+          + f" · device {args.device} · {args.dtype} · assets {args.assets or '(none)'}", flush=True)
+    run = compute_key(opts, bank, progress=_progress_bar(selected))
+    sys.stdout.flush()
+    for name, message in run.model_errors.items():
+        print(f"error: {message}", file=sys.stderr, flush=True)
+    return run
+
+
 def cmd_key(args: argparse.Namespace) -> int:
     from grader.key import dump_key
     from grader.spec import load_bank
 
-    from .context import CheckContext, LazyModel
     from .evidence import margin_text
-    from .keygen import build_key, build_provenance, check_assets_dir, run_checks
-    from .mimi import MimiSource, check_local_checkpoint, load_mimi, resolve_device
-    from .csm import CsmRunOptions, CsmSource
-    from .providers import load_asr_model, load_csm_model, load_speaker_model
-    from .selection import parse_questions
-    from .cache import KeyCache, default_cache_dir
-    from grader import __version__
 
     bank = load_bank(args.questions_dir)
-    selected = parse_questions(args.select, bank.ids)
-    assets = check_assets_dir(Path(args.assets) if args.assets else None)
-    src = MimiSource(ref=args.mimi, revision=args.mimi_revision, device=args.device, dtype=args.dtype, seed=args.seed)
-    if src.kind == "local":
-        check_local_checkpoint(Path(args.mimi).expanduser())
-    if src.kind != "hub" and args.mimi_revision:
-        raise InputError(f"--mimi-revision applies to a Hub id, not to {args.mimi!r}")
-    if not (args.device in ("auto", "cpu", "cuda") or args.device.startswith("cuda:")):
-        raise InputError(f"--device {args.device!r}: choose auto, cpu or cuda")
-    if args.device != "cpu":
-        try:
-            import torch  # noqa: F401  (without torch every model question becomes pending, said once)
-        except ImportError:
-            pass
-        else:
-            resolve_device(args.device)
-    evidence_dir = Path(args.evidence_dir) if args.evidence_dir else None
-    models = {"mimi": LazyModel("mimi", lambda: load_mimi(src)),
-              "asr": LazyModel("asr", lambda: load_asr_model(args.asr, args.device, args.asr_beam)),
-              "speaker": LazyModel("speaker", lambda: load_speaker_model(args.speaker, args.device))}
-    csm_src = CsmSource(ref=args.csm, revision=args.csm_revision, device=args.device, dtype=args.csm_dtype)
-    csm_options = CsmRunOptions(samples=args.samples, max_new_tokens=args.csm_max_new_tokens)
-    models["csm"] = LazyModel("csm", lambda: load_csm_model(csm_src, csm_options))
-    if args.report and evidence_dir is None:
-        evidence_dir = Path(args.report) / "evidence"
-    ctx = CheckContext(assets=assets, models=models, evidence_dir=evidence_dir, seed=args.seed,
-                       emovdb=Path(args.emovdb).expanduser() if args.emovdb else None,
-                       emovdb_per_class=args.per_class)
-    requested_models = {"mimi": {"ref": args.mimi, "revision": args.mimi_revision, "device": args.device,
-                                 "dtype": args.dtype},
-                        "asr": {"ref": args.asr, "beam_size": args.asr_beam, "device": args.device},
-                        "speaker": {"ref": args.speaker, "device": args.device},
-                        "csm": {"ref": args.csm, "revision": args.csm_revision, "device": args.device,
-                                "dtype": args.csm_dtype, "samples": args.samples,
-                                "max_new_tokens": args.csm_max_new_tokens}}
-
-    print(f"hw10 key: {', '.join(selected)} · Mimi {args.mimi}"
-          + (f"@{args.mimi_revision}" if args.mimi_revision else "")
-          + f" · device {args.device} · {args.dtype} · assets {assets or '(none)'}", flush=True)
-    cache = None
-    if not args.no_cache:
-        cache = KeyCache(Path(args.cache) if args.cache else default_cache_dir(), requested_models, __version__)
-    outcomes = run_checks(bank, selected, ctx, cache=cache, progress=_progress_bar(selected))
-    provenance = build_provenance(bank, selected, ctx, outcomes, requested_models, command=_command_line(args),
-                                  cached_models=cache.model_info if cache else None)
-    key = build_key(bank, outcomes, provenance)
-
-    mimi_info = provenance.get("models", {}).get("mimi", {})
+    run = _run(args, bank, command=_command_line(args))
+    key, outcomes = run.key, run.outcomes
+    mimi_info = key.provenance.get("models", {}).get("mimi", {})
     if mimi_info.get("description"):
         print(f"  Mimi: {mimi_info['description']} on {mimi_info.get('device')} ({mimi_info.get('dtype')})")
-    model_errors: dict[str, str] = {}
-    for o in outcomes:
-        if o.blocked_by == "model" and o.model_error and o.model_error not in model_errors:
-            model_errors[o.model_error] = o.reason or ""
-    sys.stdout.flush()
-    for name, message in model_errors.items():
-        print(f"error: {message}", file=sys.stderr, flush=True)
     for o in outcomes:
         if o.blocked_by == "selection":
             continue
@@ -183,14 +166,88 @@ def cmd_key(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(dump_key(key), encoding="utf-8")
     n_computed = sum(1 for o in outcomes if o.status == "computed")
-    where = f"; evidence in {evidence_dir}" if evidence_dir else ""
-    reused = f"; {len(cache.hits)} reused from the cache ({', '.join(cache.hits)})" if cache and cache.hits else ""
+    where = f"; evidence in {run.evidence_dir}" if run.evidence_dir else ""
+    reused = f"; {len(run.cache_hits)} reused from the cache ({', '.join(run.cache_hits)})" if run.cache_hits else ""
     print(f"wrote {out}: {n_computed} computed, {len(outcomes) - n_computed} pending{where}{reused}")
     if args.report:
         from reports.evidence_report import render_evidence_report
 
-        page = render_evidence_report(bank, key, Path(args.report), evidence_dir, key_name=out.name)
+        page = render_evidence_report(bank, key, Path(args.report), run.evidence_dir, key_name=out.name)
         print(f"wrote {page}")
+    return 0
+
+
+def _read_answers(path: Path, bank):
+    """Answers for the self-check: YAML/JSON mapping, or plain text lines ``q01 B`` / ``6: A,C``."""
+    import re
+
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", file=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        data = None
+    if isinstance(data, dict):
+        return data.get("answers", data)
+    answers = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        m = re.match(r"^(q?\d{1,2})\s*[:=.\s]\s*(.*)$", line, re.I)
+        if not m:
+            raise InputError("expected a line like 'q01 B' or 'q06: A, C'", file=str(path), row=n)
+        qid = m.group(1).lower()
+        answers[qid if qid.startswith("q") else f"q{int(qid):02d}"] = m.group(2)
+    return answers
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from grader.key import load_key
+    from grader.selfcheck import answers_from, score_against_key
+    from grader.spec import load_bank
+
+    bank = load_bank(args.questions_dir)
+    sub = answers_from(_read_answers(Path(args.answers), bank), bank)
+    if args.key:
+        key, desc = load_key(args.key, bank), args.key
+    else:
+        if args.select is None:  # only what the student answered
+            args.select = ",".join(sorted(sub.answers)) or None
+        run = _run(args, bank, command="hw10 check")
+        key, desc = run.key, "computed here"
+    print(score_against_key(bank, key, sub, key_description=desc))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from grader.key import load_key
+    from grader.spec import load_bank
+    from grader.verify import compare_keys
+
+    bank = load_bank(args.questions_dir)
+    official = load_key(args.key, bank)
+    computed = load_key(args.against, bank) if args.against else _run(args, bank, command="hw10 verify").key
+    rows = compare_keys(bank, official, computed)
+    for r in rows:
+        mark = {"agree": "agrees", "disagree": "DISAGREES", "unverified": "not verified"}[r.outcome]
+        fragile = " · FRAGILE evidence" if r.fragile else ""
+        print(f"  {r.qid}  official {','.join(r.official) or '—':8} computed {','.join(r.computed) or '—':8} "
+              f"{mark}{fragile}: {_one_line(r.detail, 300)}")
+    bad = [r.qid for r in rows if r.outcome == "disagree"]
+    unverified = [r.qid for r in rows if r.outcome == "unverified"]
+    fragile = [r.qid for r in rows if r.fragile and r.outcome != "unverified"]
+    print(f"{len(rows) - len(bad) - len(unverified)} agree, {len(bad)} disagree"
+          + (f" ({', '.join(bad)})" if bad else "") + f", {len(unverified)} not verified"
+          + (f", fragile evidence: {', '.join(fragile)}" if fragile else ""))
+    if bad or (args.strict and unverified):
+        return 1
     return 0
 
 
