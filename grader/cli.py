@@ -168,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="measure speed and memory (prints a table; never a test)")
     b.add_argument("--stages", default="grade,mimi", type=lambda s: s.split(","),
-                   help="comma-separated stages: grade, mimi (default: grade,mimi)")
+                   help="comma-separated stages: grade, mimi, q06_encode, umap, pesq, q09, q10, csm, key "
+                        "(default: grade,mimi; key = a whole key run, cold cache against warm)")
     b.add_argument("--device", default="cpu", help="device for the model stages (cpu or cuda)")
     b.add_argument("--students", type=int, default=10_000, help="class size for the grade stage")
     b.set_defaults(func=cmd_bench)
