@@ -124,7 +124,37 @@ def bench_key(device: str = "cpu") -> StageResult:
                        f"naive = cold cache, ours = warm cache; {last.split(': ', 1)[-1]}", device)
 
 
-STAGES: dict[str, Callable[..., StageResult]] = {"mimi": bench_mimi, "csm": bench_csm, "key": bench_key}
+def _layer_stage(which: str, device: str) -> StageResult:
+    """q09 (24 orders) or q10 (9 splits): the Colab way (one decode + transcription at a time) against
+    ours (one batched decode, one batched ASR), full-size Mimi architecture and tiny.en."""
+    from pathlib import Path
+
+    from .asr import AsrOptions, load_asr
+    from .layer_bench import bench_q09, bench_q10
+
+    assets = Path(__file__).resolve().parents[1] / "fixtures" / "assets"
+    codec = _architecture(device)
+    asr = load_asr("faster-whisper:tiny.en-bundled", AsrOptions(device=device if device != "auto" else "cpu"))
+    if which == "q09":
+        row = bench_q09(codec, asr, assets / "audio_codes_shuffled.pt")
+    else:
+        from .speaker import load_speaker_encoder
+
+        row = bench_q10(codec, asr, load_speaker_encoder("resemblyzer", device=device), assets / "alice.wav",
+                        assets / "james.wav")
+    return StageResult(row.stage, row.naive_s, row.ours_s, row.note, codec.info.device)
+
+
+def bench_q09_stage(device: str = "cpu") -> StageResult:
+    return _layer_stage("q09", device)
+
+
+def bench_q10_stage(device: str = "cpu") -> StageResult:
+    return _layer_stage("q10", device)
+
+
+STAGES: dict[str, Callable[..., StageResult]] = {"mimi": bench_mimi, "q09": bench_q09_stage, "q10": bench_q10_stage,
+                                                 "csm": bench_csm, "key": bench_key}
 
 
 def all_stages() -> dict[str, Callable[..., StageResult]]:
