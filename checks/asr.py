@@ -25,7 +25,6 @@ ctranslate2 and whisper are imported lazily: importing this module is cheap.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Sequence, Union, runtime_checkable
 
 from checks.audio import RESAMPLER, load_audio, resample
+from checks.assets import file_sha256 as _sha256
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -212,14 +212,6 @@ def layout_pieces(lengths: Sequence[int], rate: int = ASR_RATE, window_seconds: 
             pieces.append(Piece(clip, start, length, second))
             second += -(-length // rate)  # ceil: the next piece starts on a fresh second
     return pieces
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _complete(out: list[Transcript | None]) -> list[Transcript]:

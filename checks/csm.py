@@ -25,7 +25,6 @@ torch/transformers/huggingface_hub are imported inside functions only.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -38,6 +37,7 @@ from grader.errors import InputError
 
 from .mimi import IGNORABLE_MISSING, ModelUnavailable, resolve_device
 from .providers import DEFAULT_CSM
+from .assets import file_sha256 as _sha256
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -280,14 +280,6 @@ def check_csm_folder(folder: Path) -> list[Path]:
                                + f" — save the processor next to the model (`processor.save_pretrained(DIR)`); {todo}",
                                file=str(folder))
     return weights
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _fixture_note(folder: Path) -> str | None:

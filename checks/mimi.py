@@ -12,7 +12,6 @@ TA what to do. torch/transformers are imported inside functions only.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 from grader.errors import InputError
+from .assets import file_sha256 as _sha256
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -186,14 +186,6 @@ def fill_codebooks(model, seed: int, usage: tuple[float, float] | None = None) -
             cb.cluster_usage.copy_(counts.to(cb.cluster_usage.dtype))
             cb.embed_sum.copy_((embed * counts[:, None]).to(cb.embed_sum.dtype))
     reset_codebook_caches(model)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _default_feature_extractor(sampling_rate: int):
