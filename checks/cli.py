@@ -127,6 +127,14 @@ def _run(args: argparse.Namespace, bank, command: str | None = None):
     print(f"hw10 {args.command}: {', '.join(selected)} · Mimi {args.mimi}"
           + (f"@{args.mimi_revision}" if args.mimi_revision else "")
           + f" · device {args.device} · {args.dtype} · assets {args.assets or '(none)'}", flush=True)
+    from .keyrun import missing_assets
+
+    missing = missing_assets(bank, selected, Path(args.assets) if args.assets and Path(args.assets).is_dir() else None,
+                             Path(args.emovdb) if args.emovdb else None)
+    if missing:  # said before any model loads
+        print(f"  missing assets ({'in ' + args.assets if args.assets else 'no --assets given'}): "
+              + "; ".join(f"{name} (for {', '.join(q)})" for name, q in missing.items())
+              + " — those questions will be pending", flush=True)
     run = compute_key(opts, bank, progress=_progress_bar(selected))
     sys.stdout.flush()
     for name, message in run.model_errors.items():

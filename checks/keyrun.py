@@ -60,6 +60,31 @@ class KeyRun:
     cache_hits: list[str] = field(default_factory=list)
     model_errors: dict[str, str] = field(default_factory=dict)
     """Model name → the message of its failed load (said once, not per question)."""
+    missing_assets: dict[str, list[str]] = field(default_factory=dict)
+    """Asset file → the selected questions that need it, for every file the assets folder lacks."""
+
+
+def missing_assets(bank: QuestionBank, selected: list[str], assets: Path | None,
+                   emovdb: Path | None = None) -> dict[str, list[str]]:
+    """The assets manifest checked before any model loads: each missing file with the questions needing it.
+
+    Optional assets (a check that can do without them, e.g. q02's 8sAudio.wav) are not listed."""
+    from .assets import find_asset, manifest
+    from .registry import load_check, optional_assets
+
+    optional: set[str] = set()
+    for qid in selected:
+        module = load_check(bank[qid].check.module)
+        optional |= set(optional_assets(module)) if hasattr(module, "__name__") else set()
+    out = {}
+    for name, qids in manifest(bank[q] for q in selected).items():
+        if name in optional:
+            continue
+        if name.rstrip("/") == "emovdb" and emovdb is not None:
+            continue
+        if find_asset(assets, name) is None:
+            out[name] = sorted(qids)
+    return out
 
 
 def compute_key(opts: KeyRunOptions, bank: QuestionBank,
@@ -76,6 +101,7 @@ def compute_key(opts: KeyRunOptions, bank: QuestionBank,
 
     selected = parse_questions(opts.select, bank.ids)
     assets = check_assets_dir(Path(opts.assets) if opts.assets else None)
+    missing = missing_assets(bank, selected, assets, Path(opts.emovdb) if opts.emovdb else None)
     src = MimiSource(ref=opts.mimi, revision=opts.mimi_revision, device=opts.device, dtype=opts.dtype, seed=opts.seed)
     if src.kind == "local":
         check_local_checkpoint(Path(opts.mimi).expanduser())
@@ -116,4 +142,4 @@ def compute_key(opts: KeyRunOptions, bank: QuestionBank,
         if o.blocked_by == "model" and o.model_error and o.model_error not in errors:
             errors[o.model_error] = o.reason or ""
     return KeyRun(build_key(bank, outcomes, provenance), outcomes, selected, evidence_dir,
-                  list(cache.hits) if cache else [], errors)
+                  list(cache.hits) if cache else [], errors, missing)
