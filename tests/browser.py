@@ -40,7 +40,10 @@ def inspect_page(path: Path, screenshot: Path | None = None) -> PageReport:
         page = browser.new_page()
         page.on("console", lambda m: rep.console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: rep.page_errors.append(str(e)))
-        page.on("requestfailed", lambda r: rep.failed_requests.append(f"{r.url}: {r.failure}"))
+        # Chromium aborts the rest of a media download once it has what preload asked for
+        # (net::ERR_ABORTED): not a failure. Broken media is caught element by element below.
+        page.on("requestfailed", lambda r: rep.failed_requests.append(f"{r.url}: {r.failure}")
+                if "ERR_ABORTED" not in (r.failure or "") else None)
         page.goto(path.resolve().as_uri(), wait_until="load")
         rep.title = page.title()
         # Ask every <audio> to load its metadata and wait until each has loaded or failed.

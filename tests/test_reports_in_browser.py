@@ -69,3 +69,30 @@ def test_report_command(tmp_path, bank, capsys):
     assert main(["report", "--key", str(key), "--evidence-dir", str(ev), "--out", str(tmp_path / "r")]) == 0
     assert (tmp_path / "r" / "media" / "q09" / "best_order.wav").exists()
     assert main(["report", "--key", str(key), "--evidence-dir", str(tmp_path / "nope"), "--out", str(tmp_path / "r")]) == 2
+
+
+def test_whole_key_on_the_fixtures_and_its_report(tmp_path, bank, capsys):
+    """All twelve questions on the fixtures (tiny CSM + its full-size random Mimi, tiny.en): every question
+    answered or visibly pending/gated, never guessed, and the report opens cleanly with every plot and clip."""
+    from checks.bench import _fixture_module
+
+    fixture = _fixture_module("make_csm_fixture").ensure_tiny_csm()
+    report = tmp_path / "report"
+    assert main(["key", "--mimi", str(fixture.mimi), "--csm", str(fixture.csm), "--asr",
+                 "faster-whisper:tiny.en-bundled", "--assets", str(ROOT / "fixtures" / "assets"), "--per-class", "6",
+                 "--device", "cpu", "--out", str(tmp_path / "key.yaml"), "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    from grader.key import load_key
+
+    key = load_key(tmp_path / "key.yaml", bank)
+    # structural answers do not depend on the weights; everything else is gated on random weights
+    assert {q: a.correct for q, a in key.answers.items() if a.status == "computed"} == {
+        "q01": ["B"], "q02": ["C"], "q03": ["B"], "q04": ["B"]}
+    for q in ("q05", "q06", "q07", "q08", "q09", "q10", "q11", "q12"):
+        assert key.answers[q].status == "pending" and key.answers[q].reason, q
+        assert key.answers[q].evidence, f"{q} must still write its evidence"
+    assert "not meaningful" in key.answers["q09"].reason and "not meaningful" in key.answers["q11"].reason
+    rep = browser.inspect_page(report / "index.html")
+    assert rep.problems == []
+    assert rep.images >= 8 and rep.audio >= 20  # UMAP ×4, PESQ, heat map, splits plot …; decodes, splits, samples
+    assert "wrote" in out
