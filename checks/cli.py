@@ -77,6 +77,9 @@ def add_run_options(k) -> None:
     k.add_argument("--device", default="auto", help="auto (cuda when available), cpu or cuda (default auto)")
     k.add_argument("--dtype", default="float32", choices=DTYPES, help="model dtype (default float32)")
     k.add_argument("--seed", type=int, default=0, help="seed of random weights and generated signals (default 0)")
+    k.add_argument("--seeds", type=_positive, metavar="N", default=None,
+                   help="repeat every stochastic step with N seeds (q06 UMAP fits, q11 CSM samples) and record "
+                        "their agreement (default: the counts in questions/*.yaml)")
     k.add_argument("--evidence-dir", metavar="DIR", help="write each question's evidence (YAML) and artifacts here")
     k.add_argument("--emovdb", metavar="DIR", help="EmoV-DB folder for q06 (default: ASSETS/emovdb); "
                                                    "https://www.openslr.org/115/")
@@ -104,7 +107,8 @@ def _command_line(args: argparse.Namespace) -> str:
                         ("--speaker", args.speaker), ("--csm", args.csm), ("--csm-revision", args.csm_revision),
                         ("--csm-dtype", args.csm_dtype), ("--csm-max-new-tokens", args.csm_max_new_tokens),
                         ("--samples", args.samples), ("--device", args.device), ("--dtype", args.dtype),
-                        ("--seed", args.seed), ("--out", args.out), ("--evidence-dir", args.evidence_dir),
+                        ("--seed", args.seed), ("--seeds", args.seeds), ("--out", args.out),
+                        ("--evidence-dir", args.evidence_dir),
                         ("--emovdb", args.emovdb), ("--per-class", args.per_class)):
         if value is not None:
             parts.append(f"{flag} {value}")

@@ -62,6 +62,9 @@ class CheckContext:
     """EmoV-DB folder for q06 (``--emovdb``); ``None``: ``<assets>/emovdb``."""
     emovdb_per_class: int | None = None
     """Clips per emotion for q06 (``--per-class``); ``None``: ``thresholds.per_class`` of questions/q06.yaml."""
+    repeats: int | None = None
+    """``--seeds N``: how many seeds every stochastic step runs with (q06's UMAP fits, q11's CSM samples);
+    ``None``: the counts in the question specs."""
 
     def model(self, name: str) -> Any:
         provider = self.models.get(name)

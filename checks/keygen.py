@@ -145,6 +145,14 @@ def _models_used(spec, ctx: CheckContext) -> dict[str, dict[str, Any]]:
     return out
 
 
+def is_fragile(evidence: dict[str, Any] | None) -> bool:
+    """A decision is fragile when a verdict it rests on says so: seeds or the resampling interval fall
+    on both sides of a threshold (checks write ``FRAGILE: …`` into that verdict's ``why``)."""
+    if not evidence:
+        return False
+    return any("FRAGILE" in str(v.get("why", "")) for v in (evidence.get("verdicts") or {}).values())
+
+
 def _evidence_for_key(o: QuestionOutcome) -> dict[str, Any] | None:
     if o.evidence is None:
         return None
@@ -158,9 +166,10 @@ def _evidence_for_key(o: QuestionOutcome) -> dict[str, Any] | None:
 def build_key(bank, outcomes: list[QuestionOutcome], provenance: dict[str, Any]) -> AnswerKey:
     answers = {}
     for o in outcomes:
+        evidence = _evidence_for_key(o)
         answers[o.qid] = KeyAnswer(correct=list(o.correct), status=o.status,
                                    level=o.level if o.status == "computed" else None,
-                                   reason=o.reason, evidence=_evidence_for_key(o))
+                                   reason=o.reason, evidence=evidence, fragile=is_fragile(evidence))
     return AnswerKey(format="hw10-key/1", questions_sha256=bank.sha256(), provenance=provenance, answers=answers)
 
 
@@ -219,6 +228,7 @@ def build_provenance(bank, selected: list[str], ctx: CheckContext, outcomes: lis
         "python": platform.python_version(),
         "resampler": RESAMPLER,
         "seed": ctx.seed,
+        "seeds": ctx.repeats or "as in questions/*.yaml (q06 umap_seeds, q11 samples)",
         "thresholds_sha256": bank.thresholds_sha256(),
         "assets": {"dir": str(ctx.assets) if ctx.assets else None, "sha256": assets},
         "time": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),

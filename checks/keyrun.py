@@ -34,6 +34,8 @@ class KeyRunOptions:
     device: str = "auto"
     dtype: str = "float32"
     seed: int = 0
+    seeds: int | None = None
+    """Repeat every stochastic step with this many seeds (q06 UMAP fits, q11 samples); None: the YAML counts."""
     evidence_dir: str | Path | None = None
     emovdb: str | Path | None = None
     per_class: int | None = None
@@ -118,20 +120,21 @@ def compute_key(opts: KeyRunOptions, bank: QuestionBank,
             resolve_device(opts.device)
     evidence_dir = Path(opts.evidence_dir) if opts.evidence_dir else None
     csm_src = CsmSource(ref=opts.csm, revision=opts.csm_revision, device=opts.device, dtype=opts.csm_dtype)
-    csm_options = CsmRunOptions(samples=opts.samples, max_new_tokens=opts.csm_max_new_tokens)
+    csm_options = CsmRunOptions(samples=opts.samples or opts.seeds, max_new_tokens=opts.csm_max_new_tokens)
     models = {"mimi": LazyModel("mimi", lambda: load_mimi(src)),
               "asr": LazyModel("asr", lambda: load_asr_model(opts.asr, opts.device, opts.asr_beam)),
               "speaker": LazyModel("speaker", lambda: load_speaker_model(opts.speaker, opts.device)),
               "csm": LazyModel("csm", lambda: load_csm_model(csm_src, csm_options))}
     ctx = CheckContext(assets=assets, models=models, evidence_dir=evidence_dir, seed=opts.seed,
                        emovdb=Path(opts.emovdb).expanduser() if opts.emovdb else None,
-                       emovdb_per_class=opts.per_class)
+                       emovdb_per_class=opts.per_class, repeats=opts.seeds)
     requested = {"mimi": {"ref": opts.mimi, "revision": opts.mimi_revision, "device": opts.device,
                           "dtype": opts.dtype},
                  "asr": {"ref": opts.asr, "beam_size": opts.asr_beam, "device": opts.device},
                  "speaker": {"ref": opts.speaker, "device": opts.device},
                  "csm": {"ref": opts.csm, "revision": opts.csm_revision, "device": opts.device,
-                         "dtype": opts.csm_dtype, "samples": opts.samples, "max_new_tokens": opts.csm_max_new_tokens}}
+                         "dtype": opts.csm_dtype, "samples": opts.samples or opts.seeds,
+                         "max_new_tokens": opts.csm_max_new_tokens}}
     cache = None if opts.no_cache else KeyCache(Path(opts.cache) if opts.cache else default_cache_dir(),
                                                 requested, __version__)
     outcomes = run_checks(bank, selected, ctx, cache=cache, progress=progress)

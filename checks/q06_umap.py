@@ -199,13 +199,13 @@ def mean_code_vectors(codec, codes: Sequence["np.ndarray"], layers: Sequence[int
 # -- numbers part (no model) ------------------------------------------------------------------------------
 
 def measure_separation(vectors: dict[int, "np.ndarray"], labels: Sequence[str], spec, seed: int,
-                       plot_dir: Path | None) -> SeparationResult:
+                       plot_dir: Path | None, n_seeds: int | None = None) -> SeparationResult:
     """Silhouettes (both spaces, intervals), gaps and one scatter plot per layer, from per-clip vectors."""
     import numpy as np
 
     labels = list(labels)
     lab = np.array(labels)
-    n_seeds = int(threshold(spec, "umap_seeds"))
+    n_seeds = int(threshold(spec, "umap_seeds")) if n_seeds is None else int(n_seeds)
     if n_seeds < 1:
         raise SpecError(f"questions/{spec.id}.yaml: thresholds.umap_seeds must be at least 1")
     seeds = [seed + i for i in range(n_seeds)]
@@ -447,7 +447,8 @@ def compute(ctx, spec) -> Evidence:
         checks.append(CodecCheck(clips[i].name, r.value, r.error))
     scored = [c.pesq for c in checks if c.pesq is not None]
 
-    result = measure_separation(vectors, labels, spec, ctx.seed, ctx.artifact_dir(spec.id))
+    result = measure_separation(vectors, labels, spec, ctx.seed, ctx.artifact_dir(spec.id),
+                                n_seeds=getattr(ctx, "repeats", None))
     m = UmapMeasured(folder=str(folder), per_class=per_class, clips=len(clips), clip_counts=counts(clips),
                      model_layers=n_q, layers=layers, layers_missing=missing, decide_on=str(threshold(spec, "decide_on")),
                      umap_seeds=result.umap_seeds, stats=result.stats, gaps=result.gaps, plots=result.plots,
