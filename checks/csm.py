@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
 from grader.errors import InputError
 
-from .mimi import IGNORABLE_MISSING, ModelUnavailable, resolve_device
+from .mimi import IGNORABLE_MISSING, ModelUnavailable, check_checkpoint_folder, resolve_device
 from .providers import DEFAULT_CSM
 from .assets import file_sha256 as _sha256
 
@@ -247,21 +247,7 @@ def check_csm_folder(folder: Path) -> list[Path]:
     """Validate (without torch) that ``folder`` holds a CSM checkpoint and its processor; return the weight files."""
     todo = ("pass a folder holding both `model.save_pretrained(DIR)` and `processor.save_pretrained(DIR)` "
             "(or `hf download sesame/csm-1b --local-dir DIR`), or leave --csm out to load sesame/csm-1b from the Hub")
-    if not folder.exists():
-        raise ModelUnavailable(f"no such folder; {todo}", file=str(folder))
-    if not folder.is_dir():
-        raise ModelUnavailable(f"not a folder; {todo}", file=str(folder))
-    cfg = folder / "config.json"
-    if not cfg.is_file():
-        raise ModelUnavailable(f"not a CSM checkpoint: no config.json; {todo}", file=str(folder))
-    try:
-        model_type = json.loads(cfg.read_text(encoding="utf-8")).get("model_type")
-    except (ValueError, AttributeError, OSError) as exc:
-        raise ModelUnavailable(f"not a CSM checkpoint: config.json is not a JSON object ({exc}); {todo}",
-                               file=str(cfg)) from None
-    if model_type != "csm":
-        raise ModelUnavailable(f"not a CSM checkpoint: model_type is {model_type!r}, expected 'csm'; {todo}",
-                               file=str(cfg))
+    check_checkpoint_folder(folder, "csm", "CSM", todo)
     weights = _files_matching(folder, WEIGHT_PATTERNS)
     if not weights:
         raise ModelUnavailable(f"CSM config but no weights (expected model.safetensors or its shards); {todo}",

@@ -102,25 +102,32 @@ def source_kind(ref: str) -> SourceKind:
     return "hub"
 
 
-def check_local_checkpoint(folder: Path) -> list[Path]:
-    """Validate (without torch) that ``folder`` holds a Mimi checkpoint; return its weight files."""
-    todo = ("pass the folder written by `save_pretrained` (or `hf download kyutai/mimi --local-dir DIR`) holding "
-            "config.json and model.safetensors, or leave --mimi out to load kyutai/mimi from the Hub")
+def check_checkpoint_folder(folder: Path, model_type: str, label: str, todo: str) -> Path:
+    """Validate (without torch) that ``folder`` holds a ``save_pretrained`` config of ``model_type``;
+    return the config's path. Every failure is one :class:`ModelUnavailable` ending with ``todo``."""
     if not folder.exists():
         raise ModelUnavailable(f"no such folder; {todo}", file=str(folder))
     if not folder.is_dir():
         raise ModelUnavailable(f"not a folder; {todo}", file=str(folder))
     cfg = folder / "config.json"
     if not cfg.is_file():
-        raise ModelUnavailable(f"not a Mimi checkpoint: no config.json; {todo}", file=str(folder))
+        raise ModelUnavailable(f"not a {label} checkpoint: no config.json; {todo}", file=str(folder))
     try:
-        model_type = json.loads(cfg.read_text(encoding="utf-8")).get("model_type")
+        found = json.loads(cfg.read_text(encoding="utf-8")).get("model_type")
     except (ValueError, AttributeError, OSError) as exc:
-        raise ModelUnavailable(f"not a Mimi checkpoint: config.json is not a JSON object ({exc}); {todo}",
+        raise ModelUnavailable(f"not a {label} checkpoint: config.json is not a JSON object ({exc}); {todo}",
                                file=str(cfg)) from None
-    if model_type != "mimi":
-        raise ModelUnavailable(f"not a Mimi checkpoint: model_type is {model_type!r}, expected 'mimi'; {todo}",
+    if found != model_type:
+        raise ModelUnavailable(f"not a {label} checkpoint: model_type is {found!r}, expected {model_type!r}; {todo}",
                                file=str(cfg))
+    return cfg
+
+
+def check_local_checkpoint(folder: Path) -> list[Path]:
+    """Validate (without torch) that ``folder`` holds a Mimi checkpoint; return its weight files."""
+    todo = ("pass the folder written by `save_pretrained` (or `hf download kyutai/mimi --local-dir DIR`) holding "
+            "config.json and model.safetensors, or leave --mimi out to load kyutai/mimi from the Hub")
+    check_checkpoint_folder(folder, "mimi", "Mimi", todo)
     weights = sorted(p for p in folder.iterdir() if p.name in WEIGHT_FILES or
                      (p.suffix == ".safetensors" and p.name.startswith("model-")))
     if not weights:
