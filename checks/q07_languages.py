@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .claims import Clause, at_least, combine
-from .evidence import Decision, Evidence, OptionVerdict, SpecError, decide_single, threshold
-from .reconstruction import ClipScore, model_gate, pesq_bar_chart, score_clip
+from .evidence import Decision, Evidence, OptionVerdict, SpecError, threshold
+from .reconstruction import ClipScore, codec_gate, decide_gated, pesq_bar_chart, score_clip
 
 OPTIONAL_ASSETS: frozenset[str] = frozenset()
 ROLES = ("english", "chinese")
@@ -86,7 +86,7 @@ def judge(m: LanguagesMeasured, spec) -> dict[str, OptionVerdict]:
     poor = float(threshold(spec, "pesq_poor_max"))
     gap = float(threshold(spec, "pesq_significant_gap"))
     band = float(threshold(spec, "undecided_band"))
-    gate = model_gate(m.model_layers, m.num_quantizers_asked, m.clips, float(threshold(spec, "codec_works_pesq_min")))
+    gate = codec_gate(m, spec)
     if gate:
         return {opt.id: OptionVerdict("undecided", gate) for opt in spec.options}
     en, zh = _pesq(m, "english"), _pesq(m, "chinese")
@@ -165,7 +165,7 @@ def compute(ctx, spec) -> Evidence:
                                     {"good": float(threshold(spec, "pesq_good_min")),
                                      "poor": float(threshold(spec, "pesq_poor_max"))}))
     notes = clip_notes(scores, spec)
-    gate = model_gate(m.model_layers, asked, scores, float(threshold(spec, "codec_works_pesq_min")))
+    gate = codec_gate(m, spec)
     if gate:
         notes.append(gate)
     return Evidence(spec.id, m, judge(m, spec), summary_line(m), artifacts=str(art) if art else None, notes=notes)
@@ -173,8 +173,4 @@ def compute(ctx, spec) -> Evidence:
 
 def decide(evidence: Evidence, spec) -> Decision:
     m = evidence.measured
-    gate = model_gate(m.model_layers, m.num_quantizers_asked, m.clips, float(threshold(spec, "codec_works_pesq_min")))
-    verdicts = judge(m, spec)
-    if gate:
-        return Decision("pending", (), gate, None, verdicts)
-    return decide_single(verdicts, spec.letters, none_reason=summary_line(m))
+    return decide_gated(m, spec, judge(m, spec), summary_line(m))

@@ -25,9 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .claims import Clause, at_least, combine
-from .evidence import Decision, Evidence, OptionVerdict, SpecError, decide_single, threshold
+from .evidence import Decision, Evidence, OptionVerdict, SpecError, threshold
 from .q07_languages import clip_notes, clip_roles
-from .reconstruction import ChunkScore, ClipScore, chunk_chart, chunk_test, model_gate, pesq_bar_chart, score_clip
+from .reconstruction import (ChunkScore, ClipScore, chunk_chart, chunk_test, codec_gate, decide_gated, pesq_bar_chart,
+                             score_clip)
 
 OPTIONAL_ASSETS: frozenset[str] = frozenset()
 ROLES = ("english", "chinese", "laughter", "music")
@@ -127,7 +128,7 @@ def clause_because(because: str, m: NonSpeechMeasured, spec) -> Clause:
 
 
 def judge(m: NonSpeechMeasured, spec) -> dict[str, OptionVerdict]:
-    gate = model_gate(m.model_layers, m.num_quantizers_asked, m.clips, float(threshold(spec, "codec_works_pesq_min")))
+    gate = codec_gate(m, spec)
     if gate:
         return {opt.id: OptionVerdict("undecided", gate) for opt in spec.options}
     gap = float(threshold(spec, "pesq_worst_gap_min"))
@@ -175,7 +176,7 @@ def compute(ctx, spec) -> Evidence:
         m.plots.append(str(chunk_chart(m.chunks, m.clips, art / "pesq_by_window.png",
                                        "q08: does sequence length matter?")))
     notes = clip_notes(m.clips, spec)
-    gate = model_gate(m.model_layers, asked, m.clips, float(threshold(spec, "codec_works_pesq_min")))
+    gate = codec_gate(m, spec)
     if gate:
         notes.append(gate)
     return Evidence(spec.id, m, judge(m, spec), summary_line(m), artifacts=str(art) if art else None, notes=notes)
@@ -183,8 +184,4 @@ def compute(ctx, spec) -> Evidence:
 
 def decide(evidence: Evidence, spec) -> Decision:
     m = evidence.measured
-    gate = model_gate(m.model_layers, m.num_quantizers_asked, m.clips, float(threshold(spec, "codec_works_pesq_min")))
-    verdicts = judge(m, spec)
-    if gate:
-        return Decision("pending", (), gate, None, verdicts)
-    return decide_single(verdicts, spec.letters, none_reason=summary_line(m))
+    return decide_gated(m, spec, judge(m, spec), summary_line(m))

@@ -218,3 +218,22 @@ def model_gate(model_layers: int, asked_layers: int, scores: Sequence[ClipScore]
         reasons.append(f"the codec reconstructs none of the clips (best PESQ {max(scored):.2f} < "
                        f"codec_works_pesq_min {works_min:g}): untrained or fixture weights")
     return "; ".join(reasons) if reasons else None
+
+
+
+def codec_gate(m, spec) -> str | None:
+    """:func:`model_gate` for a q07/q08 measurement (``model_layers``, ``num_quantizers_asked``, ``clips``),
+    with ``codec_works_pesq_min`` from the question's spec."""
+    from .evidence import threshold
+
+    return model_gate(m.model_layers, m.num_quantizers_asked, m.clips, float(threshold(spec, "codec_works_pesq_min")))
+
+
+def decide_gated(m, spec, verdicts, summary: str):
+    """The single-answer decision of q07/q08: pending with the gate's reason when the codec gate closes."""
+    from .evidence import Decision, decide_single
+
+    gate = codec_gate(m, spec)
+    if gate:
+        return Decision("pending", (), gate, None, verdicts)
+    return decide_single(verdicts, spec.letters, none_reason=summary)
