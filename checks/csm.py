@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
 from grader.errors import InputError
 
-from .mimi import IGNORABLE_MISSING, ModelUnavailable, check_checkpoint_folder, resolve_device
+from .mimi import IGNORABLE_MISSING, ModelUnavailable, check_checkpoint_folder, looks_local, resolve_device
 from .providers import DEFAULT_CSM
 from .assets import file_sha256 as _sha256
 
@@ -175,10 +175,7 @@ class Generation:
 
 def csm_source_kind(ref: str) -> SourceKind:
     """``local`` for an existing path or something spelt like a path; else ``hub``."""
-    p = Path(ref).expanduser()
-    if p.exists() or ref.startswith((".", "/", "~")) or "\\" in ref or ref.count("/") > 1:
-        return "local"
-    return "hub"
+    return "local" if looks_local(ref) else "hub"
 
 
 def chat_messages(turns: Sequence[Turn]) -> list[dict[str, Any]]:

@@ -92,14 +92,16 @@ class ModelInfo:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
+def looks_local(ref: str) -> bool:
+    """A model reference that is an existing path or spelt like one (not a Hub ``owner/name`` id)."""
+    return Path(ref).expanduser().exists() or ref.startswith((".", "/", "~")) or "\\" in ref or ref.count("/") > 1
+
+
 def source_kind(ref: str) -> SourceKind:
     """``architecture``, ``local`` (an existing path or something spelt like a path) or ``hub``."""
     if ref == ARCHITECTURE:
         return "architecture"
-    p = Path(ref).expanduser()
-    if p.exists() or ref.startswith((".", "/", "~")) or "\\" in ref or ref.count("/") > 1:
-        return "local"
-    return "hub"
+    return "local" if looks_local(ref) else "hub"
 
 
 def check_checkpoint_folder(folder: Path, model_type: str, label: str, todo: str) -> Path:
