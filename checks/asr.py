@@ -31,7 +31,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Sequence, Union, runtime_checkable
 
-from checks.audio import RESAMPLER, load_audio, resample
+from checks.audio import RESAMPLER, load_audio, resample, samples_problem
 from checks.assets import file_sha256 as _sha256
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -174,14 +174,9 @@ def prepare_clips(clips: Sequence[ClipInput], rate: int = ASR_RATE) -> list["np.
             out.append(load_audio(clip, ASR_RATE).samples)
             continue
         x = np.asarray(clip)
-        if x.ndim != 1:
-            raise AsrError(f"clip {i}: expected a 1-D array of samples, got shape {tuple(x.shape)}")
-        if not np.issubdtype(x.dtype, np.floating):
-            raise AsrError(f"clip {i}: expected float samples in [-1, 1], got dtype {x.dtype}")
-        if x.size == 0:
-            raise AsrError(f"clip {i}: the clip has 0 samples")
-        if not np.isfinite(x).all():
-            raise AsrError(f"clip {i}: {int((~np.isfinite(x)).sum())} samples are NaN or infinite")
+        problem = samples_problem(x, f"clip {i}")
+        if problem:
+            raise AsrError(problem)
         out.append(resample(x, rate, ASR_RATE))
     return out
 

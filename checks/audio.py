@@ -141,3 +141,19 @@ def write_wav(path: Path | str, samples: "np.ndarray", rate: int) -> Path:
     x = np.clip(np.asarray(samples, dtype=np.float32).reshape(-1), -1.0, 1.0)
     sf.write(str(p), x, int(rate), subtype="PCM_16")
     return p
+
+
+def samples_problem(x: "np.ndarray", label: str) -> str | None:
+    """Why an in-memory clip is unusable (not 1-D, not float, empty, NaN/inf), or None; callers raise
+    their own error type with this message."""
+    import numpy as np
+
+    if x.ndim != 1:
+        return f"{label}: expected a 1-D array of samples, got shape {tuple(x.shape)}"
+    if not np.issubdtype(x.dtype, np.floating):
+        return f"{label}: expected float samples in [-1, 1], got dtype {x.dtype}"
+    if x.size == 0:
+        return f"{label}: the clip has 0 samples"
+    if not np.isfinite(x).all():
+        return f"{label}: {int((~np.isfinite(x)).sum())} samples are NaN or infinite"
+    return None

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Sequence, Union, runtime_checkable
 
-from checks.audio import RESAMPLER, load_audio, resample
+from checks.audio import RESAMPLER, load_audio, resample, samples_problem
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -126,14 +126,9 @@ def prepare_clips(clips: Sequence[ClipInput], rate: int = SPEAKER_RATE) -> list[
             continue
         label = f"clip {i}"
         x = np.asarray(clip)
-        if x.ndim != 1:
-            raise SpeakerError(f"{label}: expected a 1-D array of samples, got shape {tuple(x.shape)}")
-        if not np.issubdtype(x.dtype, np.floating):
-            raise SpeakerError(f"{label}: expected float samples in [-1, 1], got dtype {x.dtype}")
-        if x.size == 0:
-            raise SpeakerError(f"{label}: the clip has 0 samples")
-        if not np.isfinite(x).all():
-            raise SpeakerError(f"{label}: {int((~np.isfinite(x)).sum())} samples are NaN or infinite")
+        problem = samples_problem(x, label)
+        if problem:
+            raise SpeakerError(problem)
         out.append((label, resample(x, rate, SPEAKER_RATE)))
     return out
 
