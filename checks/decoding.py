@@ -1,19 +1,23 @@
-"""Decoding many code tensors with one Mimi: one batched call by default, or a fixed number per call.
+"""Decoding many code tensors with one Mimi: how many per call depends on where it runs.
 
-The checks decode everything in one call (on a GPU, the TA's case, that is what batching is for).
-On the 2-core development CPU (shared with other jobs, load ≈ 3-4) the full-size Mimi decoding q09's
-24 orders of a [1, 4, 81] file (6.5 s of audio each) measured, per repetition:
+``decode_many(codec, codes)`` (``batch=None``) decodes everything in **one call on a GPU** (what
+batching is for: the TA's key run) and **one item per call on a CPU**, because on a CPU one big
+call is slower and five times hungrier. Measured on the 2-core development CPU (idle), full-size
+Mimi architecture, q09's 24 orders of a ``[1, 4, 81]`` file (6.5 s of audio each), one fresh process
+per row, ``decode_many(codec, codes, B)`` timed once after loading:
 
-==========================  ============  ===============
-torch threads               one call      24 calls of one
-==========================  ============  ===============
-1                           18.5-19.7 s   12.4-13.3 s
-2                           13.0-21.8 s   41.4-67.1 s
-==========================  ============  ===============
+==============  ========  ==========
+items per call  time      peak RSS
+==============  ========  ==========
+1               8.0 s     1.0 GB
+4               11.0 s    1.5 GB
+24 (one call)   12.1 s    5.0 GB
+==============  ========  ==========
 
-so one call is the robust choice on a CPU too: per-call overhead (thread synchronisation under
-contention) hurts the small calls far more than cache pressure hurts the big one (~5 GB peak RSS for 24
-clips). ``batch`` exists so that ``hw10 bench`` can compare and a memory-starved machine can cap it.
+(an earlier measurement under heavy contention from other jobs, load 3-4, favoured one call: small
+calls suffer from thread synchronisation when the cores are shared; an explicit ``batch`` caps it
+either way.) Decoding is compute-bound on a CPU: no batching makes the 24 decodes cheaper than 24
+times one decode there, which is why ``hw10 bench`` shows q09/q10 at about 1× on a CPU.
 """
 from __future__ import annotations
 
@@ -24,12 +28,30 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 
+def items_per_call(codec, n: int, batch: int | None = None) -> int:
+    """How many of ``n`` items one decode call takes: ``batch`` when given, else all of them on an
+    accelerator and one on a CPU (module docstring)."""
+    if batch is not None:
+        if batch < 1:
+            raise ValueError(f"decode batch must be at least 1 (or None for the device's default), not {batch}")
+        return min(batch, max(n, 1))
+    device = getattr(codec, "device", "cpu")
+    on_cpu = str(getattr(device, "type", device)).startswith("cpu")
+    return 1 if on_cpu else max(n, 1)
+
+
 def decode_many(codec, codes: "torch.Tensor", batch: int | None = None) -> "np.ndarray":
-    """Audio ``[B, samples]`` for codes ``[B, layers, T]``: one decode call (``batch=None``) or ``batch`` at a time."""
+    """Audio ``[B, samples]`` for codes ``[B, layers, T]``, ``batch`` items per call (``None``: the device's
+    default, :func:`items_per_call`). The result does not depend on ``batch`` beyond float rounding."""
     import numpy as np
 
-    if batch is not None and batch < 1:
-        raise ValueError(f"decode batch must be at least 1 (or None for one call), not {batch}")
-    if batch is None or batch >= codes.shape[0]:
+    step = items_per_call(codec, codes.shape[0], batch)
+    if step >= codes.shape[0]:
         return codec.decode(codes)
-    return np.concatenate([codec.decode(codes[i:i + batch]) for i in range(0, codes.shape[0], batch)], axis=0)
+    return np.concatenate([codec.decode(codes[i:i + step]) for i in range(0, codes.shape[0], step)], axis=0)
+
+
+def describe_batch(codec, n: int, batch: int | None = None) -> str:
+    """``"decode 1/call"`` or ``"decode 24 in 1 call"``: for reports and ``hw10 bench``."""
+    step = items_per_call(codec, n, batch)
+    return f"decode {n} in 1 call" if step >= n else f"decode {step}/call"

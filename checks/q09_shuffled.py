@@ -1,8 +1,8 @@
 """q09 — the sentence spoken in ``audio_codes_shuffled.pt``, 4 Mimi code layers in a shuffled order.
 
 The file is read safely and validated (:func:`checks.layers.load_codes_file`). All ``n!`` guesses
-(24 for 4 layers; the order convention is :mod:`checks.layers`') are decoded in **one** batched
-Mimi call and transcribed in **one** batched ASR call; every transcript is scored (Whisper-normalised
+(24 for 4 layers; the order convention is :mod:`checks.layers`') are decoded (in one Mimi call on a
+GPU, one per call on a CPU: :mod:`checks.decoding`) and transcribed in **one** batched ASR call; every transcript is scored (Whisper-normalised
 WER) against every option's sentence (the options' ``value``). The answer is the sentence of the best
 (order, sentence) pair:
 
@@ -31,6 +31,8 @@ from .mimi import ModelMismatch
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import torch
+
+    from .timing import PartClock
 
 log = logging.getLogger(__name__)
 
@@ -195,29 +197,40 @@ def summary_line(m: ShuffledMeasured, spec) -> str:
 
 
 def decode_orders(codec, shuffled: "torch.Tensor", orders: Sequence[Order], batch: int | None = None) -> "np.ndarray":
-    """``[len(orders), samples]``: every guess decoded, in one Mimi call (``batch=None``) or ``batch`` at a time."""
+    """``[len(orders), samples]``: every guess decoded, ``batch`` per Mimi call (``None``: the device's default,
+    all in one call on a GPU, one per call on a CPU; see :mod:`checks.decoding`)."""
     from .decoding import decode_many
 
     return decode_many(codec, orders_batch(shuffled, orders), batch)
 
 
 def batched_transcripts(codec, asr, shuffled: "torch.Tensor", orders: Sequence[Order],
-                        decode_batch: int | None = None):
-    """Ours: all orders decoded in one Mimi call (``decode_batch`` caps it, see :mod:`checks.decoding`), then
-    one batched ASR call. Returns ``(audio, transcripts)``."""
-    audio = decode_orders(codec, shuffled, orders, decode_batch)
-    return audio, asr.transcribe(list(audio), rate=codec.sampling_rate)
+                        decode_batch: int | None = None, clock: "PartClock | None" = None):
+    """Ours: all orders decoded (``decode_batch`` per call, see :func:`decode_orders`), then transcribed in
+    one batched ASR call. Returns ``(audio, transcripts)``; ``clock`` (``hw10 bench``) gets the time per part."""
+    from .timing import part
+
+    with part(clock, "decode"):
+        audio = decode_orders(codec, shuffled, orders, decode_batch)
+    with part(clock, "asr"):
+        transcripts = asr.transcribe(list(audio), rate=codec.sampling_rate)
+    return audio, transcripts
 
 
-def naive_transcripts(codec, asr, shuffled: "torch.Tensor", orders: Sequence[Order]):
+def naive_transcripts(codec, asr, shuffled: "torch.Tensor", orders: Sequence[Order],
+                      clock: "PartClock | None" = None):
     """The Colab way, for ``hw10 bench``: decode and transcribe one order at a time. Same return value."""
     import numpy as np
 
+    from .timing import part
+
     audio, transcripts = [], []
     for g in orders:
-        one = decode_orders(codec, shuffled, [g])
+        with part(clock, "decode"):
+            one = decode_orders(codec, shuffled, [g])
         audio.append(one[0])
-        transcripts.extend(asr.transcribe([one[0]], rate=codec.sampling_rate))
+        with part(clock, "asr"):
+            transcripts.extend(asr.transcribe([one[0]], rate=codec.sampling_rate))
     return np.stack(audio), transcripts
 
 

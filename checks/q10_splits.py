@@ -4,7 +4,8 @@ Both clips (equal length, as the homework requires; see :func:`equalise_lengths`
 ``thresholds.n_layers`` (8) code layers in one batch. Split ``k = 0 … 8`` takes layers ``[0, k)``
 from Alice and ``[k, 8)`` from James (:func:`checks.layers.all_splits`): ``k = 0`` is pure James,
 ``k = 8`` pure Alice, and for every ``k ≥ 1`` layer 0 (the semantic, WavLM-distilled layer) is
-Alice's. All nine are decoded in one batched call, transcribed in one batched ASR call, and embedded
+Alice's. All nine are decoded (one call on a GPU, one per call on a CPU: :mod:`checks.decoding`),
+transcribed in one batched ASR call, and embedded
 with the speaker encoder in one batch with the two original clips. The table per ``k``: the
 transcript, its WER against Alice's and James's texts (``alice.txt`` / ``james.txt``, else the
 transcript of the original clip, noted) and the cosine similarity to each original speaker.
@@ -41,6 +42,8 @@ from .mimi import ModelMismatch
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import torch
+
+    from .timing import PartClock
 
 log = logging.getLogger(__name__)
 
@@ -367,33 +370,41 @@ def embed_each(encoder, clips: Sequence["np.ndarray"], rate: int) -> list:
 
 
 def batched_splits(codec, asr, encoder, codes: "torch.Tensor", extra_clips: Sequence["np.ndarray"] = (),
-                   decode_batch: int | None = None):
-    """Ours: the ``n + 1`` splits of ``codes`` (``[2, n, T]``: Alice, James) decoded in one call (``decode_batch``
-    caps it, see :mod:`checks.decoding`), transcribed in one ASR call, embedded in one batch. ``extra_clips``
-    (the originals) ride along in the ASR and speaker batches. Returns ``(audio [n+1, N], transcripts,
-    embeddings)``; extras come last in both lists."""
+                   decode_batch: int | None = None, clock: "PartClock | None" = None):
+    """Ours: the ``n + 1`` splits of ``codes`` (``[2, n, T]``: Alice, James) decoded (``decode_batch`` per call;
+    ``None``: the device's default, see :mod:`checks.decoding`), transcribed in one ASR call, embedded in one
+    batch. ``extra_clips`` (the originals) ride along in the ASR and speaker batches. Returns ``(audio [n+1, N],
+    transcripts, embeddings)``; extras come last in both lists. ``clock`` (``hw10 bench``) gets the time per part."""
     from .decoding import decode_many
+    from .timing import part
 
-    audio = decode_many(codec, all_splits(codes[0:1], codes[1:2]), decode_batch)
+    with part(clock, "decode"):
+        audio = decode_many(codec, all_splits(codes[0:1], codes[1:2]), decode_batch)
     clips = list(audio) + list(extra_clips)
-    transcripts = asr.transcribe(clips, rate=codec.sampling_rate)
-    embeddings = embed_each(encoder, clips, codec.sampling_rate)
+    with part(clock, "asr"):
+        transcripts = asr.transcribe(clips, rate=codec.sampling_rate)
+    with part(clock, "speaker"):
+        embeddings = embed_each(encoder, clips, codec.sampling_rate)
     return audio, transcripts, embeddings
 
 
-def naive_splits(codec, asr, encoder, codes: "torch.Tensor", extra_clips: Sequence["np.ndarray"] = ()):
+def naive_splits(codec, asr, encoder, codes: "torch.Tensor", extra_clips: Sequence["np.ndarray"] = (),
+                 clock: "PartClock | None" = None):
     """The Colab way, for ``hw10 bench``: each split decoded, transcribed and embedded on its own. Same return value."""
     import numpy as np
 
     from .layers import split_codes
+    from .timing import part
 
     audio, transcripts, embeddings = [], [], []
     for k in range(codes.shape[1] + 1):
-        one = codec.decode(split_codes(codes[0:1], codes[1:2], k))[0]
-        audio.append(one)
+        with part(clock, "decode"):
+            audio.append(codec.decode(split_codes(codes[0:1], codes[1:2], k))[0])
     for x in list(audio) + list(extra_clips):
-        transcripts.extend(asr.transcribe([x], rate=codec.sampling_rate))
-        embeddings.extend(embed_each(encoder, [x], codec.sampling_rate))
+        with part(clock, "asr"):
+            transcripts.extend(asr.transcribe([x], rate=codec.sampling_rate))
+        with part(clock, "speaker"):
+            embeddings.extend(embed_each(encoder, [x], codec.sampling_rate))
     return np.stack(audio), transcripts, embeddings
 
 

@@ -113,7 +113,9 @@ def chunk_test(codec, role: str, original: "np.ndarray", in_context: "np.ndarray
         codes = encode_batched(codec, pieces, num_quantizers)
         import torch
 
-        decoded = codec.decode(torch.stack(codes))[:, :n]
+        from .decoding import decode_many
+
+        decoded = decode_many(codec, torch.stack(codes))[:, :n]
         alone, context, errors = [], [], []
         for i, s in enumerate(spans):
             a = pesq_wb(original[s], decoded[i], rate)

@@ -14,6 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+MODEL_STAGES = ("mimi", "q06_encode", "umap", "pesq", "q09", "q10", "csm", "key")
+"""Stages run by ``python -m checks.bench`` (kept equal to ``checks.bench.all_stages()`` by a test)."""
+STAGES = ("grade", *MODEL_STAGES)
+
+
+def unknown_stages(stages: list[str]) -> list[str]:
+    return [s for s in stages if s not in STAGES]
+
+
 @dataclass(frozen=True)
 class BenchRow:
     stage: str

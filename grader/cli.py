@@ -115,9 +115,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import bench_grade, bench_model_stage, format_table
+    from .bench import STAGES, bench_grade, bench_model_stage, format_table, unknown_stages
 
-    rows = []
+    unknown = unknown_stages(args.stages)
+    if unknown:
+        raise InputError(f"--stages: no stage {', '.join(map(repr, unknown))}; choose from {', '.join(STAGES)}")
+    rows, failed = [], []
     for stage in args.stages:
         print(f"bench: {stage} …", file=sys.stderr, flush=True)
         if stage == "grade":
@@ -126,8 +129,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
             try:
                 rows.append(bench_model_stage(stage, args.device))
             except RuntimeError as exc:
+                failed.append(stage)
                 print(f"bench: {stage} failed: {exc}", file=sys.stderr)
     print(format_table(rows))
+    if failed:
+        print(f"bench: {len(failed)} stage(s) failed: {', '.join(failed)} (see above)", file=sys.stderr)
+        return 1
     return EXIT_OK
 
 
@@ -167,9 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_report)
 
     b = sub.add_parser("bench", help="measure speed and memory (prints a table; never a test)")
-    b.add_argument("--stages", default="grade,mimi", type=lambda s: s.split(","),
+    b.add_argument("--stages", default="grade,mimi", type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
                    help="comma-separated stages: grade, mimi, q06_encode, umap, pesq, q09, q10, csm, key "
-                        "(default: grade,mimi; key = a whole key run, cold cache against warm)")
+                        "(default: grade,mimi; key = a whole key run, cold cache against warm); "
+                        "exit 1 when a stage fails")
     b.add_argument("--device", default="cpu", help="device for the model stages (cpu or cuda)")
     b.add_argument("--students", type=int, default=10_000, help="class size for the grade stage")
     b.set_defaults(func=cmd_bench)

@@ -173,14 +173,32 @@ def test_batched_decode_equals_one_order_at_a_time(codec):
 
 
 def test_decode_many_in_chunks_equals_one_call(codec):
-    from checks.decoding import decode_many
+    from checks.decoding import decode_many, describe_batch
     from checks.layers import orders_batch
 
     codes = orders_batch(load_codes_file(CODES, 4, 2048).codes, all_orders(4)[:5])
-    whole = decode_many(codec, codes)
+    whole = decode_many(codec, codes, 5)
     np.testing.assert_allclose(decode_many(codec, codes, 2), whole, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(decode_many(codec, codes), whole, rtol=1e-4, atol=1e-4)  # CPU default: 1 per call
+    assert describe_batch(codec, 5) == "decode 1/call" and describe_batch(codec, 5, 8) == "decode 5 in 1 call"
     with pytest.raises(ValueError, match="at least 1"):
         decode_many(codec, codes, 0)
+
+
+def test_decode_batch_default_follows_the_device():
+    """One item per call on a CPU, everything in one call on an accelerator (checks/decoding.py's table).
+    No GPU here: the codec is a stand-in carrying only the ``device`` the rule reads."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from checks.decoding import items_per_call
+
+    assert items_per_call(SimpleNamespace(device=torch.device("cpu")), 24) == 1
+    assert items_per_call(SimpleNamespace(device=torch.device("cuda", 0)), 24) == 24
+    assert items_per_call(SimpleNamespace(device="cuda:1"), 9) == 9
+    assert items_per_call(SimpleNamespace(device=torch.device("cpu")), 24, 4) == 4
+    assert items_per_call(SimpleNamespace(device=torch.device("cuda")), 3, 8) == 3
 
 
 def test_wavs_beyond_full_scale_are_scaled_down_and_noted(tmp_path):
