@@ -181,6 +181,9 @@ def cmd_key(args: argparse.Namespace) -> int:
     where = f"; evidence in {run.evidence_dir}" if run.evidence_dir else ""
     reused = f"; {len(run.cache_hits)} reused from the cache ({', '.join(run.cache_hits)})" if run.cache_hits else ""
     print(f"wrote {out}: {n_computed} computed, {len(outcomes) - n_computed} pending{where}{reused}")
+    if key.from_fixtures:
+        print(f"note: {', '.join(key.from_fixtures)} computed from hw10 test fixtures (level: fixture): this key is "
+              "a demo, not the homework's; `hw10 grade` withholds grades.csv for it")
     if args.report:
         from reports.evidence_report import render_evidence_report
 

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
 from grader.errors import InputError
 
-from .mimi import IGNORABLE_MISSING, ModelUnavailable, check_checkpoint_folder, looks_local, resolve_device
+from .mimi import (IGNORABLE_MISSING, ModelUnavailable, check_checkpoint_folder, fixture_note,
+                   looks_local, resolve_device)
 from .providers import DEFAULT_CSM
 from .assets import file_sha256 as _sha256
 
@@ -48,8 +49,6 @@ log = logging.getLogger(__name__)
 CSM_DTYPES = ("auto", "float32", "bfloat16", "float16")
 """``auto``: bfloat16 on a GPU, float32 on the CPU."""
 HUB_TIMEOUT_S = 15.0
-FIXTURE_MARKER = "hw10_fixture.json"
-"""File that ``fixtures/make_csm_fixture.py`` leaves in the tiny CSM folder (says it is untrained)."""
 WEIGHT_PATTERNS = ("model.safetensors", "model-*.safetensors", "pytorch_model.bin", "pytorch_model-*.bin")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model")
 FEATURE_EXTRACTOR_FILES = ("preprocessor_config.json", "processor_config.json")
@@ -117,7 +116,7 @@ class CsmInfo:
     token: str | None
     """Where the Hub token came from (``HF_TOKEN``, ``saved login``) or ``None``; never the token."""
     fixture: str | None
-    """What the folder's :data:`FIXTURE_MARKER` says (the hw10 tiny test model), else ``None``."""
+    """What the folder's :data:`checks.mimi.FIXTURE_MARKER` says (the hw10 tiny test model), else ``None``."""
     description: str
     """One line for the CLI and the key."""
 
@@ -265,17 +264,6 @@ def check_csm_folder(folder: Path) -> list[Path]:
     return weights
 
 
-def _fixture_note(folder: Path) -> str | None:
-    marker = folder / FIXTURE_MARKER
-    if not marker.is_file():
-        return None
-    try:
-        data = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "hw10 test fixture (unreadable marker)"
-    return str(data.get("what") or "hw10 test fixture") if isinstance(data, dict) else "hw10 test fixture"
-
-
 # ----------------------------------------------------------------------------- loading
 
 
@@ -388,7 +376,7 @@ def load_csm(src: CsmSource, options: CsmRunOptions | None = None) -> "CsmRunner
             raise ModelUnavailable(f"cannot load as CSM: {type(exc).__name__}: {' '.join(str(exc).split())}",
                                    file=str(folder)) from None
         hashes = {p.name: _sha256(p) for p in weights}
-        fixture = _fixture_note(folder)
+        fixture = fixture_note(folder)
         desc = f"local folder {src.ref} (weights sha256 {next(iter(hashes.values()))[:12]}…)"
         if fixture:
             desc += f" — {fixture}"

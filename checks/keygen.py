@@ -36,8 +36,9 @@ class QuestionOutcome:
     qid: str
     status: Literal["computed", "pending"]
     correct: tuple[str, ...] = ()
-    level: Literal["structural", "model"] | None = None
-    """``structural``: decided with random-weight models only; ``model``: with trained weights."""
+    level: Literal["structural", "model", "fixture"] | None = None
+    """``structural``: decided with random-weight models only; ``model``: with trained weights;
+    ``fixture``: with an hw10 test checkpoint (says nothing about the homework's answer)."""
     reason: str | None = None
     """Why pending."""
     evidence: Evidence | None = None
@@ -51,6 +52,15 @@ class QuestionOutcome:
 
 def _pending(qid: str, reason: str, blocked_by: Blocker, **kw: Any) -> QuestionOutcome:
     return QuestionOutcome(qid, "pending", reason=reason, blocked_by=blocked_by, **kw)
+
+
+def answer_level(random_models: bool, fixture_models: bool) -> Literal["structural", "model", "fixture"]:
+    """The label a computed answer gets: ``fixture`` when any model it used is an hw10 test checkpoint (even
+    a structural answer: the key must not pass for a real one), else ``structural`` with random weights,
+    else ``model``."""
+    if fixture_models:
+        return "fixture"
+    return "structural" if random_models else "model"
 
 
 def run_question(spec, ctx: CheckContext) -> QuestionOutcome:
@@ -69,7 +79,7 @@ def run_question(spec, ctx: CheckContext) -> QuestionOutcome:
             missing.append(str(exc))
     if missing:
         return _pending(spec.id, "; ".join(missing), "asset")
-    random_models = []
+    random_models, fixture_models = [], []
     for name in spec.check.models:
         try:
             model = ctx.model(name)
@@ -78,10 +88,12 @@ def run_question(spec, ctx: CheckContext) -> QuestionOutcome:
         info = getattr(model, "info", None)
         if getattr(info, "random_weights", False):
             random_models.append(f"{name}: {info.description}")
+        if getattr(info, "fixture", None):
+            fixture_models.append(name)
     if spec.check.level == "model" and random_models:
         return _pending(spec.id, "the answer lives in the trained weights, and this run has random ones ("
                         + "; ".join(random_models) + "): run `hw10 key` with the real model", "weights")
-    level = "structural" if random_models else "model"
+    level = answer_level(bool(random_models), bool(fixture_models))
     try:
         evidence = module.compute(ctx, spec)
         decision = module.decide(evidence, spec)
@@ -212,6 +224,7 @@ def build_provenance(bank, selected: list[str], ctx: CheckContext, outcomes: lis
     mimi = models.get("mimi", {})
     desc = mimi.get("description") or mimi.get("ref") or "no model"
     levels = sorted({o.level for o in outcomes if o.level})
+    fixtures = sorted(name for name, m in models.items() if isinstance(m, dict) and m.get("fixture"))
     prov: dict[str, Any] = {
         "kind": "computed",
         "description": f"hw10 key: {len(computed)} of {len(selected)} selected questions computed "
@@ -220,6 +233,7 @@ def build_provenance(bank, selected: list[str], ctx: CheckContext, outcomes: lis
         "command": command,
         "questions": list(selected),
         "computed": computed,
+        **({"test_fixtures": fixtures} if fixtures else {}),
         "models": models,
         "device": mimi.get("device") or requested.get("mimi", {}).get("device"),
         "dtype": mimi.get("dtype") or requested.get("mimi", {}).get("dtype"),

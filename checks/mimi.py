@@ -33,6 +33,9 @@ DTYPES = ("float32", "bfloat16", "float16")
 DEVICES = ("auto", "cpu", "cuda")
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 HUB_TIMEOUT_S = 15.0
+FIXTURE_MARKER = "hw10_fixture.json"
+"""File the fixture scripts leave in every checkpoint folder they make (tiny Mimi, tiny CSM and its Mimi):
+it says the weights are a test fixture, so keys computed from them say ``level: fixture``."""
 
 SourceKind = Literal["hub", "local", "architecture"]
 
@@ -87,6 +90,8 @@ class ModelInfo:
     """Class of the feature extractor and where its settings came from."""
     description: str
     """One line, e.g. ``architecture (random weights, seed 0)``."""
+    fixture: str | None = None
+    """What the folder's :data:`FIXTURE_MARKER` says (an hw10 test checkpoint), else ``None``."""
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -123,6 +128,26 @@ def check_checkpoint_folder(folder: Path, model_type: str, label: str, todo: str
         raise ModelUnavailable(f"not a {label} checkpoint: model_type is {found!r}, expected {model_type!r}; {todo}",
                                file=str(cfg))
     return cfg
+
+
+def fixture_note(folder: Path) -> str | None:
+    """What ``folder``'s :data:`FIXTURE_MARKER` says it is (``None``: no marker, a real checkpoint)."""
+    marker = folder / FIXTURE_MARKER
+    if not marker.is_file():
+        return None
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "hw10 test fixture (unreadable marker)"
+    return str(data.get("what") or "hw10 test fixture") if isinstance(data, dict) else "hw10 test fixture"
+
+
+def write_fixture_marker(folder: Path, what: str, **details: Any) -> Path:
+    """Leave :data:`FIXTURE_MARKER` in a checkpoint folder a fixture script made (``what``: one line saying
+    what the weights are; ``details``: JSON values such as the script and seed). Deterministic bytes."""
+    marker = Path(folder) / FIXTURE_MARKER
+    marker.write_text(json.dumps({"what": what, **details}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return marker
 
 
 def check_local_checkpoint(folder: Path) -> list[Path]:
@@ -239,8 +264,11 @@ def _load_local(src: MimiSource):
     hashes = {p.name: _sha256(p) for p in weights}
     first = next(iter(hashes.values()))
     desc = f"local folder {src.ref} (weights sha256 {first[:12]}…)"
+    fixture = fixture_note(folder)
+    if fixture:
+        desc += f" — {fixture}"
     return model, fe, dict(commit=None, weights_sha256=hashes, random_weights=False, seed=None,
-                           feature_extractor=fe_desc, description=desc)
+                           feature_extractor=fe_desc, description=desc, fixture=fixture)
 
 
 def _offline_message(ref: str, why: str) -> str:

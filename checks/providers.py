@@ -27,15 +27,20 @@ class ProviderInfo:
 
     description: str
     random_weights: bool = False
-    """True only when the provider itself made the weights up (nothing trained in them). A local folder
-    cannot be told apart from a trained one and reports False, even the tiny CSM test fixture (which
-    says what it is in ``details['fixture']``): keygen skips level-model checks on random weights before
-    they measure anything, and q11/q12 gate themselves on what they measure instead."""
+    """True only when the provider itself made the weights up (nothing trained in them): keygen skips
+    level-model checks on random weights before they measure anything. A local folder reports False,
+    even a test fixture (see ``fixture``): its checks run, gate themselves on what they measure, and
+    whatever they decide is labelled ``level: fixture`` in the key."""
+    fixture: str | None = None
+    """What a test-fixture folder says it is (:data:`checks.mimi.FIXTURE_MARKER`), else ``None``."""
     details: Mapping[str, Any] = field(default_factory=dict)
     """Further provenance (id, revision/commit, weight hashes, device, dtype…), merged into :meth:`to_dict`."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {**dict(self.details), "description": self.description, "random_weights": self.random_weights}
+        out = {**dict(self.details), "description": self.description, "random_weights": self.random_weights}
+        if self.fixture:
+            out["fixture"] = self.fixture
+        return out
 
 
 @dataclass(frozen=True)
@@ -73,4 +78,5 @@ def load_csm_model(source: CsmSource | None = None, options: CsmRunOptions | Non
     from .csm import CsmSource, load_csm
 
     runner = load_csm(source or CsmSource(DEFAULT_CSM), options)
-    return Loaded(runner, ProviderInfo(runner.info.description, random_weights=False, details=runner.info.to_dict()))
+    return Loaded(runner, ProviderInfo(runner.info.description, random_weights=False, fixture=runner.info.fixture,
+                                       details=runner.info.to_dict()))

@@ -29,6 +29,8 @@ class GradeOptions:
     decimals: int = 4
     match: Path | None = None
     allow_pending: bool = False
+    allow_fixture_key: bool = False
+    """Write grades.csv even when the key has answers computed from hw10 test fixtures (demos only)."""
 
 
 @dataclass
@@ -51,6 +53,19 @@ def feedback_name(student_id: str, taken: set[str]) -> str:
         i += 1
     taken.add(stem)
     return stem
+
+
+def grades_withheld(key: AnswerKey, sheet: ScoreSheet, opts: GradeOptions) -> list[str]:
+    """Why grades.csv (the gradebook import) must not be written with this key, each with its way out."""
+    why = []
+    if sheet.pending and not opts.allow_pending:
+        why.append(f"grades.csv: {', '.join(sheet.pending)} pending in the key, so totals would be out of "
+                   f"{float(sheet.max_total):g}; pass --allow-pending to write it anyway")
+    if key.from_fixtures and not opts.allow_fixture_key:
+        why.append(f"grades.csv: the key's answers to {', '.join(key.from_fixtures)} were computed from hw10 test "
+                   "fixtures (level: fixture), not the real models; compute the key with the real models, or pass "
+                   "--allow-fixture-key for a demo")
+    return why
 
 
 def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
@@ -83,12 +98,12 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
         outcome.written.append(out / name)
 
     put_csv("scores.csv", scores_rows(sheet, opts.decimals))
-    if sheet.pending and not opts.allow_pending:
+    withheld = grades_withheld(key, sheet, opts)
+    if withheld:
         stale = out / "grades.csv"
         if stale.exists():
             stale.unlink()
-        outcome.skipped.append(f"grades.csv: {', '.join(sheet.pending)} pending in the key, so totals would be out of "
-                               f"{float(sheet.max_total):g}; pass --allow-pending to write it anyway")
+        outcome.skipped.extend(withheld)
     else:
         put_csv("grades.csv", grades_rows(sheet, Assignment(opts.assignment), opts.decimals, opts.points_possible))
     put_csv("items.csv", items_rows(stats, sheet))

@@ -33,8 +33,10 @@ class KeyAnswer(BaseModel):
     """Correct option letters (empty while pending)."""
     status: Literal["computed", "asserted", "pending"]
     """computed: decided by a check; asserted: typed in by a TA; pending: not decided (never guessed)."""
-    level: Literal["structural", "model"] | None = None
-    """For computed answers: evidence from the architecture alone, or from the trained models."""
+    level: Literal["structural", "model", "fixture"] | None = None
+    """For computed answers: evidence from the architecture alone (``structural``), from the trained models
+    (``model``), or from an hw10 test checkpoint (``fixture``: not the homework's answer; `hw10 grade`
+    withholds grades.csv for such a key)."""
     reason: str | None = None
     """Why the question is pending, or where an asserted answer comes from."""
     fragile: bool = False
@@ -57,6 +59,11 @@ class AnswerKey(BaseModel):
     @property
     def pending(self) -> list[str]:
         return sorted(q for q, a in self.answers.items() if a.status == "pending")
+
+    @property
+    def from_fixtures(self) -> list[str]:
+        """Questions whose answer was computed from an hw10 test checkpoint."""
+        return sorted(q for q, a in self.answers.items() if a.status == "computed" and a.level == "fixture")
 
 
 def validate_against_bank(key: AnswerKey, bank: QuestionBank, file: str) -> None:

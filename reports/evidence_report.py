@@ -94,7 +94,7 @@ def render_evidence_report(bank: QuestionBank, key: AnswerKey, out_dir: Path,
     counts = {s: sum(1 for q in questions if q["status"] == s) for s in ("computed", "asserted", "pending")}
     html = environment().get_template("evidence_report.html.j2").render(
         questions=questions, counts=counts, key_name=key_name, provenance=_provenance_lines(key.provenance),
-        bank_sha=key.questions_sha256[:16])
+        bank_sha=key.questions_sha256[:16], from_fixtures=key.from_fixtures)
     page = out_dir / "index.html"
     page.write_text(html, encoding="utf-8")
     return page

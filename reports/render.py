@@ -99,6 +99,7 @@ def render_class_report(sheet: ScoreSheet, stats: QuizStats, roster: Roster, dec
         alpha="—" if stats.alpha is None else f"{stats.alpha:.3f}",
         histogram=svg.data_uri(hist), items=items,
         pending=[_question_view(sheet, q) for q in sheet.pending],
+        from_fixtures=sheet.key.from_fixtures,
         flagged=[it for it in stats.items if it.flags], checks=checks,
         matches=[str(m) for m in roster.matches], warnings=roster.warnings,
         source={"path": Path(roster.path).name, "format": roster.format, "encoding": roster.encoding},

@@ -93,12 +93,32 @@ def test_planted_option_is_found_through_hw10_key(script, bank, tmp_path, letter
     assert rc == 0, err
     key = load_key(key_path, bank)
     a = key.answers["q05"]
-    assert (a.status, a.correct, a.level) == ("computed", [letter], "model")
+    assert (a.status, a.correct, a.level) == ("computed", [letter], "fixture")  # found, and labelled a fixture
     assert "reading embed" in a.evidence["verdicts"][letter]["why"]
-    assert key.answers["q04"].status == "computed" and key.answers["q04"].level == "model"
+    assert key.answers["q04"].status == "computed" and key.answers["q04"].level == "fixture"
     mimi = key.provenance["models"]["mimi"]
     assert mimi["kind"] == "local" and len(mimi["weights_sha256"]["model.safetensors"]) == 64
-    assert f"  q05  {letter} " in out
+    assert mimi["fixture"].startswith("hw10 tiny Mimi test fixture") and key.provenance["test_fixtures"] == ["mimi"]
+    assert f"  q05  {letter} " in out and "computed (fixture)" in out
+    assert "note: q04, q05 computed from hw10 test fixtures" in out
+
+
+def test_grading_with_a_fixture_key_withholds_the_gradebook_import(bank, tmp_path, capsys):
+    """A key computed from a test checkpoint must never reach the gradebook by accident."""
+    key_path = tmp_path / "key.yaml"
+    rc, _, err = run_key(["key", "--questions", "4,5", "--mimi", str(TINY), "--device", "cpu",
+                          "--assets", str(ROOT / "fixtures" / "assets"), "--out", str(key_path)])
+    assert rc == 0, err
+    export = str(ROOT / "fixtures" / "sample_class" / "export.csv")
+    out = tmp_path / "graded"
+    assert main(["grade", export, "--key", str(key_path), "--out", str(out), "--allow-pending"]) == 0
+    printed = capsys.readouterr().out
+    assert not (out / "grades.csv").exists() and (out / "scores.csv").exists()
+    assert "answers to q04, q05 were computed from hw10 test fixtures" in printed and "--allow-fixture-key" in printed
+    assert "Test-fixture key" in (out / "report.html").read_text(encoding="utf-8")
+    assert main(["grade", export, "--key", str(key_path), "--out", str(out), "--allow-pending",
+                 "--allow-fixture-key"]) == 0
+    assert (out / "grades.csv").exists()
 
 
 def test_planted_values_matching_no_option_leave_q05_pending_with_the_values(script, bank, tmp_path):

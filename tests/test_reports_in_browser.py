@@ -88,6 +88,10 @@ def test_whole_key_on_the_fixtures_and_its_report(tmp_path, bank, capsys):
     # structural answers do not depend on the weights; everything else is gated on random weights
     assert {q: a.correct for q, a in key.answers.items() if a.status == "computed"} == {
         "q01": ["B"], "q02": ["C"], "q03": ["B"], "q04": ["B"]}
+    # … and they are labelled as coming from test checkpoints, so this key cannot pass for the real one
+    assert {key.answers[q].level for q in ("q01", "q02", "q03", "q04")} == {"fixture"}
+    assert key.provenance["test_fixtures"] == ["csm", "mimi"] and "note: q01, q02, q03, q04 computed from" in out
+    assert "Test-fixture key" in (report / "index.html").read_text(encoding="utf-8")
     for q in ("q05", "q06", "q07", "q08", "q09", "q10", "q11", "q12"):
         assert key.answers[q].status == "pending" and key.answers[q].reason, q
         assert key.answers[q].evidence, f"{q} must still write its evidence"
