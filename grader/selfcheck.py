@@ -113,6 +113,9 @@ def score_against_key(bank: QuestionBank, key: AnswerKey, sub: Submission, decim
     pending = [r.qid for r in rows if r.points is None]
     if pending:
         notes.append(f"not graded (pending in the key): {', '.join(pending)}")
+    if key.from_fixtures:
+        notes.append(f"{', '.join(key.from_fixtures)}: computed from hw10 test fixtures, not the real models — "
+                     "these points say nothing about the homework's answers")
     desc = key_description or str(key.provenance.get("description") or key.provenance.get("kind") or "")
     return SelfCheckResult(rows, total, graded_max, desc, decimals, notes)
 

@@ -32,6 +32,7 @@ def test_check_computes_the_evidence_when_no_key_is_given(tmp_path, capsys):
     assert "0/0.8 ✗" in lines["q05"] and " D " in lines["q05"]  # the fixture's row 2047 is option D
     assert "not graded" in lines["q01"]         # not asked, so not computed: never guessed
     assert "total 0.8 / 1.6 (key: computed here)" in out
+    assert "q04, q05: computed from hw10 test fixtures" in out  # the tiny Mimi is a fixture: said so
 
 
 def test_check_refuses_bad_answer_files(tmp_path, capsys):
