@@ -86,8 +86,9 @@ def bench_mimi(device: str = "cpu", clips: int = 8, seconds: float = 4.0) -> Sta
                        f"torch threads {torch.get_num_threads()}", codec.info.device)
 
 
-def _fixture_module(name: str):
-    """A script of the repository's fixtures/ folder, imported by path (bench runs from a checkout)."""
+def fixture_script(name: str):
+    """A script of the repository's fixtures/ folder (``make_csm_fixture`` …), imported by path and registered
+    in ``sys.modules`` (its dataclasses need that); bench and the tests run from a checkout."""
     import importlib.util
     from pathlib import Path
 
@@ -105,7 +106,7 @@ def bench_csm(device: str = "cpu", max_new_tokens: int = 125) -> StageResult:
     """Time per generated second of audio for the tiny CSM fixture (csm-1b where a GPU and weights exist)."""
     from .csm import CsmSource, time_generation
 
-    fixture = _fixture_module("make_csm_fixture").ensure_tiny_csm()
+    fixture = fixture_script("make_csm_fixture").ensure_tiny_csm()
     t = time_generation(CsmSource(ref=str(fixture.csm), device=device), max_new_tokens=max_new_tokens, runs=2)
     per_second = t.generate_s / t.audio_seconds if t.audio_seconds else float("nan")
     return StageResult(f"CSM generate ({t.frames} frames)", None, t.generate_s,
@@ -121,7 +122,7 @@ def bench_key(device: str = "cpu") -> StageResult:
 
     from grader.cli import main as hw10
 
-    fixture = _fixture_module("make_csm_fixture").ensure_tiny_csm()
+    fixture = fixture_script("make_csm_fixture").ensure_tiny_csm()
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
         args = ["key", "--mimi", str(fixture.mimi), "--csm", str(fixture.csm), "--asr", "faster-whisper:tiny.en-bundled",

@@ -63,7 +63,7 @@ def add_run_options(k) -> None:
                         "faster-whisper:tiny.en-bundled or faster-whisper:PATH)")
     k.add_argument("--asr-beam", type=int, default=5, help="ASR beam size (default 5; decoding is at temperature 0)")
     k.add_argument("--speaker", metavar="ENCODER", default=DEFAULT_SPEAKER,
-                   help=f"speaker-similarity encoder for q10/q11: resemblyzer (default, offline) or wavlm[:ID|PATH]")
+                   help="speaker-similarity encoder for q10/q11: resemblyzer (default, offline) or wavlm[:ID|PATH]")
     k.add_argument("--csm", metavar="ID|PATH", default=DEFAULT_CSM,
                    help=f"CSM for q11/q12: a Hub id (default {DEFAULT_CSM}, gated: set HF_TOKEN or `hf auth login` "
                         "after accepting its terms) or a local folder holding the model and its processor")

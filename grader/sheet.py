@@ -7,7 +7,7 @@ from typing import Literal
 
 from .errors import InputError
 from .key import AnswerKey
-from .scoring import QuestionScore, fmt_points, score_question
+from .scoring import QuestionScore, score_question
 from .spec import QuestionBank
 from .submissions import Roster, Submission
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from checks.bench import fixture_script  # noqa: F401  (re-exported: `from conftest import fixture_script`)
 from grader.key import AnswerKey, KeyAnswer, write_key
 from grader.spec import load_bank
 
@@ -24,6 +25,19 @@ def _private_key_cache(tmp_path_factory):
         os.environ.pop("HW10_KEY_CACHE", None)
     else:
         os.environ["HW10_KEY_CACHE"] = old
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op torch thread for the module using it (restored after): on a shared 2-core machine two
+    OpenMP threads competing with another busy process spin-wait and run these models several times slower.
+    Modules use it with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

@@ -25,21 +25,12 @@ ASSETS = ROOT / "fixtures" / "assets"
 CLIPS = ("2sAudio.wav", "4sAudio.wav", "8sAudio.wav")
 
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
 @pytest.fixture(scope="module")
 def bank():
     return load_bank(ROOT / "questions")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One intra-op thread for this module (restored after it): on a shared 2-core machine, two OpenMP threads
-    competing with another busy process spin and run these encodes several times slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ layer 0 (one option's values, values matching no option)."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 from pathlib import Path
 
@@ -18,16 +17,10 @@ from checks.mimi import MimiSource, load_mimi
 from grader.cli import main
 from grader.key import load_key
 from grader.spec import load_bank
+from conftest import fixture_script
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "fixtures" / "tiny_mimi"
-
-
-def _fixture_script():
-    spec = importlib.util.spec_from_file_location("make_mimi_fixture", ROOT / "fixtures" / "make_mimi_fixture.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +30,7 @@ def bank():
 
 @pytest.fixture(scope="module")
 def script():
-    return _fixture_script()
+    return fixture_script("make_mimi_fixture")
 
 
 def run_key(argv: list[str]) -> tuple[int, str, str]:
@@ -134,7 +127,7 @@ def test_planted_values_matching_no_option_leave_q05_pending_with_the_values(scr
 def test_untrained_zero_codebooks_are_called_out(bank, tmp_path):
     from transformers import MimiModel
 
-    script = _fixture_script()
+    script = fixture_script("make_mimi_fixture")
     torch.manual_seed(0)
     MimiModel(script.tiny_config()).save_pretrained(str(tmp_path / "zero"))  # random init: zero codebooks
     codec = load_mimi(MimiSource(str(tmp_path / "zero"), device="cpu"))

@@ -3,7 +3,6 @@
 answering over real HTTP, and a closed port)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -21,22 +20,18 @@ from checks.csm import (CsmGenerationError, CsmRunOptions, CsmSource, Turn, chat
                         end_frame_index, load_csm, time_generation)
 from checks.mimi import ModelUnavailable
 from checks.q11_conversation import SLIDE_TURNS, slide_turns
+from conftest import fixture_script
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "fixtures" / "assets"
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("make_csm_fixture", ROOT / "fixtures" / "make_csm_fixture.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # its dataclasses need their module registered
-    spec.loader.exec_module(mod)
-    return mod
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
 def script():
-    return _script()
+    return fixture_script("make_csm_fixture")
 
 
 @pytest.fixture(scope="module")
@@ -47,15 +42,6 @@ def tiny(script):
 @pytest.fixture(scope="module")
 def runner(tiny):
     return load_csm(CsmSource(str(tiny.csm), device="cpu"))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models on 2 shared cores: one thread is steadier (OpenMP spin-waits badly under contention)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

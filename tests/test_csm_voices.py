@@ -2,29 +2,20 @@
 speaker encoder tells apart (each voice also says a held-out sentence, made here with espeak-ng)."""
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
 from checks.audio import load_audio
 from checks.q11_conversation import SLIDE_TURNS
+from conftest import fixture_script
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "fixtures" / "assets"
 
 needs_espeak = pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which("sox")),
                                   reason="needs espeak-ng and sox (apt-get install espeak-ng sox)")
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("make_csm_voices", ROOT / "fixtures" / "make_csm_voices.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_clips_are_small_speech_at_a_readable_rate():
@@ -37,7 +28,7 @@ def test_clips_are_small_speech_at_a_readable_rate():
 
 @needs_espeak
 def test_committed_clips_are_what_the_script_makes(tmp_path):
-    script = _script()
+    script = fixture_script("make_csm_voices")
     written = script.make_all(tmp_path)
     for path in written:
         assert path.read_bytes() == (ASSETS / path.name).read_bytes(), path.name
@@ -50,7 +41,7 @@ def test_the_two_voices_separate(tmp_path):
 
     from checks.speaker import load_speaker_encoder
 
-    script = _script()
+    script = fixture_script("make_csm_voices")
     held = {name: speak(script.HELDOUT_TEXT, voice, tmp_path / f"{name}_heldout.wav", 16_000)
             for name, voice in script.VOICES.items()}
     enc = load_speaker_encoder("resemblyzer", device="cpu")

@@ -26,6 +26,9 @@ REPLICA = ROOT / "fixtures" / "assets" / "emovdb"
 TINY = ROOT / "fixtures" / "tiny_mimi"
 
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
 @pytest.fixture(scope="module")
 def spec():
     return load_bank(ROOT / "questions")["q06"]
@@ -35,16 +38,6 @@ def small(spec, **kw):
     """q06's spec with cheaper settings (fewer UMAP seeds and resamples) for tests."""
     th = {**spec.thresholds, "umap_seeds": 2, "bootstrap": 30, **kw}
     return spec.model_copy(update={"thresholds": th})
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # -- numbers -------------------------------------------------------------------------------------------------

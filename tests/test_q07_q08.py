@@ -31,19 +31,12 @@ ASSETS = ROOT / "fixtures" / "assets"
 CLIPS = ("English_speech.wav", "Chinese_speech.wav", "laughter.wav", "music.wav")
 
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
 @pytest.fixture(scope="module")
 def bank():
     return load_bank(ROOT / "questions")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def fast(spec, **kw):

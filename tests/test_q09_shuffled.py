@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import pickle
@@ -39,19 +38,13 @@ from checks.q09_shuffled import OrderRow, ShuffledMeasured, decode_orders, judge
 from grader.cli import main
 from grader.key import load_key
 from grader.spec import load_bank
+from conftest import fixture_script
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "fixtures" / "assets"
 TINY = ROOT / "fixtures" / "tiny_mimi"
 CODES = ASSETS / "audio_codes_shuffled.pt"
 RECORD = json.loads((ASSETS / "audio_codes_shuffled.json").read_text(encoding="utf-8"))
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("make_shuffled_codes", ROOT / "fixtures" / "make_shuffled_codes.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +54,7 @@ def spec():
 
 @pytest.fixture(scope="module")
 def script():
-    return _script()
+    return fixture_script("make_shuffled_codes")
 
 
 @pytest.fixture(scope="module")

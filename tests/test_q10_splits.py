@@ -34,18 +34,12 @@ ASSETS = ROOT / "fixtures" / "assets"
 TINY = ROOT / "fixtures" / "tiny_mimi"
 
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
 @pytest.fixture(scope="module")
 def spec():
     return load_bank(ROOT / "questions")["q10"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One intra-op thread for this module (restored after), as tests/test_checks_structural.py does."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

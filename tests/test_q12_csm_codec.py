@@ -5,10 +5,8 @@ other weights does not. The decision rules are checked on hand-made measurements
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import math
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,26 +23,13 @@ from checks.mimi import MimiSource, load_mimi
 from checks.providers import Loaded, ProviderInfo, load_asr_model
 from grader.cli import main
 from grader.spec import load_bank
+from conftest import fixture_script
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "fixtures" / "assets"
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("make_csm_fixture", ROOT / "fixtures" / "make_csm_fixture.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models on 2 shared cores: one thread is steadier (OpenMP spin-waits badly under contention)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +44,7 @@ def spec(bank):
 
 @pytest.fixture(scope="module")
 def tiny():
-    return _script().ensure_tiny_csm()
+    return fixture_script("make_csm_fixture").ensure_tiny_csm()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 import browser
-from conftest import ROOT, SAMPLE, make_key
+from conftest import ROOT, SAMPLE, make_key, fixture_script
 from grader.cli import main
 from grader.key import write_key
 from reports.evidence_report import render_evidence_report
@@ -74,9 +74,7 @@ def test_report_command(tmp_path, bank, capsys):
 def test_whole_key_on_the_fixtures_and_its_report(tmp_path, bank, capsys):
     """All twelve questions on the fixtures (tiny CSM + its full-size random Mimi, tiny.en): every question
     answered or visibly pending/gated, never guessed, and the report opens cleanly with every plot and clip."""
-    from checks.bench import _fixture_module
-
-    fixture = _fixture_module("make_csm_fixture").ensure_tiny_csm()
+    fixture = fixture_script("make_csm_fixture").ensure_tiny_csm()
     report = tmp_path / "report"
     assert main(["key", "--mimi", str(fixture.mimi), "--csm", str(fixture.csm), "--asr",
                  "faster-whisper:tiny.en-bundled", "--assets", str(ROOT / "fixtures" / "assets"), "--per-class", "6",
