@@ -54,10 +54,11 @@ def _speechlike(n: int, seconds: float, rate: int, seed: int = 0):
 
 def bench_mimi(device: str = "cpu", clips: int = 8, seconds: float = 4.0) -> StageResult:
     """Encode + decode ``clips`` clips of the full-size Mimi architecture: one at a time against ours (one
-    batched encode, decodes as :mod:`checks.decoding` batches them on this device)."""
+    batched encode, decodes as :mod:`checks.batching` batches them on this device). The encode side stays
+    one call to show what batching an encode costs on this device (q06 follows :mod:`checks.batching`)."""
     import torch
 
-    from .decoding import decode_many, describe_batch
+    from .batching import decode_many, describe_batch
     from .timing import PartClock, part
 
     codec = _architecture(device)

@@ -2,7 +2,7 @@
 
 * q09: 24 layer orders decoded and transcribed one at a time (naive, as a Colab loop would) against
   ours: the decodes batched as the device likes best (one call on a GPU, one per call on a CPU, see
-  :mod:`checks.decoding`; ``decode_batch`` overrides) and one batched ASR call
+  :mod:`checks.batching`; ``decode_batch`` overrides) and one batched ASR call
   (:func:`checks.q09_shuffled.naive_transcripts` / ``batched_transcripts``);
 * q10: 9 splits decoded, transcribed and speaker-embedded one at a time against ours, the same way
   (:func:`checks.q10_splits.naive_splits` / ``batched_splits``).
@@ -42,8 +42,8 @@ def _parts(ours: PartClock, naive: PartClock) -> str:
 def bench_q09(codec, asr, codes_file: Path, n_layers: int = 4, codebook_size: int = 2048,
               decode_batch: int | None = None) -> BenchRow:
     """Time the 24-order search on ``codes_file`` both ways (``decode_batch``: as in
-    :func:`checks.decoding.decode_many`)."""
-    from .decoding import describe_batch
+    :func:`checks.batching.decode_many`)."""
+    from .batching import describe_batch
     from .layers import all_orders, load_codes_file, orders_batch
     from .q09_shuffled import batched_transcripts, naive_transcripts
 
@@ -67,7 +67,7 @@ def bench_q10(codec, asr, encoder, alice: Path, james: Path, n_layers: int = 8,
               decode_batch: int | None = None) -> BenchRow:
     """Time the 9 splits (decode + ASR + speaker embedding) both ways, the originals riding along."""
     from .audio import load_audio
-    from .decoding import describe_batch
+    from .batching import describe_batch
     from .q10_splits import batched_splits, naive_splits
 
     a = load_audio(alice, codec.sampling_rate).samples

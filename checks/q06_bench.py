@@ -29,15 +29,24 @@ def _clips(n: int, rate: int, seed: int = 0):
     return [probe_signal(float(rng.uniform(1.0, 3.0)), rate, seed + i)[0] for i in range(n)]
 
 
-def bench_q06_encode(device: str = "cpu", clips: int = 30, batch_size: int = 16) -> StageResult:
+def bench_q06_encode(device: str = "cpu", clips: int = 30, batch_size: int | None = None) -> StageResult:
+    """q06's encodes one clip per call against ours: ``batch_size`` per call, by default what q06 does on this
+    device (:func:`checks.batching.items_per_call` with the spec's ``encode_batch_size``)."""
+    from grader.spec import load_bank
+
     from .batch_encode import bench_encoding
+    from .batching import items_per_call
+    from .evidence import threshold
 
     codec = _architecture(device)
     audio = _clips(clips, codec.sampling_rate)
+    spec_batch = int(threshold(load_bank()["q06"], "encode_batch_size"))
+    batch = items_per_call(codec, clips, batch_size, accelerator_batch=spec_batch)
     codec.encode(audio[:1])  # warm-up
-    r = bench_encoding(codec, audio, codec.num_quantizers, batch_size=batch_size)
+    r = bench_encoding(codec, audio, codec.num_quantizers, batch_size=batch)
     return StageResult(f"q06 encode {clips} clips ({r.seconds_of_audio:.0f} s)", r.naive_s, r.batched_s,
-                       f"batches of {batch_size}; codes identical: {r.identical}", codec.info.device)
+                       f"ours {batch} clip(s) per call (q06 on {codec.info.device}; {spec_batch} on a GPU); codes "
+                       f"identical: {r.identical}", codec.info.device)
 
 
 def bench_umap(device: str = "cpu", points: int = 200, dim: int = 256) -> StageResult:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from .audio import is_silent, load_audio
 from .batch_encode import encode_batched
+from .batching import items_per_call
 from .claims import at_least, decide_multi
 from .clusters import (distances, percentile_interval, resample_indices, resampled_silhouettes, scatter,
                        silhouette, umap_2d)
@@ -428,8 +429,8 @@ def compute(ctx, spec) -> Evidence:
 
     n_q = codec.num_quantizers
     t0 = time.perf_counter()
-    # batching pays on a GPU; on a CPU one clip per call is faster (padding is extra work); same codes either way
-    batch = int(threshold(spec, "encode_batch_size")) if codec.device.type != "cpu" else 1
+    # batching pays on a GPU; on a CPU one clip per call is faster (checks/batching.py); same codes either way
+    batch = items_per_call(codec, len(audio), accelerator_batch=int(threshold(spec, "encode_batch_size")))
     codes = encode_batched(codec, audio, n_q, batch)
     encode_seconds = time.perf_counter() - t0
     vectors = mean_code_vectors(codec, codes, layers)

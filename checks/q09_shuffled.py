@@ -2,7 +2,7 @@
 
 The file is read safely and validated (:func:`checks.layers.load_codes_file`). All ``n!`` guesses
 (24 for 4 layers; the order convention is :mod:`checks.layers`') are decoded (in one Mimi call on a
-GPU, one per call on a CPU: :mod:`checks.decoding`) and transcribed in **one** batched ASR call; every transcript is scored (Whisper-normalised
+GPU, one per call on a CPU: :mod:`checks.batching`) and transcribed in **one** batched ASR call; every transcript is scored (Whisper-normalised
 WER) against every option's sentence (the options' ``value``). The answer is the sentence of the best
 (order, sentence) pair:
 
@@ -198,8 +198,8 @@ def summary_line(m: ShuffledMeasured, spec) -> str:
 
 def decode_orders(codec, shuffled: "torch.Tensor", orders: Sequence[Order], batch: int | None = None) -> "np.ndarray":
     """``[len(orders), samples]``: every guess decoded, ``batch`` per Mimi call (``None``: the device's default,
-    all in one call on a GPU, one per call on a CPU; see :mod:`checks.decoding`)."""
-    from .decoding import decode_many
+    all in one call on a GPU, one per call on a CPU; see :mod:`checks.batching`)."""
+    from .batching import decode_many
 
     return decode_many(codec, orders_batch(shuffled, orders), batch)
 

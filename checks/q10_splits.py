@@ -4,7 +4,7 @@ Both clips (equal length, as the homework requires; see :func:`equalise_lengths`
 ``thresholds.n_layers`` (8) code layers in one batch. Split ``k = 0 … 8`` takes layers ``[0, k)``
 from Alice and ``[k, 8)`` from James (:func:`checks.layers.all_splits`): ``k = 0`` is pure James,
 ``k = 8`` pure Alice, and for every ``k ≥ 1`` layer 0 (the semantic, WavLM-distilled layer) is
-Alice's. All nine are decoded (one call on a GPU, one per call on a CPU: :mod:`checks.decoding`),
+Alice's. All nine are decoded (one call on a GPU, one per call on a CPU: :mod:`checks.batching`),
 transcribed in one batched ASR call, and embedded
 with the speaker encoder in one batch with the two original clips. The table per ``k``: the
 transcript, its WER against Alice's and James's texts (``alice.txt`` / ``james.txt``, else the
@@ -372,10 +372,10 @@ def embed_each(encoder, clips: Sequence["np.ndarray"], rate: int) -> list:
 def batched_splits(codec, asr, encoder, codes: "torch.Tensor", extra_clips: Sequence["np.ndarray"] = (),
                    decode_batch: int | None = None, clock: "PartClock | None" = None):
     """Ours: the ``n + 1`` splits of ``codes`` (``[2, n, T]``: Alice, James) decoded (``decode_batch`` per call;
-    ``None``: the device's default, see :mod:`checks.decoding`), transcribed in one ASR call, embedded in one
+    ``None``: the device's default, see :mod:`checks.batching`), transcribed in one ASR call, embedded in one
     batch. ``extra_clips`` (the originals) ride along in the ASR and speaker batches. Returns ``(audio [n+1, N],
     transcripts, embeddings)``; extras come last in both lists. ``clock`` (``hw10 bench``) gets the time per part."""
-    from .decoding import decode_many
+    from .batching import decode_many
     from .timing import part
 
     with part(clock, "decode"):

@@ -113,7 +113,7 @@ def chunk_test(codec, role: str, original: "np.ndarray", in_context: "np.ndarray
         codes = encode_batched(codec, pieces, num_quantizers)
         import torch
 
-        from .decoding import decode_many
+        from .batching import decode_many
 
         decoded = decode_many(codec, torch.stack(codes))[:, :n]
         alone, context, errors = [], [], []

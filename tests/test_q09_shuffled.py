@@ -166,7 +166,7 @@ def test_batched_decode_equals_one_order_at_a_time(codec):
 
 
 def test_decode_many_in_chunks_equals_one_call(codec):
-    from checks.decoding import decode_many, describe_batch
+    from checks.batching import decode_many, describe_batch
     from checks.layers import orders_batch
 
     codes = orders_batch(load_codes_file(CODES, 4, 2048).codes, all_orders(4)[:5])
@@ -179,19 +179,24 @@ def test_decode_many_in_chunks_equals_one_call(codec):
 
 
 def test_decode_batch_default_follows_the_device():
-    """One item per call on a CPU, everything in one call on an accelerator (checks/decoding.py's table).
+    """One item per call on a CPU, everything in one call on an accelerator (checks/batching.py's table).
     No GPU here: the codec is a stand-in carrying only the ``device`` the rule reads."""
     from types import SimpleNamespace
 
     import torch
 
-    from checks.decoding import items_per_call
+    from checks.batching import items_per_call
 
     assert items_per_call(SimpleNamespace(device=torch.device("cpu")), 24) == 1
     assert items_per_call(SimpleNamespace(device=torch.device("cuda", 0)), 24) == 24
     assert items_per_call(SimpleNamespace(device="cuda:1"), 9) == 9
     assert items_per_call(SimpleNamespace(device=torch.device("cpu")), 24, 4) == 4
     assert items_per_call(SimpleNamespace(device=torch.device("cuda")), 3, 8) == 3
+    # q06's encodes: the spec's batch size on a GPU, still one per call on a CPU
+    assert items_per_call(SimpleNamespace(device=torch.device("cuda")), 30, accelerator_batch=16) == 16
+    assert items_per_call(SimpleNamespace(device=torch.device("cpu")), 30, accelerator_batch=16) == 1
+    with pytest.raises(ValueError, match="accelerator batch must be at least 1"):
+        items_per_call(SimpleNamespace(device="cuda"), 30, accelerator_batch=0)
 
 
 def test_wavs_beyond_full_scale_are_scaled_down_and_noted(tmp_path):
