@@ -65,3 +65,4 @@ def test_verify_computes_evidence(tmp_path, bank, capsys):
                  "--assets", str(ASSETS)]) == 1
     out = capsys.readouterr().out
     assert "q05  official C        computed D        DISAGREES" in out
+    assert "note: the evidence for q05 comes from hw10 test fixtures" in out
