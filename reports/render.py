@@ -18,9 +18,16 @@ from grader.writers import RegradeRow
 
 from . import svg
 
+
+def _plain(text: object) -> str:
+    """Question and option texts without the Markdown backslash escapes the homework's appendix carries
+    (``split\\_index`` → ``split_index``), for display; everything else is kept as written."""
+    return re.sub(r"\\([\\`*_{}\[\]()#+\-.!|])", r"\1", "" if text is None else str(text))
+
+
 def _md(text: object) -> str:
     """Escape text for Markdown so names like <script> or *x* stay literal in any renderer."""
-    s = "" if text is None else str(text)
+    s = _plain(text)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return re.sub(r"([\\`*_\[\]|#])", r"\\\1", s).replace("\n", " ")
 
@@ -34,6 +41,7 @@ def environment() -> jinja2.Environment:
         autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["md"] = _md
+    env.filters["plain"] = _plain
     return env
 
 

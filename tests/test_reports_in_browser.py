@@ -40,6 +40,8 @@ def test_evidence_report_opens_cleanly_with_plots_and_audio(tmp_path, bank):
     assert rep.images == 1 and rep.audio == 2
     html = page.read_text(encoding="utf-8")
     assert "WER 0.05 &lt;= 0.35" in html and "Pending:" in html and 'id="q12"' in html
+    # the appendix's Markdown escapes are not shown to people (q10 D: "在 split\_index = 2 時")
+    assert "split_index = 2" in html and "split\\_index" not in html
 
 
 def test_broken_media_is_caught(tmp_path, bank):
