@@ -109,6 +109,8 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
     put_csv("items.csv", items_rows(stats, sheet))
     if outcome.regrade is not None:
         put_csv("regrade.csv", regrade_rows(outcome.regrade, opts.decimals))
+    elif (out / "regrade.csv").exists():
+        (out / "regrade.csv").unlink()  # from an earlier run with --previous-key: it would describe another key
     report = render_class_report(sheet, stats, roster, opts.decimals, outcome.regrade,
                                  str(opts.previous_key) if opts.previous_key else None, str(opts.key))
     (out / "report.html").write_text(report, encoding="utf-8")

@@ -26,11 +26,13 @@ class StudentResult:
     total: Fraction
     """Sum over graded questions (pending questions are not graded and not counted)."""
     status: Literal["ok", "check"]
-    """``check``: some cell could not be read; see notes."""
+    """``check``: some cell could not be read, or attempts had to be ordered by row; see notes."""
     notes: list[str] = field(default_factory=list)
     row: int | None = None
     attempt: int | None = None
     attempts_in_export: int = 1
+    unread: dict[str, str] = field(default_factory=dict)
+    """Question → what in its cell could not be read (the cell's problems, joined), for feedback."""
 
 
 @dataclass
@@ -76,21 +78,39 @@ def _total(scores: dict[str, QuestionScore]) -> Fraction:
     return sum((s.points for s in scores.values() if s.points is not None), Fraction(0))
 
 
-def _dedupe(group: list[Submission], path: str) -> tuple[list[Submission], list[str]]:
-    """Merge identical rows of the same attempt; refuse conflicting rows of the same attempt."""
+def _dedupe(group: list[Submission], path: str, fmt: str) -> tuple[list[Submission], list[str]]:
+    """Merge identical rows of the same attempt; refuse conflicting rows of the same attempt.
+
+    Rows without attempt numbers count as one attempt each in an NTU COOL export (it lists attempts newest
+    first) but not in a plain CSV or a single student's file, which have no attempts: there, two different
+    rows for one student are a conflict."""
     kept: list[Submission] = []
     notes: list[str] = []
     for sub in group:
-        twin = next((k for k in kept if sub.attempt is not None and k.attempt == sub.attempt), None)
+        if sub.attempt is None and fmt == "ntucool":
+            twin = next((k for k in kept if k.attempt is None and k.answers == sub.answers), None)
+        else:
+            twin = next((k for k in kept if k.attempt == sub.attempt), None)
         if twin is None:
             kept.append(sub)
         elif twin.answers == sub.answers:
-            notes.append(f"row {sub.row} repeats row {twin.row} (attempt {sub.attempt}); counted once")
+            what = f"attempt {sub.attempt}" if sub.attempt is not None else "same answers"
+            notes.append(f"row {sub.row} repeats row {twin.row} ({what}); counted once")
+        elif sub.attempt is None:
+            raise InputError(f"student {sub.student_id} has two different rows (rows {twin.row} and {sub.row}) and "
+                             "this file has no attempts: remove the wrong one", file=path, row=sub.row, column="id")
         else:
             raise InputError(f"student {sub.student_id} has two different rows for attempt {sub.attempt} "
                              f"(rows {twin.row} and {sub.row}); remove the wrong one", file=path, row=sub.row,
                              column="attempt")
     return kept, notes
+
+
+def _unread(sub: Submission) -> dict[str, str]:
+    out: dict[str, list[str]] = {}
+    for p in sub.problems:
+        out.setdefault(p.qid, []).append(p.message)
+    return {q: "; ".join(m) for q, m in out.items()}
 
 
 def choose_attempt(group: list[Submission], policy: AttemptPolicy, bank: QuestionBank,
@@ -117,20 +137,25 @@ def grade_roster(roster: Roster, bank: QuestionBank, key: AnswerKey,
     memo: dict[tuple[str, tuple[str, ...]], QuestionScore] = {}
     results: list[StudentResult] = []
     for sid, group in groups.items():
-        group, notes = _dedupe(group, roster.path)
+        group, notes = _dedupe(group, roster.path, roster.format)
         chosen = choose_attempt(group, attempt_policy, bank, key, memo)
         scores = grade_submission(bank, key, chosen, memo)
         notes = list(chosen.notes) + notes
+        unnumbered = len(group) > 1 and any(s.attempt is None for s in group)
         if len(group) > 1:
             which = f"attempt {chosen.attempt}" if chosen.attempt is not None else "one of them"
             notes.append(f"{len(group)} attempts in the export; graded {which} (row {chosen.row}, "
                          f"--attempt {attempt_policy})")
+        if unnumbered:
+            notes.append("the export has no attempt numbers: attempts were ordered by row (NTU COOL lists the "
+                         "newest first); check that the graded one is right")
         notes.extend(str(p) for p in chosen.problems)
         if pending:
             notes.append(f"not graded: {', '.join(pending)} (pending in the key)")
         results.append(StudentResult(
             student_id=sid, name=chosen.name, section=chosen.section, sis_id=chosen.sis_id, scores=scores,
-            total=_total(scores), status="check" if chosen.problems else "ok", notes=notes, row=chosen.row,
+            total=_total(scores), status="check" if chosen.problems or unnumbered else "ok", notes=notes,
+            row=chosen.row, unread=_unread(chosen),
             attempt=chosen.attempt, attempts_in_export=len(group)))
     return ScoreSheet(bank, key, results)
 

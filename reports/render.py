@@ -134,20 +134,21 @@ class FeedbackRenderer:
         self.option_text = {s.id: {o.id: o.text for o in s.options} for s in sheet.bank}
         self.max_points = {s.id: fmt_points(s.points_exact) for s in sheet.bank}
 
-    def _row(self, qid: str, s) -> dict[str, Any]:
-        """One question's feedback row (HTML and Markdown), rendered once per distinct selection."""
-        k = (qid, s.selected)
+    def _row(self, qid: str, s, unread: str = "") -> dict[str, Any]:
+        """One question's feedback row (HTML and Markdown), rendered once per distinct selection; ``unread``:
+        what in the student's cell could not be read (shown instead of a misleading "(blank)")."""
+        k = (qid, s.selected, unread)
         if k not in self._rows:
             row = {"q": self.questions[qid], "selected": list(s.selected),
-                   "selected_text": [self.option_text[qid][x] for x in s.selected],
-                   "correct": list(s.correct), "graded": s.graded,
+                   "selected_text": [self.option_text[qid][x] for x in s.selected], "unread": unread,
+                   "correct": list(s.correct), "graded": s.graded, "policy": self.questions[qid]["policy"],
                    "points": fmt_points(s.points, self.decimals) if s.graded else "not graded",
                    "max": self.max_points[qid], "full": s.graded and s.points == s.max_points}
             self._rows[k] = {"html": Markup(self.row_html.render(r=row)), "md": self.row_md.render(r=row)}
         return self._rows[k]
 
     def view(self, r: StudentResult) -> dict[str, Any]:
-        rows = [self._row(qid, r.scores[qid]) for qid in self.questions]
+        rows = [self._row(qid, r.scores[qid], r.unread.get(qid, "")) for qid in self.questions]
         return {"id": r.student_id, "name": r.name, "section": r.section, "total": fmt_points(r.total, self.decimals),
                 "max_total": fmt_points(self.sheet.max_total), "status": r.status, "notes": r.notes, "rows": rows,
                 "pending": self.sheet.pending}

@@ -181,7 +181,43 @@ def test_attempts_without_attempt_column_are_newest_first(tmp_path, bank, key_fi
     write_export(export, bank, [Row("1", attempt=None, answers={"q01": ["B"]}),
                                 Row("1", attempt=None, answers={"q01": ["A"]})], info=info)
     assert grade(export, "--key", key_file(), "--out", tmp_path / "o") == 0
-    assert read_csv(tmp_path / "o" / "scores.csv")[0]["q01"] == "0.8"
+    row = read_csv(tmp_path / "o" / "scores.csv")[0]
+    assert row["q01"] == "0.8"
+    # ordered by row, not by attempt numbers: graded, but the TA is asked to look
+    assert row["status"] == "check" and "no attempt numbers" in row["notes"]
+
+
+def test_plain_csv_with_two_different_rows_for_one_student_exits_2(tmp_path, key_file, capsys):
+    header = "id,name,q01,q02,q03,q04,q05,q06,q07,q08,q09,q10,q11,q12\n"
+    plain = tmp_path / "plain.csv"
+    plain.write_text(header + "1,A,B,,,,,,,,,,,A\n1,A,B,,,,,,,,,,,B\n", encoding="utf-8")
+    assert grade(plain, "--key", key_file(), "--out", tmp_path / "o") == 2
+    err = capsys.readouterr().err
+    assert "plain.csv, row 3, column 'id'" in err and "rows 2 and 3" in err and "no attempts" in err
+    plain.write_text(header + "1,A,B,,,,,,,,,,,A\n1,A,B,,,,,,,,,,,A\n", encoding="utf-8")
+    assert grade(plain, "--key", key_file(), "--out", tmp_path / "o") == 0
+    row = read_csv(tmp_path / "o" / "scores.csv")[0]
+    assert row["status"] == "ok" and "repeats row 2" in row["notes"]
+
+
+@pytest.mark.parametrize("broken_row, fragment", [(2, "row 3: row has 12 cells"),    # a broken row inside
+                                                  (-1, "the file looks cut off")])  # a cut download
+def test_rows_with_missing_cells_are_refused_never_graded_as_blank(tmp_path, bank, key_file, capsys, broken_row,
+                                                                   fragment):
+    import csv
+    import io
+
+    export = tmp_path / "cut.csv"
+    write_export(export, bank, [Row(str(i), answers={"q01": ["B"], "q12": ["A"]}) for i in range(1, 6)])
+    rows = list(csv.reader(io.StringIO(export.read_text(encoding="utf-8-sig"), newline="")))
+    rows[broken_row] = rows[broken_row][:12]  # cut at a cell boundary, as a truncated download is
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    export.write_text(out.getvalue(), encoding="utf-8")
+    assert grade(export, "--key", key_file(), "--out", tmp_path / "o") == 2
+    err = capsys.readouterr().err
+    assert "cut.csv" in err and fragment in err and "cells but the header has" in err
+    assert not (tmp_path / "o" / "scores.csv").exists()
 
 
 @pytest.mark.parametrize("make, fragment", [
@@ -236,3 +272,38 @@ def test_grader_runs_without_torch(tmp_path):
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "grades.csv").exists()
+
+
+def test_a_closed_pipe_stops_quietly_and_stale_regrade_is_removed(tmp_path, key_file):
+    """`hw10 grade … | head` must not end in a traceback; a regrade.csv from an earlier run is removed."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "regrade.csv").write_text("left over from a run with --previous-key\n", encoding="utf-8")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before hw10 writes a byte: every write meets a broken pipe
+    try:
+        proc = subprocess.run([sys.executable, "-m", "grader.cli", "grade", str(SAMPLE / "export.csv"), "--key",
+                               str(key_file()), "--out", str(out)], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in proc.stderr and proc.returncode == 141, proc.stderr
+    assert (out / "scores.csv").exists() and not (out / "regrade.csv").exists()
+
+
+def test_feedback_shows_unread_cells_and_regrade_policies(tmp_path, key_file):
+    from grader.key import Policy
+
+    key = key_file(policies={"q10": Policy(full_credit=True, note="the wording was ambiguous")})
+    assert grade(SAMPLE / "export.csv", "--key", key, "--out", tmp_path / "o", "--allow-pending") == 0
+    md = (tmp_path / "o" / "feedback" / "148585.md").read_text(encoding="utf-8")
+    q03 = next(line for line in md.splitlines() if line.startswith("| q03 |"))
+    assert "(blank)" not in q03 and "not read: unknown choice text" in q03  # never shown as a blank answer
+    q10 = next(line for line in md.splitlines() if line.startswith("| q10 |"))
+    assert "regrade: full credit to everyone; the wording was ambiguous" in q10
+    html = (tmp_path / "o" / "feedback" / "148585.html").read_text(encoding="utf-8")
+    assert "not read: unknown choice text" in html and "regrade: full credit to everyone" in html

@@ -89,5 +89,10 @@ def read_table(path: Path | str) -> Table:
             if extra:
                 raise InputError(f"row has {len(r)} cells but the header has {len(header)} "
                                  "(an unquoted comma?)", file=str(p), row=i)
-        r.extend([""] * (len(header) - len(r)))
+        elif len(r) < len(header):
+            # never grade a broken row as if the missing cells were blank answers
+            last = "; it is the last row: the file looks cut off" if i == rows[-1][0] else ""
+            raise InputError(f"row has {len(r)} cells but the header has {len(header)} (cells missing from column "
+                             f"{len(r) + 1}, {header[len(r)]!r}, on){last} — download or export the file again "
+                             "(a hand-made CSV needs every column, empty cells included)", file=str(p), row=i)
     return Table(str(p), enc, header, rows)
