@@ -174,6 +174,30 @@ def test_undecodable_file_is_refused_naming_encodings(tmp_path, bank):
     assert exc.value.row == 2
 
 
+def test_bad_byte_after_a_bom_is_located_on_its_own_line(tmp_path, bank):
+    path = tmp_path / "bom.csv"
+    text = export_text(bank, [Row("1"), Row("2", name="Zoë")])
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8").replace("Zoë".encode(), b"Zo\xff"))
+    with pytest.raises(InputError, match="invalid byte 0xff on line 3") as exc:
+        read_submissions(path, bank)
+    assert exc.value.row == 3
+
+
+def test_a_download_cut_inside_a_character_says_so(tmp_path, bank):
+    path = tmp_path / "cut.csv"
+    data = b"\xef\xbb\xbf" + export_text(bank, [Row("1", name="陳怡君")]).encode("utf-8")
+    path.write_bytes(data[: data.index("怡".encode()) + 1])  # stops one byte into a three-byte character
+    with pytest.raises(InputError, match="ends in the middle of a UTF-8 character: it looks cut off"):
+        read_submissions(path, bank)
+
+
+def test_utf32_export_is_read(tmp_path, bank):
+    path = tmp_path / "u32.csv"
+    path.write_bytes(export_text(bank, [Row("1", answers={"q02": ["C"]})]).encode("utf-32"))
+    r = read_submissions(path, bank)
+    assert r.encoding == "utf-32" and r.submissions[0].answers == {"q02": ("C",)}
+
+
 @pytest.mark.parametrize("content, message", [
     (b"PK\x03\x04\x14\x00\x06\x00binary-xlsx", "Excel workbook"),
     (b"\x00\x01\x02\x03\x00garbage", "binary data"),

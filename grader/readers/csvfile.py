@@ -30,20 +30,24 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
                          "(or in Excel use Save As → CSV UTF-8)", file=path)
     if data.startswith(b"%PDF"):
         raise InputError("this is a PDF, not a CSV export", file=path)
+    bom = 0
     if data.startswith(b"\xef\xbb\xbf"):
-        enc = "utf-8-sig"
+        enc, bom = "utf-8-sig", 3
+    elif data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        enc = "utf-32"
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         enc = "utf-16"
     else:
         enc = "utf-8"
-    if enc != "utf-16" and b"\x00" in data[:4096]:
+    if not enc.startswith("utf-16") and enc != "utf-32" and b"\x00" in data[:4096]:
         raise InputError("binary data (NUL bytes): not a CSV text file", file=path)
     try:
         return data.decode(enc), enc
     except UnicodeDecodeError as exc:
         first = exc
-        if enc == "utf-16":
-            raise InputError("starts with a UTF-16 byte-order mark but does not decode as UTF-16", file=path) from None
+        if enc in ("utf-16", "utf-32"):
+            raise InputError(f"starts with a {enc.upper()} byte-order mark but does not decode as {enc.upper()}",
+                             file=path) from None
     # Excel on a Taiwanese Windows machine saves "CSV" as cp950 (Big5 with Microsoft's extensions).
     for legacy in ("cp950", "big5hkscs"):
         try:
@@ -52,8 +56,12 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
             continue
         if _has_cjk(text):
             return text, legacy
-    line = data[: first.start].count(b"\n") + 1
-    raise InputError(f"not UTF-8 (invalid byte 0x{data[first.start]:02x} on line {line}) and not Big5/cp950 "
+    at = first.start + bom  # the utf-8-sig decoder counts from after the byte-order mark
+    line = data[:at].count(b"\n") + 1
+    if first.end >= len(data) - bom and "unexpected end" in str(first.reason):
+        raise InputError("the file ends in the middle of a UTF-8 character: it looks cut off; download or export "
+                         "it again", file=path, row=line)
+    raise InputError(f"not UTF-8 (invalid byte 0x{data[at]:02x} on line {line}) and not Big5/cp950 "
                      "either; re-export it as CSV UTF-8", file=path, row=line)
 
 
