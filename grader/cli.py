@@ -58,6 +58,7 @@ def cmd_questions(args: argparse.Namespace) -> int:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from .grade import GradeOptions, run_grade
+    from .writers import Assignment
 
     bank = _bank(args)
     opts = GradeOptions(export=Path(args.export), key=Path(args.key), out=Path(args.out),
@@ -96,6 +97,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
     for s in res.skipped:
         print(f"  NOT WRITTEN {s}")
     print(f"  wrote {', '.join(p.name for p in res.written)} in {args.out}")
+    if any(p.name == "grades.csv" for p in res.written) and not Assignment(args.assignment).has_id:
+        print(f"  note: grades.csv's column {args.assignment!r} has no assignment id, so NTU COOL will add a new "
+              "assignment on import; to fill an existing one use --assignment \"Title (id)\" as its gradebook "
+              "export names it")
     return EXIT_OK
 
 

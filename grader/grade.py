@@ -73,6 +73,8 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
 
     if not 0 <= opts.decimals <= 8:
         raise InputError(f"--decimals {opts.decimals} is out of range 0…8")
+    if not opts.assignment.strip():
+        raise InputError("--assignment is empty: grades.csv needs a gradebook column title, e.g. \"HW10 (12345)\"")
     key: AnswerKey = load_key(opts.key, bank)
     old_key = load_key(opts.previous_key, bank) if opts.previous_key else None
     pins = load_pins(opts.match, bank)

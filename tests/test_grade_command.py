@@ -307,3 +307,13 @@ def test_feedback_shows_unread_cells_and_regrade_policies(tmp_path, key_file):
     assert "regrade: full credit to everyone; the wording was ambiguous" in q10
     html = (tmp_path / "o" / "feedback" / "148585.html").read_text(encoding="utf-8")
     assert "not read: unknown choice text" in html and "regrade: full credit to everyone" in html
+
+
+def test_assignment_title_empty_is_refused_and_a_bare_title_is_pointed_out(tmp_path, key_file, capsys):
+    key = key_file()
+    assert grade(SAMPLE / "export.csv", "--key", key, "--out", tmp_path / "o", "--assignment", " ") == 2
+    assert "--assignment is empty" in capsys.readouterr().err
+    assert grade(SAMPLE / "export.csv", "--key", key, "--out", tmp_path / "o") == 0
+    assert "has no assignment id, so NTU COOL will add a new assignment" in capsys.readouterr().out
+    assert grade(SAMPLE / "export.csv", "--key", key, "--out", tmp_path / "o", "--assignment", "HW10 (4242)") == 0
+    assert "has no assignment id" not in capsys.readouterr().out
