@@ -142,6 +142,12 @@ def test_choice_pin(tmp_path, bank):
                          encoding="utf-8")
     r = read(tmp_path, bank, rows, choice_texts=weird, pins=load_pins(pins_path, bank))
     assert [s.answers["q11"] for s in r.submissions] == [("A",), ("C",)]
+    assert not r.warnings
+    pins_path.write_text("choices:\n  q11:\n    Jason says the AI line: A\n    Emily says teh AI line: C\n",
+                         encoding="utf-8")  # a typo: that pin can never match
+    r = read(tmp_path, bank, rows, choice_texts=weird, pins=load_pins(pins_path, bank))
+    assert r.warnings == ["--match: the choice text 'Emily says teh AI line' pinned for q11 occurs in no answer "
+                          "cell (a typo in the pins file?)"]
 
 
 def test_big5_cp950_export_is_read(tmp_path, bank):

@@ -75,6 +75,7 @@ class ChoiceMatcher:
             # Two options with the same normalised text cannot be told apart: no exact match then.
             self.exact[n] = letter if self.exact.get(n, letter) == letter else None
         self.pins = {normalise(t): letter for t, letter in pins.items()}
+        self.used_pins: set[str] = set()
         self.notes: dict[str, MatchNote] = {}
         self._cache: dict[str, tuple[str | None, MatchNote | None]] = {}
         self._cells: dict[str, tuple[list[str], str | None]] = {}
@@ -102,6 +103,7 @@ class ChoiceMatcher:
         if not n:
             return None, None
         if n in self.pins:
+            self.used_pins.add(n)
             return self.pins[n], MatchNote("choice", self.spec.id, text, self.pins[n], 1.0, "pinned")
         if n in self.exact:
             return self.exact[n], None
@@ -268,7 +270,20 @@ def read_ntucool(table: Table, bank: QuestionBank, pins: MatchPins) -> Roster:
         subs.append(sub)
     for m in matchers.values():
         notes.extend(sorted(m.notes.values(), key=lambda n: n.found))
+    warnings.extend(unused_choice_pins(pins, matchers))
     return Roster(table.path, "ntucool", table.encoding, subs, notes, warnings)
+
+
+def unused_choice_pins(pins, matchers: dict[str, ChoiceMatcher]) -> list[str]:
+    """A warning for each ``--match`` choice pin that no answer cell used (a typo in the pins file?)."""
+    out = []
+    for qid, texts in sorted(pins.choices.items()):
+        m = matchers.get(qid)
+        for text in texts:
+            if m is None or normalise(text) not in m.used_pins:
+                out.append(f"--match: the choice text {text!r} pinned for {qid} occurs in no answer cell "
+                           "(a typo in the pins file?)")
+    return out
 
 
 def parse_cell(spec: QuestionSpec, matcher: ChoiceMatcher, raw: str) -> tuple[list[str], str | None]:
