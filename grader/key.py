@@ -135,6 +135,9 @@ def parse_key(data: Any, file: str) -> AnswerKey:
 def load_key(path: Path | str, bank: QuestionBank) -> AnswerKey:
     """Load a key with the safe YAML loader and validate it against ``bank``."""
     path = Path(path)
+    if path.suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx"):
+        raise InputError(f"--key takes an answer key YAML (format {KEY_FORMAT}), not a {path.suffix} file: the export "
+                         "goes first, `hw10 grade EXPORT.csv --key KEY.yaml`", file=str(path))
     key = parse_key(load_yaml_file(path), str(path))
     validate_against_bank(key, bank, str(path))
     return key

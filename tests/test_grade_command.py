@@ -317,3 +317,9 @@ def test_assignment_title_empty_is_refused_and_a_bare_title_is_pointed_out(tmp_p
     assert "has no assignment id, so NTU COOL will add a new assignment" in capsys.readouterr().out
     assert grade(SAMPLE / "export.csv", "--key", key, "--out", tmp_path / "o", "--assignment", "HW10 (4242)") == 0
     assert "has no assignment id" not in capsys.readouterr().out
+
+
+def test_export_and_key_swapped_is_refused(tmp_path, key_file, capsys):
+    assert grade(key_file(), "--key", SAMPLE / "export.csv", "--out", tmp_path / "o") == 2
+    err = capsys.readouterr().err
+    assert "export.csv: --key takes an answer key YAML" in err and "the export goes first" in err
