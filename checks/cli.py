@@ -6,6 +6,7 @@ This is the only module of :mod:`checks` that prints.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -22,6 +23,9 @@ def register(subparsers) -> None:
     add_run_options(k)
     k.add_argument("--out", metavar="KEY", default=DEFAULT_OUT, help=f"answer key to write (default {DEFAULT_OUT})")
     k.add_argument("--report", metavar="DIR", help="also write the evidence report (HTML with plots and audio) here")
+    k.add_argument("--force", action="store_true",
+                   help="overwrite --out even when it holds a hand-written key (status: asserted) or is not an hw10 "
+                        "key (a key computed earlier is overwritten without it)")
     k.set_defaults(func=cmd_key)
 
     c = subparsers.add_parser(
@@ -131,15 +135,16 @@ def _run(args: argparse.Namespace, bank, command: str | None = None):
     print(f"hw10 {args.command}: {', '.join(selected)} · Mimi {args.mimi}"
           + (f"@{args.mimi_revision}" if args.mimi_revision else "")
           + f" · device {args.device} · {args.dtype} · assets {args.assets or '(none)'}", flush=True)
+    from .keygen import check_assets_dir
     from .keyrun import missing_assets
 
-    missing = missing_assets(bank, selected, Path(args.assets) if args.assets and Path(args.assets).is_dir() else None,
-                             Path(args.emovdb) if args.emovdb else None)
+    assets = check_assets_dir(Path(args.assets) if args.assets else None)  # a wrong folder stops here (exit 2)
+    missing = missing_assets(bank, selected, assets, Path(args.emovdb) if args.emovdb else None)
     if missing:  # said before any model loads
         print(f"  missing assets ({'in ' + args.assets if args.assets else 'no --assets given'}): "
               + "; ".join(f"{name} (for {', '.join(q)})" for name, q in missing.items())
               + " — those questions will be pending", flush=True)
-    run = compute_key(opts, bank, progress=_progress_bar(selected))
+    run = compute_key(opts, bank, progress=_progress_bar(selected, f"hw10 {args.command}"))
     sys.stdout.flush()
     for name, message in run.model_errors.items():
         print(f"error: {message}", file=sys.stderr, flush=True)
@@ -152,6 +157,7 @@ def cmd_key(args: argparse.Namespace) -> int:
 
     from .evidence import margin_text
 
+    _check_out(Path(args.out), args.force)  # before any model loads
     bank = load_bank(args.questions_dir)
     run = _run(args, bank, command=_command_line(args))
     key, outcomes = run.key, run.outcomes
@@ -192,35 +198,136 @@ def cmd_key(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_answers(path: Path, bank):
-    """Answers for the self-check: YAML/JSON mapping, or plain text lines ``q01 B`` / ``6: A,C``."""
-    import re
+def _check_out(out: Path, force: bool) -> None:
+    """Refuse to overwrite ``out`` unless it is a key computed earlier (every answer computed or pending) or
+    ``force``: a hand-written key (an answer with ``status: asserted``) or a file that is no hw10 key is kept."""
+    from grader.key import parse_key
+    from grader.spec import load_yaml_file
 
-    import yaml
+    if out.is_dir():
+        raise InputError("is a folder: --out names the key file to write", file=str(out))
+    if force or not out.exists():
+        return
+    try:
+        key = parse_key(load_yaml_file(out), str(out))
+    except InputError as exc:
+        why = f"is not an hw10 answer key ({exc.message})"
+    else:
+        asserted = [q for q, a in sorted(key.answers.items()) if a.status == "asserted"]
+        if not asserted:
+            return
+        why = f"holds a hand-written key (status: asserted for {', '.join(asserted)})"
+    raise InputError(f"{why}; choose another --out or pass --force to overwrite it", file=str(out))
 
+
+_ANSWER_LINE = re.compile(r"^(q?\s*\d{1,2})(?:\s*(?:[:=.)]|\s)\s*(.*))?$", re.I)
+"""``q01 B``, ``q06: A, C``, ``6 = A;B``, ``1. B``, ``q05:`` (blank), after :func:`normalise_text`."""
+
+
+def _read_answers(path: Path, bank) -> dict[str, list[str]]:
+    """The self-check's answers, each checked against its question: a YAML/JSON mapping (``q01: B``,
+    ``q06: [A, C]``, optionally under ``answers:``) or text lines like ``q01 B``, ``6: A,C``, ``Ｑ０３：Ｂ``,
+    ``q10: A、C``, ``q04 (b).`` (``#`` starts a comment).
+
+    Refused, naming the file and line: a line that cannot be read, a question the quiz does not have, a
+    letter the question does not have, a question answered twice differently, an answer key, a file
+    without any answer."""
+    from grader.readers.plain import normalise_text, option_tokens, question_id
+
+    file = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
+        raise InputError("file not found", file=file) from None
     except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        data = None
-    if isinstance(data, dict):
-        return data.get("answers", data)
-    answers = {}
-    for n, line in enumerate(text.splitlines(), start=1):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        m = re.match(r"^(q?\d{1,2})\s*[:=.\s]\s*(.*)$", line, re.I)
-        if not m:
-            raise InputError("expected a line like 'q01 B' or 'q06: A, C'", file=str(path), row=n)
-        qid = m.group(1).lower()
-        answers[qid if qid.startswith("q") else f"q{int(qid):02d}"] = m.group(2)
+        raise InputError("not UTF-8 text", file=file) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=file) from None
+    entries = _mapping_entries(text, path)
+    if entries is None:  # text lines
+        entries = []
+        for n, raw in enumerate(text.splitlines(), start=1):
+            line = normalise_text(raw).split("#", 1)[0].strip()
+            if not line:
+                continue
+            m = _ANSWER_LINE.match(line)
+            if not m:
+                raise InputError(f"cannot read {raw.strip()!r}: expected a line like 'q01 B' or 'q06: A, C'",
+                                 file=file, row=n)
+            entries.append((m.group(1), m.group(2), n))
+    answers: dict[str, list[str]] = {}
+    lines: dict[str, int | None] = {}
+    for name, value, n in entries:
+        qid = question_id(name)
+        if qid is None or qid not in bank:
+            raise InputError(f"no question {name!r} in this quiz (questions are {bank.ids[0]} … {bank.ids[-1]})",
+                             file=file, row=n)
+        spec = bank[qid]
+        tokens = option_tokens(value)
+        bad = [t for t in tokens if t not in spec.letters]
+        if bad:
+            raise InputError(f"cannot read the answer to {qid}, {value!r}: {', '.join(bad)} "
+                             f"{'is not an option' if len(bad) == 1 else 'are not options'} of {qid} "
+                             f"({', '.join(spec.letters)})", file=file, row=n)
+        letters = sorted(set(tokens))
+        if qid in answers and answers[qid] != letters:
+            first, then = (f"{','.join(ls) or 'blank'}" + (f" on line {ln}" if ln is not None else "")
+                           for ls, ln in ((answers[qid], lines[qid]), (letters, n)))
+            raise InputError(f"{qid} is answered twice with different answers: {first} and {then}", file=file, row=n)
+        answers[qid], lines[qid] = letters, n
+    if not any(answers.values()):
+        raise InputError("no answers found: write one line per question, like 'q01 B' or 'q06: A, C' "
+                         "(or YAML/JSON: q01: B)", file=file)
     return answers
+
+
+def _mapping_entries(text: str, path: Path) -> list[tuple[object, object, int | None]] | None:
+    """(question as written, answer, line) of a YAML/JSON answers mapping; None when the text is not one."""
+    import yaml
+
+    from grader.readers.plain import refuse_answer_key
+
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        data = loader.construct_document(node)
+        pairs = [(k, v, loader.construct_object(k, deep=True)) for k, v in node.value]
+        if isinstance(data, dict):
+            refuse_answer_key(data, str(path))
+            if "answers" in data:
+                knode, vnode, _ = next(p for p in pairs if p[2] == "answers")
+                if not isinstance(vnode, yaml.MappingNode):
+                    raise InputError("'answers' must be a mapping", file=str(path), row=knode.start_mark.line + 1)
+                pairs = [(k, v, loader.construct_object(k, deep=True)) for k, v in vnode.value]
+            else:
+                pairs = [p for p in pairs if p[2] not in ("id", "name", "section")]
+            return [(name, loader.construct_object(v, deep=True), k.start_mark.line + 1) for k, v, name in pairs]
+    except yaml.YAMLError:
+        pass
+    finally:
+        loader.dispose()
+    return _json_entries(text, path) if path.suffix.lower() == ".json" else None
+
+
+def _json_entries(text: str, path: Path) -> list[tuple[object, object, int | None]] | None:
+    """Entries of JSON that YAML does not read (tabs), without line numbers."""
+    import json
+
+    from grader.readers.plain import refuse_answer_key
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON: {exc.msg}", file=str(path), row=exc.lineno) from None
+    if not isinstance(data, dict):
+        return None
+    refuse_answer_key(data, str(path))
+    answers = data.get("answers", data)
+    if not isinstance(answers, dict):
+        raise InputError("'answers' must be a mapping", file=str(path), column="answers")
+    return [(k, v, None) for k, v in answers.items() if answers is not data or k not in ("id", "name", "section")]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -269,13 +376,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_bar(selected: list[str]):
-    """A tqdm bar over the selected questions (on stderr; silent when tqdm is missing)."""
+def _progress_bar(selected: list[str], label: str = "hw10 key"):
+    """A tqdm bar over the selected questions, labelled ``label`` (on stderr; silent when tqdm is missing)."""
     try:
         from tqdm import tqdm
     except ImportError:  # pragma: no cover - tqdm comes with the models extra
         return None
-    bar = tqdm(total=len(selected), desc="hw10 key", unit="question", file=sys.stderr, leave=False)
+    bar = tqdm(total=len(selected), desc=label, unit="question", file=sys.stderr, leave=False)
 
     def update(qid: str, outcome, cached: bool) -> None:
         bar.set_postfix_str(f"{qid} {'cached' if cached else outcome.status}")

@@ -12,14 +12,15 @@ score equals the TA's score for the same answers and key, to the last digit.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import InputError
 from .key import AnswerKey, load_key
-from .readers.plain import parse_letters
+from .readers.plain import option_tokens, parse_letters, question_id
 from .scoring import fmt_points
 from .sheet import grade_submission
 from .spec import QuestionBank, load_bank
@@ -73,16 +74,23 @@ class SelfCheckResult:
 
 
 def answers_from(data: Any, bank: QuestionBank) -> Submission:
-    """A Submission from a mapping ``{q01: "B", "q06": ["A", "C"], 7: "C"}`` (letters as in plain CSVs)."""
+    """A Submission from a mapping ``{q01: "B", "q06": ["A", "C"], 7: "C", "q1": "b"}`` (letters as in plain CSVs)."""
     if not isinstance(data, Mapping):
         raise InputError("answers must be a mapping of question to letters, e.g. {'q01': 'B', 'q06': ['A', 'C']}")
     sub = Submission("self")
     unknown = []
+    given: dict[str, tuple[Any, list[str]]] = {}  # qid -> (the key as written, its tokens)
     for k, v in data.items():
-        qid = f"q{int(k):02d}" if isinstance(k, int) or str(k).isdigit() else str(k).lower()
-        if qid not in bank:
+        qid = question_id(k)
+        if qid is None or qid not in bank:
             unknown.append(str(k))
             continue
+        tokens = sorted(set(option_tokens(v)))
+        if qid in given:
+            if given[qid][1] != tokens:
+                raise InputError(f"{qid} is given twice ({given[qid][0]!r} and {k!r}) with different answers")
+            continue
+        given[qid] = (k, tokens)
         letters, problem = parse_letters(v, bank[qid])
         if letters:
             sub.answers[qid] = letters
@@ -120,19 +128,58 @@ def score_against_key(bank: QuestionBank, key: AnswerKey, sub: Submission, decim
     return SelfCheckResult(rows, total, graded_max, desc, decimals, notes)
 
 
+# The flags of ``hw10 key`` and the keyword arguments of :func:`selfcheck` that set the same thing.
+_KEYWORDS = {"questions": "questions", "assets": "assets", "mimi": "mimi", "mimi-revision": "mimi_revision",
+             "asr": "asr", "asr-beam": "asr_beam", "speaker": "speaker", "csm": "csm", "csm-revision": "csm_revision",
+             "csm-dtype": "csm_dtype", "csm-max-new-tokens": "csm_max_new_tokens", "samples": "samples",
+             "device": "device", "dtype": "dtype", "seed": "seed", "seeds": "seeds", "evidence-dir": "evidence_dir",
+             "emovdb": "emovdb", "per-class": "per_class", "cache": "cache", "no-cache": "no_cache"}
+_FLAG = re.compile(r"(?<![\w-])--(" + "|".join(sorted(map(re.escape, _KEYWORDS), key=len, reverse=True))
+                   + r")(?![\w-])(?: ('[^']*'|\"[^\"]*\"|[^\s;,()`]+))?")
+_NOT_A_VALUE = {"out", "or", "and", "to", "must", "applies", "is", "with", "in", "for", "of"}
+
+
+def notebook_wording(text: str) -> str:
+    """A message of the checks as a notebook user reads it: ``pass --assets DIR`` → ``pass assets=DIR``,
+    ``--mimi mimi`` → ``mimi='mimi'``, ``--questions '99': …`` → ``questions='99': …``. Other flags
+    (``hf download … --local-dir``) are left alone."""
+    def keyword(m: re.Match) -> str:
+        name, value = _KEYWORDS[m.group(1)], m.group(2)
+        if name == "no_cache":  # a switch: never followed by a value
+            return "no_cache=True" + (f" {value}" if value else "")
+        if value is None:
+            return name
+        stripped = value.rstrip(".:")
+        tail = value[len(stripped):]
+        if not stripped or stripped.lower() in _NOT_A_VALUE:
+            return f"{name} {value}"
+        if stripped[0] in "'\"" or re.fullmatch(r"[A-Z]+|\d+(\.\d+)?", stripped):  # quoted, a placeholder, a number
+            return f"{name}={stripped}{tail}"
+        return f"{name}={stripped!r}{tail}"
+    return _FLAG.sub(keyword, text)
+
+
 def selfcheck(answers: Any, key: str | Path | AnswerKey | None = None, *, questions: str | None = None,
               decimals: int = 4, bank: QuestionBank | None = None, **compute_options: Any) -> SelfCheckResult:
     """Score ``answers`` against ``key``; without a key, compute one here first (needs the model extras).
 
-    ``compute_options`` are those of ``hw10 key`` (``assets``, ``mimi``, ``asr``, ``device``, …)."""
+    ``compute_options`` are those of ``hw10 key`` (``assets``, ``mimi``, ``asr``, ``device``, …). Messages
+    from that computation name these keyword arguments (``assets=DIR``), not the command's flags."""
     bank = bank or load_bank()
     sub = answers_from(answers, bank)
     if key is None:
         from checks.keyrun import KeyRunOptions, compute_key  # lazy: needs torch only on this path
 
-        run = compute_key(KeyRunOptions(select=questions, **compute_options), bank)
-        key_obj, desc = run.key, "computed here: " + str(run.key.provenance.get("description", ""))
-    elif isinstance(key, AnswerKey):
+        try:
+            run = compute_key(KeyRunOptions(select=questions, **compute_options), bank)
+        except InputError as exc:
+            raise replace(exc, message=notebook_wording(exc.message)) from None
+        desc = "computed here: " + str(run.key.provenance.get("description", ""))
+        result = score_against_key(bank, run.key, sub, decimals, desc)
+        result.rows = [replace(r, evidence=notebook_wording(r.evidence)) for r in result.rows]
+        result.notes = [notebook_wording(n) for n in result.notes]
+        return result
+    if isinstance(key, AnswerKey):
         key_obj, desc = key, str(key.provenance.get("description") or "")
     else:
         key_obj, desc = load_key(key, bank), str(key)

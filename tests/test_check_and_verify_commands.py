@@ -26,7 +26,8 @@ def test_check_computes_the_evidence_when_no_key_is_given(tmp_path, capsys):
     answers.write_text("q04: B\nq05: A\n", encoding="utf-8")
     assert main(["check", "--answers", str(answers), "--mimi", str(TINY), "--device", "cpu",
                  "--assets", str(ASSETS)]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "hw10 check:" in err and "hw10 key:" not in err  # the progress bar says which command runs
     lines = {ln.split()[0]: ln for ln in out.splitlines() if ln.startswith("q0")}
     assert "0.8/0.8 ✓" in lines["q04"]          # computed from the tiny Mimi: integer codes
     assert "0/0.8 ✗" in lines["q05"] and " D " in lines["q05"]  # the fixture's row 2047 is option D
@@ -66,3 +67,61 @@ def test_verify_computes_evidence(tmp_path, bank, capsys):
     out = capsys.readouterr().out
     assert "q05  official C        computed D        DISAGREES" in out
     assert "note: the evidence for q05 comes from hw10 test fixtures" in out
+
+
+def test_check_labels_its_progress_bar(capsys):
+    from checks.cli import _progress_bar
+
+    update = _progress_bar(["q04", "q05"], "hw10 check")
+    assert update is not None
+    update("q04", type("Outcome", (), {"status": "computed"})(), False)
+    err = capsys.readouterr().err
+    assert "hw10 check:" in err and "hw10 key" not in err
+
+
+def _key_cmd(out, *extra):
+    # q01 without --assets: pending for the missing 2sAudio.wav, so no model ever loads
+    return main(["key", "--questions", "1", "--mimi", "architecture", "--device", "cpu", "--no-cache",
+                 "--out", str(out), *extra])
+
+
+def test_key_refuses_to_overwrite_a_hand_written_key(tmp_path, capsys):
+    out = tmp_path / "official.yaml"
+    out.write_bytes((SAMPLE / "key.yaml").read_bytes())  # status: asserted
+    before = out.read_bytes()
+    assert _key_cmd(out) == 2
+    stdout, err = capsys.readouterr()
+    assert stdout == ""  # refused before anything ran: not even the run's header
+    assert (f"error: {out}: holds a hand-written key (status: asserted for q01, q02, q03, q04, q05, q06, q07, q08, "
+            "q09, q10, q11, q12); choose another --out or pass --force to overwrite it") in err
+    assert out.read_bytes() == before
+    assert _key_cmd(out, "--force") == 0
+    assert "status: asserted" not in out.read_text(encoding="utf-8")
+    assert f"wrote {out}: 0 computed, 12 pending" in capsys.readouterr().out
+
+
+def test_key_refuses_to_overwrite_a_file_that_is_not_a_key(tmp_path, capsys):
+    notes = tmp_path / "key.yaml"
+    notes.write_text("my notes: q01 is B, I think\n", encoding="utf-8")
+    assert _key_cmd(notes) == 2
+    assert (f"error: {notes}: is not an hw10 answer key (not an hw10 answer key (format: None, expected "
+            "'hw10-key/1')); choose another --out or pass --force") in capsys.readouterr().err
+    assert notes.read_text(encoding="utf-8") == "my notes: q01 is B, I think\n"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("format: hw10-key/1\nanswers: [\n", encoding="utf-8")
+    assert _key_cmd(broken) == 2
+    assert f"{broken}: is not an hw10 answer key (malformed YAML" in capsys.readouterr().err
+    assert _key_cmd(tmp_path) == 2  # a folder: --force would not help either
+    assert f"{tmp_path}: is a folder" in capsys.readouterr().err
+
+
+def test_key_overwrites_a_key_it_computed_before(tmp_path, capsys):
+    out = tmp_path / "key.yaml"
+    assert _key_cmd(out) == 0  # a new file
+    first = out.read_text(encoding="utf-8")
+    assert "status: pending" in first and "status: asserted" not in first
+    assert _key_cmd(out) == 0  # a rerun replaces its own key
+    assert f"wrote {out}" in capsys.readouterr().out
+    structural = tmp_path / "structural.yaml"
+    structural.write_bytes((ROOT / "keys" / "structural.yaml").read_bytes())  # computed + pending
+    assert _key_cmd(structural) == 0

@@ -128,8 +128,9 @@ def test_an_unreachable_hub_is_one_clear_message(tmp_path):
     (["--device", "tpu"], "choose auto, cpu or cuda"),
 ])
 def test_bad_arguments_exit_2(tmp_path, argv, message):
-    rc, _, err = run_key(*argv, "--out", str(tmp_path / "k.yaml"))
+    rc, out, err = run_key(*argv, "--out", str(tmp_path / "k.yaml"))
     assert rc == 2 and message in err and "Traceback" not in err
+    assert "will be pending" not in out  # refused before the manifest promises anything
 
 
 def test_cuda_without_a_gpu_exits_2(tmp_path):

@@ -52,3 +52,53 @@ def test_selfcheck_refuses_unknown_questions_and_flags_bad_letters(bank):
         selfcheck({"q13": "A"}, key=SAMPLE / "key.yaml", bank=bank)
     r = selfcheck({"q02": "Z"}, key=SAMPLE / "key.yaml", bank=bank)
     assert "not an option" in next(row.problem for row in r.rows if row.qid == "q02")
+
+
+def test_selfcheck_reads_keys_and_letters_as_students_type_them(bank):
+    r = selfcheck({"q1": "ｂ", "Ｑ０６": "A、B", "10": "Ａ，Ｆ"}, key=SAMPLE / "key.yaml", bank=bank)
+    assert fmt_points(r.total) == "1.9667"  # as test_selfcheck_reads_letters_like_students_type_them
+    with pytest.raises(InputError, match=r"q01 is given twice \('q01' and 'q1'\) with different answers"):
+        selfcheck({"q01": "B", "q1": "C"}, key=SAMPLE / "key.yaml", bank=bank)
+    r = selfcheck({"q01": "B", "q1": "b"}, key=SAMPLE / "key.yaml", bank=bank)  # the same answer twice is fine
+    assert fmt_points(r.total) == "0.8"
+
+
+def test_selfcheck_messages_name_the_notebook_arguments(bank):
+    with pytest.raises(InputError) as exc:
+        selfcheck({"q01": "B"}, questions="99", bank=bank)
+    assert str(exc.value).startswith("questions='99': there is no question 99") and "--" not in str(exc.value)
+    with pytest.raises(InputError) as exc:
+        selfcheck({"q01": "B"}, questions="1", assets=SAMPLE / "key.yaml", device="cpu", bank=bank)  # a file
+    assert "assets must be a folder holding the Colab's files" in str(exc.value) and "--" not in str(exc.value)
+    # q01 needs 2sAudio.wav, and no assets were given: pending, and the reason says which argument to pass
+    r = selfcheck({"q01": "B"}, questions="1", mimi="architecture", device="cpu", no_cache=True, bank=bank)
+    q01 = next(row for row in r.rows if row.qid == "q01")
+    assert q01.points is None and "pass assets=DIR with the Colab's files" in q01.evidence
+    assert "--" not in str(r)
+
+
+def test_notebook_wording():
+    from grader.selfcheck import notebook_wording
+
+    assert notebook_wording("download it (`hf download kyutai/mimi --local-dir mimi`) and pass --mimi mimi; "
+                            "`--mimi architecture` answers the structural questions") == (
+        "download it (`hf download kyutai/mimi --local-dir mimi`) and pass mimi='mimi'; "
+        "`mimi='architecture'` answers the structural questions")
+    assert notebook_wording("--device cuda: no GPU here; use --device cpu (or auto)") == (
+        "device='cuda': no GPU here; use device='cpu' (or auto)")
+    assert notebook_wording("fewer clips than --per-class 3; lower --per-class or add clips, or leave --csm out") == (
+        "fewer clips than per_class=3; lower per_class or add clips, or leave csm out")
+    assert notebook_wording("--csm-dtype 'x': choose; (--dtype bfloat16); --no-cache") == (
+        "csm_dtype='x': choose; (dtype='bfloat16'); no_cache=True")
+    assert notebook_wording("hw10 grade --allow-pending") == "hw10 grade --allow-pending"  # not a selfcheck argument
+
+
+def test_notebook_keywords_are_selfcheck_arguments():
+    """notebook_wording's flag → keyword table stays in step with what selfcheck() passes on."""
+    import dataclasses
+
+    from checks.keyrun import KeyRunOptions
+    from grader.selfcheck import _KEYWORDS
+
+    fields = {f.name for f in dataclasses.fields(KeyRunOptions)}
+    assert set(_KEYWORDS.values()) - fields == {"questions"}  # selfcheck(questions=…) becomes KeyRunOptions.select

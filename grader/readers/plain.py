@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..errors import InputError
+from ..key import KEY_FORMAT
 from ..spec import QuestionBank, QuestionSpec
 from ..submissions import CellProblem, Roster, Submission
 from .csvfile import Table
@@ -21,20 +23,49 @@ def looks_like_plain(header: list[str]) -> bool:
     return "id" in lower and any(re.fullmatch(r"q\d\d", h) for h in lower)
 
 
-def parse_letters(value: Any, spec: QuestionSpec) -> tuple[tuple[str, ...], str | None]:
-    """Letters from ``B``, ``A;C``, ``A,C``, ``AC``, ``a c`` or a list; (letters, problem)."""
+# Characters NFKC leaves alone that students type between or around option letters on Chinese keyboards.
+_CJK_PUNCTUATION = str.maketrans({"、": ",", "・": ",", "。": ".", "【": "[", "】": "]", "「": '"', "」": '"',
+                                  "『": '"', "』": '"', "〔": "(", "〕": ")"})
+_SEPARATORS = re.compile(r"[;,/\s|+&]+")
+_WRAPPERS = str.maketrans({c: " " for c in "()[]{}<>.\"'"})
+
+
+def normalise_text(text: str) -> str:
+    """NFKC (full-width ``Ｑ０３：Ａ，Ｃ`` → ``Q03:A,C``) plus the CJK punctuation NFKC keeps (``、`` → ``,``)."""
+    return unicodedata.normalize("NFKC", text).translate(_CJK_PUNCTUATION)
+
+
+def question_id(key: Any) -> str | None:
+    """``q01`` from ``q01``, ``Q1``, ``1``, ``01`` or ``Ｑ０１``; None when ``key`` is not a question number."""
+    if isinstance(key, bool):
+        return None
+    if isinstance(key, int):
+        return f"q{key:02d}" if 0 <= key < 100 else None
+    m = re.fullmatch(r"q?\s*0*(\d{1,2})", normalise_text(str(key)).strip(), re.I)
+    return f"q{int(m.group(1)):02d}" if m else None
+
+
+def option_tokens(value: Any) -> list[str]:
+    """The upper-case tokens of an answer as a student typed it: ``A;C``, ``A、C``, ``Ａ，Ｃ``, ``AC``, ``(b).``,
+    ``a c`` or a list; blank → ``[]``. Tokens that are not option letters are kept (the caller says so)."""
     if value is None:
-        return (), None
+        return []
     if isinstance(value, (list, tuple)):
-        items = [str(v) for v in value]
-    else:
-        text = str(value).strip().upper()
-        if not text:
-            return (), None
-        items = [p for p in re.split(r"[;,/\s|+]+", text) if p]
-        if len(items) == 1 and re.fullmatch(r"[A-J]{2,}", items[0]):
-            items = list(items[0])
-    letters = [i.strip().upper() for i in items if i.strip()]
+        return [t for v in value for t in _split(str(v))]
+    tokens = _split(str(value))
+    if len(tokens) == 1 and re.fullmatch(r"[A-J]{2,}", tokens[0]):
+        return list(tokens[0])
+    return tokens
+
+
+def _split(text: str) -> list[str]:
+    return [t for t in _SEPARATORS.split(normalise_text(text).upper().translate(_WRAPPERS)) if t]
+
+
+def parse_letters(value: Any, spec: QuestionSpec) -> tuple[tuple[str, ...], str | None]:
+    """Letters from ``B``, ``A;C``, ``A,C``, ``AC``, ``a c``, full-width ``Ａ，Ｃ``, ``A、C``, ``(B)``, ``b.`` or a list;
+    (letters, problem)."""
+    letters = option_tokens(value)
     bad = [x for x in letters if x not in spec.letters]
     good = tuple(sorted({x for x in letters if x in spec.letters}))
     if bad:
@@ -42,6 +73,14 @@ def parse_letters(value: Any, spec: QuestionSpec) -> tuple[tuple[str, ...], str 
     if spec.kind == "single" and len(good) > 1:
         return good, f"several choices ({', '.join(good)}) in a single-answer question; scored by the rule (0)"
     return good, None
+
+
+def refuse_answer_key(data: Any, file: str) -> None:
+    """Raise InputError when ``data`` (a loaded YAML/JSON mapping) is an answer key, not a student's answers."""
+    if isinstance(data, dict) and (data.get("format") == KEY_FORMAT
+                                   or ("answers" in data and "questions_sha256" in data)):
+        raise InputError(f"{file} is an answer key (format {data.get('format') or KEY_FORMAT}), not a student's "
+                         "answers; an answer key goes after --key")
 
 
 def read_plain_csv(table: Table, bank: QuestionBank) -> Roster:
@@ -100,15 +139,28 @@ def read_single(path: Path, bank: QuestionBank) -> Roster:
                          row=exc.problem_mark.line + 1 if exc.problem_mark else None) from None
     if not isinstance(data, dict):
         raise InputError("expected a mapping of question id to letters (q01: B)", file=file)
+    refuse_answer_key(data, file)
     answers = data.get("answers", data)
     if not isinstance(answers, dict):
         raise InputError("'answers' must be a mapping", file=file, column="answers")
-    unknown = [k for k in answers if str(k).lower() not in bank and k not in ("id", "name", "section")]
+    given: dict[str, tuple[Any, Any]] = {}  # qid -> (key as written, value)
+    unknown = []
+    for k, v in answers.items():
+        if k in ("id", "name", "section"):
+            continue
+        qid = question_id(k)
+        if qid is None or qid not in bank:
+            unknown.append(str(k))
+            continue
+        if qid in given and sorted(set(option_tokens(given[qid][1]))) != sorted(set(option_tokens(v))):
+            raise InputError(f"{qid} is given twice with different answers: {given[qid][0]}: {given[qid][1]!r} and "
+                             f"{k}: {v!r}", file=file, column=f"answers.{k}" if answers is not data else str(k))
+        given[qid] = (k, v)
     if unknown:
         raise InputError(f"unknown question id(s): {', '.join(map(str, unknown))}", file=file, column="answers")
     sub = Submission(str(data.get("id", "self")), str(data.get("name", "")), str(data.get("section", "")), row=None)
     for qid in bank.ids:
-        letters, problem = parse_letters(answers.get(qid), bank[qid])
+        letters, problem = parse_letters(given[qid][1] if qid in given else None, bank[qid])
         if letters:
             sub.answers[qid] = letters
         if problem:
