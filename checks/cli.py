@@ -125,21 +125,16 @@ def _one_line(text: str, width: int = 160) -> str:
 
 
 def _run(args: argparse.Namespace, bank, command: str | None = None):
-    from .keyrun import KeyRunOptions, compute_key
-    from .selection import parse_questions
+    from .keyrun import KeyRunOptions, check_options, compute_key
 
-    selected = parse_questions(args.select, bank.ids)
     opts = KeyRunOptions.from_args(args, command=command)
     if getattr(args, "report", None) and opts.evidence_dir is None:
         opts.evidence_dir = Path(args.report) / "evidence"
+    checked = check_options(opts, bank)  # bad options stop here (exit 2), before anything is promised
+    selected, missing = checked.selected, checked.missing
     print(f"hw10 {args.command}: {', '.join(selected)} · Mimi {args.mimi}"
           + (f"@{args.mimi_revision}" if args.mimi_revision else "")
           + f" · device {args.device} · {args.dtype} · assets {args.assets or '(none)'}", flush=True)
-    from .keygen import check_assets_dir
-    from .keyrun import missing_assets
-
-    assets = check_assets_dir(Path(args.assets) if args.assets else None)  # a wrong folder stops here (exit 2)
-    missing = missing_assets(bank, selected, assets, Path(args.emovdb) if args.emovdb else None)
     if missing:  # said before any model loads
         print(f"  missing assets ({'in ' + args.assets if args.assets else 'no --assets given'}): "
               + "; ".join(f"{name} (for {', '.join(q)})" for name, q in missing.items())

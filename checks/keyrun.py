@@ -89,21 +89,25 @@ def missing_assets(bank: QuestionBank, selected: list[str], assets: Path | None,
     return out
 
 
-def compute_key(opts: KeyRunOptions, bank: QuestionBank,
-                progress: Callable[[str, Any, bool], None] | None = None) -> KeyRun:
-    from grader import __version__
+@dataclass(frozen=True)
+class CheckedOptions:
+    """What :func:`check_options` found: the run's questions, assets folder and missing assets."""
 
-    from .cache import KeyCache, default_cache_dir
-    from .context import CheckContext, LazyModel
-    from .csm import CsmRunOptions, CsmSource
-    from .keygen import build_key, build_provenance, check_assets_dir, run_checks
-    from .mimi import MimiSource, check_local_checkpoint, load_mimi, resolve_device
-    from .providers import load_asr_model, load_csm_model, load_speaker_model
+    selected: list[str]
+    assets: Path | None
+    missing: dict[str, list[str]]
+    """Each missing asset with the questions needing it (:func:`missing_assets`)."""
+
+
+def check_options(opts: KeyRunOptions, bank: QuestionBank) -> CheckedOptions:
+    """Every cheap check of a run's options, before anything is printed or loaded: the question selection,
+    the assets folder, a local Mimi folder, ``--mimi-revision`` and the device (InputError, exit 2)."""
+    from .keygen import check_assets_dir
+    from .mimi import MimiSource, check_local_checkpoint, resolve_device
     from .selection import parse_questions
 
     selected = parse_questions(opts.select, bank.ids)
     assets = check_assets_dir(Path(opts.assets) if opts.assets else None)
-    missing = missing_assets(bank, selected, assets, Path(opts.emovdb) if opts.emovdb else None)
     src = MimiSource(ref=opts.mimi, revision=opts.mimi_revision, device=opts.device, dtype=opts.dtype, seed=opts.seed)
     if src.kind == "local":
         check_local_checkpoint(Path(opts.mimi).expanduser())
@@ -118,6 +122,24 @@ def compute_key(opts: KeyRunOptions, bank: QuestionBank,
             pass
         else:
             resolve_device(opts.device)
+    return CheckedOptions(selected, assets, missing_assets(bank, selected, assets,
+                                                           Path(opts.emovdb) if opts.emovdb else None))
+
+
+def compute_key(opts: KeyRunOptions, bank: QuestionBank,
+                progress: Callable[[str, Any, bool], None] | None = None) -> KeyRun:
+    from grader import __version__
+
+    from .cache import KeyCache, default_cache_dir
+    from .context import CheckContext, LazyModel
+    from .csm import CsmRunOptions, CsmSource
+    from .keygen import build_key, build_provenance, run_checks
+    from .mimi import MimiSource, load_mimi
+    from .providers import load_asr_model, load_csm_model, load_speaker_model
+
+    checked = check_options(opts, bank)
+    selected, assets, missing = checked.selected, checked.assets, checked.missing
+    src = MimiSource(ref=opts.mimi, revision=opts.mimi_revision, device=opts.device, dtype=opts.dtype, seed=opts.seed)
     evidence_dir = Path(opts.evidence_dir) if opts.evidence_dir else None
     csm_src = CsmSource(ref=opts.csm, revision=opts.csm_revision, device=opts.device, dtype=opts.csm_dtype)
     csm_options = CsmRunOptions(samples=opts.samples or opts.seeds, max_new_tokens=opts.csm_max_new_tokens)
