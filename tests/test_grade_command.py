@@ -323,3 +323,13 @@ def test_export_and_key_swapped_is_refused(tmp_path, key_file, capsys):
     assert grade(key_file(), "--key", SAMPLE / "export.csv", "--out", tmp_path / "o") == 2
     err = capsys.readouterr().err
     assert "export.csv: --key takes an answer key YAML" in err and "the export goes first" in err
+
+
+def test_a_forced_format_that_does_not_fit_says_which_one_does(tmp_path, key_file, capsys):
+    key = key_file()
+    assert grade(SAMPLE / "export.csv", "--key", key, "--out", tmp_path / "o", "--format", "plain-csv") == 2
+    assert "this is an NTU COOL Student Analysis export: use --format auto" in capsys.readouterr().err
+    plain = tmp_path / "noid.csv"
+    plain.write_text("student,q01,q02,q03,q04,q05,q06,q07,q08,q09,q10,q11,q12\n1,B,,,,,,,,,,,\n", encoding="utf-8")
+    assert grade(plain, "--key", key, "--out", tmp_path / "o", "--format", "plain-csv") == 2
+    assert "no 'id' column" in capsys.readouterr().err

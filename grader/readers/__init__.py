@@ -24,6 +24,12 @@ def read_submissions(path: Path | str, bank: QuestionBank, fmt: str = "auto",
     if fmt == "single" or (fmt == "auto" and path.suffix.lower() in (".yaml", ".yml", ".json")):
         return read_single(path, bank)
     table = read_table(path)
+    if fmt == "plain-csv" and looks_like_ntucool(table.header) and not looks_like_plain(table.header):
+        raise InputError("--format plain-csv, but this is an NTU COOL Student Analysis export: use --format auto "
+                         "(or ntucool)", file=str(path), row=1)
+    if fmt == "ntucool" and looks_like_plain(table.header) and not looks_like_ntucool(table.header):
+        raise InputError("--format ntucool, but this is a plain CSV (id, q01 … q12): use --format auto (or "
+                         "plain-csv)", file=str(path), row=1)
     if fmt == "ntucool" or (fmt == "auto" and looks_like_ntucool(table.header)):
         return read_ntucool(table, bank, pins)
     if fmt == "plain-csv" or (fmt == "auto" and looks_like_plain(table.header)):
