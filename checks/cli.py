@@ -228,16 +228,10 @@ def _read_answers(path: Path, bank) -> dict[str, list[str]]:
     letter the question does not have, a question answered twice differently, an answer key, a file
     without any answer."""
     from grader.readers.plain import normalise_text, option_tokens, question_id
+    from grader.spec import read_utf8
 
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=file) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=file) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=file) from None
+    text = read_utf8(path)
     entries = _mapping_entries(text, path)
     if entries is None:  # text lines
         entries = []

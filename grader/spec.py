@@ -183,16 +183,23 @@ def _fmt_loc(loc: tuple[Any, ...], data: Any) -> str:
     return "".join(parts)
 
 
-def load_yaml_file(path: Path) -> Any:
-    """Read YAML with the safe loader; syntax errors name file and line."""
+def read_utf8(path: Path) -> str:
+    """A small text file (YAML, JSON, answers) as UTF-8 (a BOM is dropped); every failure an InputError naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError("file not found", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, expected a file", file=str(path)) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
+
+
+def load_yaml_file(path: Path) -> Any:
+    """Read YAML with the safe loader; syntax errors name file and line."""
+    text = read_utf8(path)
     try:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:

@@ -11,7 +11,7 @@ import yaml
 
 from ..errors import InputError
 from ..key import KEY_FORMAT
-from ..spec import QuestionBank, QuestionSpec
+from ..spec import QuestionBank, QuestionSpec, read_utf8
 from ..submissions import CellProblem, Roster, Submission
 from .csvfile import Table
 
@@ -127,12 +127,7 @@ def read_plain_csv(table: Table, bank: QuestionBank) -> Roster:
 def read_single(path: Path, bank: QuestionBank) -> Roster:
     """One student's answers: ``{id, name, answers: {q01: B, q06: [A, C]}}`` or just ``{q01: B, …}``."""
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", file=file) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=file) from None
+    text = read_utf8(path)
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
