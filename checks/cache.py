@@ -94,6 +94,23 @@ class StoredEvidence:
                               width=100)
 
 
+ARTIFACTS_TOKEN = "{hw10-artifacts}"
+"""Stands for the question's evidence folder in stored evidence (whatever folder the run that stored it used)."""
+
+
+def _swap_paths(obj: Any, old: str, new: str) -> Any:
+    """``obj`` with ``old`` replaced by ``new`` in every string it holds (dicts and lists walked)."""
+    if not old:
+        return obj
+    if isinstance(obj, str):
+        return obj.replace(old, new)
+    if isinstance(obj, dict):
+        return {k: _swap_paths(v, old, new) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_swap_paths(v, old, new) for v in obj]
+    return obj
+
+
 class KeyCache:
     """Outcomes of computed questions on disk, one folder per cache key."""
 
@@ -145,7 +162,7 @@ class KeyCache:
             return None
         if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("qid") != qid:
             return None
-        ev = data.get("evidence")
+        ev = _swap_paths(data.get("evidence"), ARTIFACTS_TOKEN, str(artifact_dir) if artifact_dir else "")
         for name, info in (data.get("models") or {}).items():
             self.model_info.setdefault(name, info)
         artifacts = None
@@ -169,6 +186,8 @@ class KeyCache:
         ev = outcome.evidence.to_dict() if outcome.evidence is not None else None
         if ev is not None:
             ev.pop("artifacts", None)
+            if artifact_dir is not None:  # paths into this run's evidence folder follow the artifacts on reuse
+                ev = _swap_paths(ev, str(artifact_dir), ARTIFACTS_TOKEN)
         data = {"format": FORMAT, "qid": outcome.qid, "status": outcome.status, "correct": list(outcome.correct),
                 "level": outcome.level, "reason": outcome.reason, "margin": outcome.margin,
                 "blocked_by": outcome.blocked_by, "evidence": ev, "models": models}

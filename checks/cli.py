@@ -206,7 +206,8 @@ def _check_out(out: Path, force: bool) -> None:
     try:
         key = parse_key(load_yaml_file(out), str(out))
     except InputError as exc:
-        why = f"is not an hw10 answer key ({exc.message})"
+        why = exc.message if exc.message.startswith("not an hw10 answer key") else \
+            f"is not an hw10 answer key ({exc.message})"
     else:
         asserted = [q for q, a in sorted(key.answers.items()) if a.status == "asserted"]
         if not asserted:
@@ -329,7 +330,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.key:
         key, desc = load_key(args.key, bank), args.key
     else:
-        if args.select is None:  # only what the student answered
+        if args.select is None:  # only what the student answered (the others: "not among its questions")
             args.select = ",".join(sorted(sub.answers)) or None
         run = _run(args, bank, command="hw10 check")
         key, desc = run.key, "computed here"

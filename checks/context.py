@@ -85,3 +85,11 @@ class CheckContext:
         d = self.evidence_dir / qid
         d.mkdir(parents=True, exist_ok=True)
         return d
+
+    def clear_artifacts(self, qid: str) -> None:
+        """Empty ``evidence_dir/qid`` before the question is computed or restored, so that plots and audio of an
+        earlier run never sit next to (and get reported or cached with) this run's."""
+        import shutil
+
+        if self.evidence_dir is not None and (self.evidence_dir / qid).is_dir():
+            shutil.rmtree(self.evidence_dir / qid)

@@ -119,9 +119,10 @@ def run_checks(bank, selected: list[str], ctx: CheckContext, cache=None, progres
     outcomes = []
     for spec in bank:
         if spec.id not in selected:
-            outcomes.append(_pending(spec.id, "not selected in this run (--questions)", "selection"))
+            outcomes.append(_pending(spec.id, "not computed in this run (not among its questions)", "selection"))
             continue
         log.info("checking %s (%s)", spec.id, spec.check.module)
+        ctx.clear_artifacts(spec.id)
         outcome = None
         cache_key = None
         if cache is not None:

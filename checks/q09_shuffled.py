@@ -120,6 +120,7 @@ def rank_pairs(rows: Sequence[OrderRow], letters: Sequence[str]) -> PairRanking:
     best_wer = per_option[best]
     tied = [r for r in rows if r.wer[best] == best_wer]
     tied.sort(key=lambda r: -(r.avg_logprob if r.avg_logprob is not None else float("-inf")))
+    per_order[best] = list(tied[0].order)  # the same order everywhere: verdicts, summary, heat map, audio
     others = [r.wer[best] for r in rows if r.wer[best] != best_wer]
     runner = ranked[1] if len(ranked) > 1 else None
     return PairRanking(
@@ -273,7 +274,8 @@ def compute(ctx, spec) -> Evidence:
     notes = [f"order convention: a guess g lists the shuffled rows that read in order are layers 0…{n_layers - 1} "
              "(shuffled[:, g]); it is argsort of the homework's perm (shuffled = codes.index_select(1, perm))"]
     r = m.ranking
-    if len(r.best_orders) > 1:
+    decided = r.best_wer <= float(threshold(spec, "intelligible_wer_max")) and (r.margin is None or r.margin > 0)
+    if len(r.best_orders) > 1 and decided:
         notes.append(f"{len(r.best_orders)} orders tie at WER {r.best_wer:.2f} on option {r.best_option} "
                      f"({', '.join(order_text(g) for g in r.best_orders)}): the sentence is determined, the exact "
                      "order is not (listed most confident first)")

@@ -143,6 +143,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hw10", description="HW10 (Speech Generation) autograder and answer verifier")
     p.add_argument("--version", action="version", version=f"hw10 {__version__}")
@@ -186,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: grade,mimi; key = a whole key run, cold cache against warm); "
                         "exit 1 when a stage fails")
     b.add_argument("--device", default="cpu", help="device for the model stages (cpu or cuda)")
-    b.add_argument("--students", type=int, default=10_000, help="class size for the grade stage")
+    b.add_argument("--students", type=_positive_int, default=10_000, help="class size for the grade stage")
     b.set_defaults(func=cmd_bench)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)

@@ -3,15 +3,18 @@
 Pure comparison of two keys for the same question bank: the official one and one computed by
 ``hw10 key`` (just now, or earlier and saved). A question *disagrees* when the computed answer
 differs from the official one (regrade policies count: an official ``also_accept`` that contains the
-computed answer agrees); it is *unverified* when either side is pending; *fragile* evidence is
-reported next to the verdict.
+computed answer agrees), or when the computed answer is pending but the option verdicts its evidence
+did decide already contradict the official answer; it is *unverified* when the official side is
+pending, or the computed side is pending and its decided verdicts are consistent with the official
+answer (the detail then says which options they confirm and which are undecided); *fragile* evidence
+is reported next to the verdict.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from .key import AnswerKey, Policy
+from .key import AnswerKey, KeyAnswer, Policy
 from .spec import QuestionBank
 
 Outcome = Literal["agree", "disagree", "unverified"]
@@ -29,11 +32,115 @@ class VerifyRow:
     """The numbers: the evidence in one line, its margin, or why it could not be verified."""
 
 
+@dataclass(frozen=True)
+class EvidenceVerdict:
+    """One option's verdict as a computed key's ``evidence.verdicts`` records it."""
+
+    letter: str
+    verdict: Literal["true", "false", "undecided"]
+    why: str
+    margin: float | None = None
+
+    def text(self) -> str:
+        margin = f" (margin {self.margin})" if self.margin is not None else ""
+        return f"{self.why}{margin}" if self.why else f"no reason given{margin}"
+
+    @property
+    def fragile(self) -> bool:
+        return "FRAGILE" in self.why
+
+
+@dataclass(frozen=True)
+class PartialCheck:
+    """The decided verdicts of a pending computed answer held against an official answer."""
+
+    contradictions: tuple[str, ...]
+    """One line per verdict that contradicts the official answer (letter, what each side says, why)."""
+    confirmed: tuple[EvidenceVerdict, ...]
+    """Decided verdicts that agree with the official answer (an accepted option true, any other false)."""
+    tolerated: tuple[EvidenceVerdict, ...]
+    """Single-answer: accepted options the evidence says are false while another accepted one is still open."""
+    undecided: tuple[str, ...]
+    """Options with no decided verdict (dropped options of a multi-answer question excluded)."""
+    fragile: bool
+    """A verdict the outcome rests on says FRAGILE."""
+
+
 def _accepted(answer, kind: str) -> set[str]:
     policy = answer.policy or Policy()
     if kind == "single":
         return set(answer.correct) | set(policy.also_accept)
     return set(answer.correct) - set(policy.drop)
+
+
+def option_verdicts(evidence: Any, letters: tuple[str, ...]) -> dict[str, EvidenceVerdict]:
+    """The per-option verdicts of a computed answer's evidence (options without one are left out;
+    anything other than a decided ``true``/``false`` counts as undecided)."""
+    raw = evidence.get("verdicts") if isinstance(evidence, dict) else None
+    if not isinstance(raw, dict):
+        return {}
+    out = {}
+    for x in letters:
+        v = raw.get(x)
+        if not isinstance(v, dict):
+            continue
+        verdict = str(v.get("verdict")).lower()  # an unquoted YAML true/false reads as a bool
+        margin = v.get("margin")
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)):
+            margin = None
+        out[x] = EvidenceVerdict(x, verdict if verdict in ("true", "false") else "undecided",
+                                 str(v.get("why") or ""), margin)
+    return out
+
+
+def check_partial_evidence(kind: str, letters: tuple[str, ...], official: KeyAnswer,
+                           verdicts: dict[str, EvidenceVerdict]) -> PartialCheck:
+    """Hold decided option verdicts against an (unpending) official answer after its policy.
+
+    Multi-answer: an accepted option (correct, not dropped) the evidence says is false, or an option
+    left out (and not dropped) it says is true, contradicts the key; dropped options are ignored.
+    Single-answer: an option outside the accepted ones (correct + ``also_accept``) that is true
+    contradicts the key, and so do the accepted options when the evidence says every one of them is false
+    (one accepted option false while another is open is tolerated, as a computed answer equal to that other
+    option would agree)."""
+    accepted = _accepted(official, kind)
+    dropped = set((official.policy or Policy()).drop) if kind == "multi" else set()
+    scored = [x for x in letters if x not in dropped]
+    decided = {x: verdicts[x] for x in scored if x in verdicts and verdicts[x].verdict != "undecided"}
+    undecided = tuple(x for x in scored if x not in decided)
+    wrong_true = [v for x, v in decided.items() if x not in accepted and v.verdict == "true"]
+    accepted_false = [v for x, v in decided.items() if x in accepted and v.verdict == "false"]
+    if kind == "single" and len(accepted_false) < len(accepted):
+        tolerated, accepted_false = accepted_false, []
+    else:
+        tolerated = []
+    lines = [f"{v.letter} is in the official answer, the evidence says false: {v.text()}" for v in accepted_false]
+    lines += [f"{v.letter} is not in the official answer, the evidence says true: {v.text()}" for v in wrong_true]
+    contradicting = accepted_false + wrong_true
+    set_apart = {v.letter for v in contradicting + tolerated}
+    confirmed = tuple(v for x, v in decided.items() if x not in set_apart)
+    rests_on = contradicting if contradicting else list(confirmed) + tolerated
+    return PartialCheck(tuple(lines), confirmed, tuple(tolerated), undecided, any(v.fragile for v in rests_on))
+
+
+def _partial_detail(check: PartialCheck, reason: str) -> str:
+    if check.contradictions:
+        return ("pending in the computed key, but its evidence contradicts the official key: "
+                + "; ".join(check.contradictions))
+    true = [v.letter for v in check.confirmed if v.verdict == "true"]
+    false = [v.letter for v in check.confirmed if v.verdict == "false"]
+    parts = []
+    if true:
+        parts.append(f"{', '.join(true)} true")
+    if false:
+        parts.append(f"{', '.join(false)} false")
+    text = f"the evidence confirms {'; '.join(parts)}" if parts else "the evidence confirms no scored option"
+    if check.tolerated:
+        text += (f"; says {', '.join(v.letter for v in check.tolerated)} false, which the official key "
+                 "accepts next to an option still open")
+    if check.undecided:
+        text += f"; undecided: {', '.join(check.undecided)}"
+    return f"{text} (no computed answer: {reason})"
 
 
 def compare_keys(bank: QuestionBank, official: AnswerKey, computed: AnswerKey) -> list[VerifyRow]:
@@ -53,8 +160,15 @@ def compare_keys(bank: QuestionBank, official: AnswerKey, computed: AnswerKey) -
                                   "full credit to everyone in the official key"))
             continue
         if c.status == "pending":
-            rows.append(VerifyRow(spec.id, "unverified", tuple(o.correct), (), False,
-                                  f"no computed answer: {c.reason or 'pending'}"))
+            reason = c.reason or "pending"
+            verdicts = option_verdicts(ev, spec.letters)
+            if not any(v.verdict != "undecided" for v in verdicts.values()):
+                rows.append(VerifyRow(spec.id, "unverified", tuple(o.correct), (), False,
+                                      f"no computed answer: {reason}"))
+                continue
+            check = check_partial_evidence(spec.kind, spec.letters, o, verdicts)
+            rows.append(VerifyRow(spec.id, "disagree" if check.contradictions else "unverified", tuple(o.correct), (),
+                                  check.fragile, _partial_detail(check, reason)))
             continue
         if spec.kind == "single":
             agree = set(c.correct) <= _accepted(o, "single")

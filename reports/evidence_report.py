@@ -47,13 +47,36 @@ def _artifacts(evidence_dir: Path | None, qid: str, out_dir: Path) -> tuple[list
     return images, audio
 
 
-def _fmt_margin(m: Any) -> str:
+def _fmt_margin(m: Any, verdict: str = "", fact: bool = False) -> str:
+    """A verdict's margin to its threshold; without one: ``cited`` (a fact claim), ``—`` (undecided, e.g. held
+    back by a gate) or ``exact`` (an integer/label equality)."""
     if m is None:
-        return "exact"
+        return "cited" if fact else "—" if verdict == "undecided" else "exact"
     try:
         return f"{float(m):+.3g}"
     except (TypeError, ValueError):
         return str(m)
+
+
+def _evidence_mismatch(evidence_dir: Path | None, qid: str, ev: dict[str, Any]) -> str | None:
+    """Why ``evidence_dir``'s files for ``qid`` do not belong to this key's evidence, or None.
+
+    `hw10 key` writes ``evidence_dir/<qid>.yaml`` next to the question's folder; its summary must be the
+    key's. A key answer without evidence (typed in, pending) gets no media at all."""
+    if evidence_dir is None or not (evidence_dir / qid).is_dir():
+        return None
+    if not ev:
+        return "this key has no evidence for the question, so the evidence folder's files are not shown"
+    record = evidence_dir / f"{qid}.yaml"
+    if record.is_file():
+        try:
+            theirs = (yaml.safe_load(record.read_text(encoding="utf-8")) or {}).get("summary")
+        except (OSError, yaml.YAMLError, AttributeError):
+            theirs = None
+        if theirs != ev.get("summary"):
+            return (f"{record.name} in the evidence folder describes another run than this key, so its plots and "
+                    "audio are not shown")
+    return None
 
 
 def question_view(bank: QuestionBank, key: AnswerKey, qid: str, evidence_dir: Path | None,
@@ -65,17 +88,20 @@ def question_view(bank: QuestionBank, key: AnswerKey, qid: str, evidence_dir: Pa
     options = []
     for o in spec.options:
         v = verdicts.get(o.id) or {}
+        fact = bool(o.claim and o.claim.decided_by == "fact")
         options.append({
             "id": o.id, "text": o.text, "text_en": o.text_en, "keyed": o.id in a.correct,
             "verdict": v.get("verdict", ""), "mark": VERDICT_MARK.get(v.get("verdict", ""), "—"),
-            "why": v.get("why", ""), "margin": _fmt_margin(v.get("margin")) if v else "",
+            "why": v.get("why", ""), "margin": _fmt_margin(v.get("margin"), v.get("verdict", ""), fact) if v else "",
             "claim": o.claim.rule if o.claim else "", "source": o.claim.source if o.claim and o.claim.source else ""})
-    images, audio = _artifacts(evidence_dir, qid, out_dir)
+    mismatch = _evidence_mismatch(evidence_dir, qid, ev)
+    images, audio = ([], []) if mismatch else _artifacts(evidence_dir, qid, out_dir)
+    notes = list(ev.get("notes") or []) + ([mismatch] if mismatch else [])
     measured = ev.get("measured")
     return {
         "id": qid, "title": spec.title, "kind": spec.kind, "stem": spec.stem, "stem_en": spec.stem_en,
         "status": a.status, "level": a.level or "", "correct": a.correct, "reason": a.reason or "",
-        "fragile": a.fragile, "summary": ev.get("summary", ""), "notes": ev.get("notes") or [],
+        "fragile": a.fragile, "summary": ev.get("summary", ""), "notes": notes,
         "margin": _fmt_margin(ev.get("margin")) if "margin" in ev else "",
         "options": options, "images": images, "audio": audio,
         "thresholds": [(k, v) for k, v in spec.thresholds.items()],

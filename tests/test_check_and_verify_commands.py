@@ -104,8 +104,8 @@ def test_key_refuses_to_overwrite_a_file_that_is_not_a_key(tmp_path, capsys):
     notes = tmp_path / "key.yaml"
     notes.write_text("my notes: q01 is B, I think\n", encoding="utf-8")
     assert _key_cmd(notes) == 2
-    assert (f"error: {notes}: is not an hw10 answer key (not an hw10 answer key (format: None, expected "
-            "'hw10-key/1')); choose another --out or pass --force") in capsys.readouterr().err
+    assert (f"error: {notes}: not an hw10 answer key (format: None, expected "
+            "'hw10-key/1'); choose another --out or pass --force") in capsys.readouterr().err
     assert notes.read_text(encoding="utf-8") == "my notes: q01 is B, I think\n"
     broken = tmp_path / "broken.yaml"
     broken.write_text("format: hw10-key/1\nanswers: [\n", encoding="utf-8")

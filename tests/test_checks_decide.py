@@ -288,7 +288,7 @@ def test_unimplemented_questions_are_pending_in_a_valid_key(bank):
     key = build_key(bank, outcomes, {"kind": "computed"})
     parsed = parse_key(yaml.safe_load(dump_key(key)), "key")
     assert all(a.status == "pending" and a.reason for a in parsed.answers.values())
-    assert parsed.answers["q01"].reason.startswith("not selected")
+    assert parsed.answers["q01"].reason.startswith("not computed in this run")
 
 
 def test_checks_cli_imports_without_torch():

@@ -69,3 +69,33 @@ def test_half_written_entries_are_ignored(tmp_path, capsys):
     assert run_key(tmp_path, tmp_path / "b.yaml") == 0
     assert "reused from the cache" not in capsys.readouterr().out
     assert answers(tmp_path / "a.yaml")[0] == answers(tmp_path / "b.yaml")[0]
+
+
+def test_evidence_folders_hold_only_this_runs_files(tmp_path, capsys):
+    """A reused --evidence-dir: an earlier run's files never sit next to (or get cached with) this run's."""
+    evidence = tmp_path / "evidence"
+    (evidence / "q01").mkdir(parents=True)
+    stale = evidence / "q01" / "best_order_3210.wav"
+    stale.write_bytes(b"an earlier run's audio")
+    assert run_key(tmp_path, tmp_path / "k1.yaml", "--evidence-dir", str(evidence)) == 0
+    assert not stale.exists()
+    stale.write_bytes(b"an earlier run's audio")
+    assert run_key(tmp_path, tmp_path / "k2.yaml", "--evidence-dir", str(evidence)) == 0  # from the cache
+    assert "reused from the cache" in capsys.readouterr().out
+    assert not stale.exists()
+
+
+def test_cached_evidence_points_into_the_new_runs_folder(tmp_path):
+    from checks.cache import KeyCache, StoredEvidence
+    from checks.keygen import QuestionOutcome
+
+    first, second = tmp_path / "run1" / "q07", tmp_path / "run2" / "q07"
+    first.mkdir(parents=True)
+    (first / "English_speech_decoded.wav").write_bytes(b"RIFF")
+    ev = StoredEvidence("q07", "summary", {"measured": {"decoded_wav": str(first / "English_speech_decoded.wav")}})
+    cache = KeyCache(tmp_path / "cache", {}, "test")
+    cache.store("ab" * 32, QuestionOutcome("q07", "pending", reason="gated", evidence=ev, blocked_by="weights"),
+                first, {})
+    back = cache.load("ab" * 32, "q07", second)
+    assert back.evidence.to_dict()["measured"]["decoded_wav"] == str(second / "English_speech_decoded.wav")
+    assert (second / "English_speech_decoded.wav").read_bytes() == b"RIFF"

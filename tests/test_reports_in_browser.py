@@ -29,11 +29,16 @@ def evidence_with_media(tmp_path):
     return ev
 
 
-def test_evidence_report_opens_cleanly_with_plots_and_audio(tmp_path, bank):
-    key = make_key(bank, pending=("q11",), status="computed")
+def key_with_q09_evidence(bank, **kwargs):
+    key = make_key(bank, **kwargs)
     key.answers["q09"].evidence = {"summary": "best order [2, 0, 3, 1]: WER 0.05 vs B", "verdicts": {
         "A": {"verdict": "false", "why": "WER 0.71 > 0.35", "margin": -0.36},
         "B": {"verdict": "true", "why": "WER 0.05 <= 0.35", "margin": 0.3}}, "measured": {"orders": 24}}
+    return key
+
+
+def test_evidence_report_opens_cleanly_with_plots_and_audio(tmp_path, bank):
+    key = key_with_q09_evidence(bank, pending=("q11",), status="computed")
     page = render_evidence_report(bank, key, tmp_path / "report", evidence_with_media(tmp_path), "key.yaml")
     rep = browser.inspect_page(page, screenshot=tmp_path / "report.png")
     assert rep.problems == []
@@ -49,7 +54,7 @@ def test_broken_media_is_caught(tmp_path, bank):
     ev = evidence_with_media(tmp_path)
     (ev / "q09" / "best_order.wav").write_bytes(b"RIFF\x00\x00not really a wav")
     (ev / "q09" / "wer_heatmap.png").write_bytes(b"\x89PNG broken")
-    page = render_evidence_report(bank, make_key(bank), tmp_path / "report", ev, "key.yaml")
+    page = render_evidence_report(bank, key_with_q09_evidence(bank), tmp_path / "report", ev, "key.yaml")
     rep = browser.inspect_page(page)
     assert any("best_order.wav" in p for p in rep.broken_audio)
     assert any("wer_heatmap.png" in p for p in rep.broken_images)
@@ -66,10 +71,20 @@ def test_class_report_and_feedback_open_cleanly(tmp_path, bank):
 
 def test_report_command(tmp_path, bank, capsys):
     key = tmp_path / "k.yaml"
-    write_key(make_key(bank, pending=("q05",)), key)
+    write_key(key_with_q09_evidence(bank, pending=("q05",)), key)
     ev = evidence_with_media(tmp_path)
     assert main(["report", "--key", str(key), "--evidence-dir", str(ev), "--out", str(tmp_path / "r")]) == 0
     assert (tmp_path / "r" / "media" / "q09" / "best_order.wav").exists()
+    # media of another run are never shown under this key's answers
+    (ev / "q09.yaml").write_text("question: q09\nsummary: another run's summary\n", encoding="utf-8")
+    assert main(["report", "--key", str(key), "--evidence-dir", str(ev), "--out", str(tmp_path / "r")]) == 0
+    assert not (tmp_path / "r" / "media" / "q09").exists()
+    assert "describes another run than this key" in (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+    bare = tmp_path / "bare.yaml"
+    write_key(make_key(bank), bare)  # typed-in answers, no evidence at all
+    assert main(["report", "--key", str(bare), "--evidence-dir", str(ev), "--out", str(tmp_path / "r2")]) == 0
+    assert not (tmp_path / "r2" / "media" / "q09").exists()
+    assert "this key has no evidence for the question" in (tmp_path / "r2" / "index.html").read_text(encoding="utf-8")
     assert main(["report", "--key", str(key), "--evidence-dir", str(tmp_path / "nope"), "--out", str(tmp_path / "r")]) == 2
 
 
