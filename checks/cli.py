@@ -10,6 +10,7 @@ import re
 import sys
 from pathlib import Path
 
+from grader.cli import positive_int
 from grader.errors import InputError
 
 DEFAULT_OUT = "key.yaml"
@@ -74,34 +75,24 @@ def add_run_options(k) -> None:
     k.add_argument("--csm-revision", metavar="REV", help="Hub revision (branch, tag or commit) of --csm")
     k.add_argument("--csm-dtype", default="auto", choices=CSM_DTYPES,
                    help="CSM dtype (default auto: bfloat16 on a GPU, float32 on the CPU)")
-    k.add_argument("--csm-max-new-tokens", type=_positive, metavar="N",
+    k.add_argument("--csm-max-new-tokens", type=positive_int, metavar="N",
                    help="most frames per CSM generation (12.5 per second; default: the questions' max_new_tokens)")
-    k.add_argument("--samples", type=_positive, metavar="N",
+    k.add_argument("--samples", type=positive_int, metavar="N",
                    help="CSM generations for q11 (different seeds; default: q11.yaml's samples)")
     k.add_argument("--device", default="auto", help="auto (cuda when available), cpu or cuda (default auto)")
     k.add_argument("--dtype", default="float32", choices=DTYPES, help="model dtype (default float32)")
     k.add_argument("--seed", type=int, default=0, help="seed of random weights and generated signals (default 0)")
-    k.add_argument("--seeds", type=_positive, metavar="N", default=None,
+    k.add_argument("--seeds", type=positive_int, metavar="N", default=None,
                    help="repeat every stochastic step with N seeds (q06 UMAP fits, q11 CSM samples) and record "
                         "their agreement (default: the counts in questions/*.yaml)")
     k.add_argument("--evidence-dir", metavar="DIR", help="write each question's evidence (YAML) and artifacts here")
     k.add_argument("--emovdb", metavar="DIR", help="EmoV-DB folder for q06 (default: ASSETS/emovdb); "
                                                    "https://www.openslr.org/115/")
-    k.add_argument("--per-class", type=_positive, metavar="N", default=None,
+    k.add_argument("--per-class", type=positive_int, metavar="N", default=None,
                    help="q06: EmoV-DB clips per emotion (default: thresholds.per_class in questions/q06.yaml)")
     k.add_argument("--cache", metavar="DIR", help="cache of computed questions (default $HW10_CACHE/key or "
                                                   "~/.cache/hw10/key): a rerun with the same inputs takes seconds")
     k.add_argument("--no-cache", action="store_true", help="recompute everything (and store nothing)")
-
-
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
-    return n
 
 
 def _command_line(args: argparse.Namespace) -> str:

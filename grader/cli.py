@@ -143,7 +143,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
     try:
         value = int(text)
     except ValueError:
@@ -196,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: grade,mimi; key = a whole key run, cold cache against warm); "
                         "exit 1 when a stage fails")
     b.add_argument("--device", default="cpu", help="device for the model stages (cpu or cuda)")
-    b.add_argument("--students", type=_positive_int, default=10_000, help="class size for the grade stage")
+    b.add_argument("--students", type=positive_int, default=10_000, help="class size for the grade stage")
     b.set_defaults(func=cmd_bench)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
