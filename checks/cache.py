@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from .evidence import evidence_yaml
+
 log = logging.getLogger(__name__)
 
 FORMAT = "hw10-key-cache/1"
@@ -90,8 +92,7 @@ class StoredEvidence:
         return d
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump({"question": self.qid, **self.to_dict()}, allow_unicode=True, sort_keys=False,
-                              width=100)
+        return evidence_yaml(self.qid, self.to_dict())
 
 
 ARTIFACTS_TOKEN = "{hw10-artifacts}"

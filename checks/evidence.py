@@ -74,8 +74,12 @@ class Evidence:
         return d
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump({"question": self.qid, **self.to_dict()}, allow_unicode=True, sort_keys=False,
-                              width=100)
+        return evidence_yaml(self.qid, self.to_dict())
+
+
+def evidence_yaml(qid: str, evidence: dict[str, Any]) -> str:
+    """The ``<evidence-dir>/<qid>.yaml`` text of one question's evidence (fresh or read back from the cache)."""
+    return yaml.safe_dump({"question": qid, **evidence}, allow_unicode=True, sort_keys=False, width=100)
 
 
 @dataclass(frozen=True)
