@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace, bank, command: str | None = None):
         print(f"  missing assets ({'in ' + args.assets if args.assets else 'no --assets given'}): "
               + "; ".join(f"{name} (for {', '.join(q)})" for name, q in missing.items())
               + " — those questions will be pending", flush=True)
-    run = compute_key(opts, bank, progress=_progress_bar(selected, f"hw10 {args.command}"))
+    run = compute_key(opts, bank, progress=_progress_bar(selected, f"hw10 {args.command}"), checked=checked)
     sys.stdout.flush()
     for name, message in run.model_errors.items():
         print(f"error: {message}", file=sys.stderr, flush=True)

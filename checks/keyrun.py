@@ -127,7 +127,9 @@ def check_options(opts: KeyRunOptions, bank: QuestionBank) -> CheckedOptions:
 
 
 def compute_key(opts: KeyRunOptions, bank: QuestionBank,
-                progress: Callable[[str, Any, bool], None] | None = None) -> KeyRun:
+                progress: Callable[[str, Any, bool], None] | None = None,
+                checked: CheckedOptions | None = None) -> KeyRun:
+    """Compute the key; ``checked``: what :func:`check_options` already found for these ``opts`` (else run here)."""
     from grader import __version__
 
     from .cache import KeyCache, default_cache_dir
@@ -137,7 +139,7 @@ def compute_key(opts: KeyRunOptions, bank: QuestionBank,
     from .mimi import MimiSource, load_mimi
     from .providers import load_asr_model, load_csm_model, load_speaker_model
 
-    checked = check_options(opts, bank)
+    checked = checked or check_options(opts, bank)
     selected, assets, missing = checked.selected, checked.assets, checked.missing
     src = MimiSource(ref=opts.mimi, revision=opts.mimi_revision, device=opts.device, dtype=opts.dtype, seed=opts.seed)
     evidence_dir = Path(opts.evidence_dir) if opts.evidence_dir else None
