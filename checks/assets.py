@@ -6,6 +6,7 @@ files go by two names in the slides (:data:`ALIASES`).
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Iterable
 
@@ -52,8 +53,19 @@ def require_asset(folder: Path | None, name: str) -> Path:
 
 
 def file_sha256(path: Path) -> str:
+    """The hex sha256 of the file at ``path``, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def fingerprint_path(path: Path) -> str:
+    """A file's sha256; a folder's listing (relative path and size of every file)."""
+    if path.is_file():
+        return file_sha256(path)
+    if path.is_dir():
+        listing = sorted((str(p.relative_to(path)), p.stat().st_size) for p in path.rglob("*") if p.is_file())
+        return hashlib.sha256(json.dumps(listing).encode()).hexdigest()
+    return "missing"

@@ -1,12 +1,18 @@
 """What a check hands back: :class:`Evidence` (measurements + per-option verdicts) and :class:`Decision`.
 
-The check interface (every ``checks.qNN_*`` module follows it):
+The check interface (every ``checks.questions.qNN_*`` module a question spec names follows it, in this
+shape; ``checks/questions/q05_codebook.py`` is the model):
 
-* ``compute(ctx, spec) -> Evidence`` measures, with the models and assets of a
-  :class:`checks.context.CheckContext`;
+* a module docstring stating the procedure and the decision rule;
+* a ``*Measured`` dataclass holding what was measured (it becomes the evidence's ``measured``);
 * ``judge(measured, spec) -> dict[letter, OptionVerdict]`` is pure: it turns the measurements into a
   verdict per option, every number it compares with coming from ``spec.thresholds`` or an option's
   ``value``;
+* ``gate(measured, spec)`` (where a model can make the question meaningless, e.g. untrained weights):
+  why nothing can be decided, or ``None``;
+* ``summary(measured[, spec]) -> str``: the one evidence line printed next to the answer;
+* ``compute(ctx, spec) -> Evidence`` measures, with the models and assets of a
+  :class:`checks.pipeline.context.CheckContext`;
 * ``decide(evidence, spec) -> Decision`` is pure: it re-judges ``evidence.measured`` against ``spec``
   and names the correct option(s), or says why the question stays pending.
 
@@ -97,6 +103,7 @@ class Decision:
 
 
 def margin_text(margin: float | None) -> str:
+    """A decision's margin as ``hw10 key`` prints it: three significant digits, or "exact" when ``None``."""
     return "exact (integer/label equality, no threshold)" if margin is None else f"{margin:.3g}"
 
 

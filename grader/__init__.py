@@ -6,7 +6,8 @@ __version__ = "0.1.0"
 
 
 def selfcheck(*args, **kwargs):
-    """Score your answers like the TA will (see :mod:`grader.selfcheck`); renders as HTML in notebooks."""
-    from .selfcheck import selfcheck as _selfcheck
+    """Score your answers like the TA will (see :mod:`grader.student`); renders as HTML in notebooks."""
+    # deferred: `import grader` stays cheap; the scoring stack loads on the first call
+    from grader.student import selfcheck as _selfcheck
 
     return _selfcheck(*args, **kwargs)

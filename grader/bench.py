@@ -13,13 +13,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.key import write_key
+from grader.spec import load_bank
+from grader.synthetic import build_class
 
 MODEL_STAGES = ("mimi", "q06_encode", "umap", "pesq", "q09", "q10", "csm", "key")
-"""Stages run by ``python -m checks.bench`` (kept equal to ``checks.bench.all_stages()`` by a test)."""
+"""Stages run by ``python -m checks.bench`` (kept equal to ``checks.bench.stages.all_stages()`` by a test)."""
 STAGES = ("grade", *MODEL_STAGES)
 
 
 def unknown_stages(stages: list[str]) -> list[str]:
+    """The names in ``stages`` that are not ``hw10 bench`` stages (:data:`STAGES`), in the order given."""
     return [s for s in stages if s not in STAGES]
 
 
@@ -62,10 +66,6 @@ def _run_child(args: list[str]) -> tuple[float, float, str]:
 
 def bench_grade(n_students: int = 10_000, workdir: Path | None = None) -> BenchRow:
     """Write a synthetic NTU COOL export of ``n_students`` and time `hw10 grade` on it, all outputs included."""
-    from .key import write_key
-    from .spec import load_bank
-    from .synthetic import build_class
-
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         tmpdir = Path(tmp)
         export, key = build_class(load_bank(), n_students=n_students)
@@ -89,6 +89,8 @@ def bench_model_stage(stage: str, device: str = "cpu") -> BenchRow:
 
 
 def format_table(rows: list[BenchRow]) -> str:
+    """The bench rows as the plain-text table ``hw10 bench`` prints: stage, naive and our seconds, their ratio,
+    peak MB and the note."""
     header = f"{'stage':40} {'naive s':>9} {'ours s':>9} {'ratio':>7} {'peak MB':>8}  note"
     lines = [header, "-" * len(header)]
     for r in rows:

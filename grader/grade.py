@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reports.render import FeedbackRenderer, render_class_report
+
 from .errors import InputError
 from .items import QuizStats, analyse
 from .key import AnswerKey, load_key
@@ -12,8 +14,7 @@ from .readers import load_pins, read_submissions
 from .sheet import AttemptPolicy, ScoreSheet, grade_roster
 from .spec import QuestionBank
 from .submissions import Roster
-from .writers import (Assignment, RegradeRow, grades_rows, items_rows, regrade_diff, regrade_rows, scores_rows,
-                      write_csv)
+from .writers import Assignment, RegradeRow, grades_rows, items_rows, regrade_diff, regrade_rows, scores_rows, write_csv
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,9 @@ def grades_withheld(key: AnswerKey, sheet: ScoreSheet, opts: GradeOptions) -> li
 
 
 def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
-    from reports.render import FeedbackRenderer, render_class_report
-
+    """``hw10 grade``: reads the key(s), pins and export, grades every student and writes scores.csv, grades.csv
+    (unless withheld, see :func:`grades_withheld`), items.csv, regrade.csv (with ``--previous-key``), report.html
+    and one feedback page per student into ``opts.out``; returns what was graded, written and skipped."""
     if not 0 <= opts.decimals <= 8:
         raise InputError(f"--decimals {opts.decimals} is out of range 0…8")
     if not opts.assignment.strip():

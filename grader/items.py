@@ -96,6 +96,8 @@ def groups(totals: list[Fraction]) -> tuple[list[int], list[int]]:
 
 
 def analyse(sheet: ScoreSheet) -> QuizStats:
+    """Item analysis of the graded questions: per item difficulty, discrimination (point-biserial against the rest,
+    upper − lower), option shares and key-error flags; for the quiz KR-20, alpha, mean, median and spread of totals."""
     results = sheet.results
     n = len(results)
     graded = sheet.graded_ids

@@ -80,13 +80,15 @@ def validate_against_bank(key: AnswerKey, bank: QuestionBank, file: str) -> None
                          file=file, column="answers")
     extra = [q for q in key.answers if q not in bank]
     if extra:
-        raise InputError(f"answers for questions not in the bank: {', '.join(sorted(extra))}", file=file, column="answers")
+        raise InputError(f"answers for questions not in the bank: {', '.join(sorted(extra))}", file=file,
+                         column="answers")
     for spec in bank:
         a = key.answers[spec.id]
         where = f"answers.{spec.id}"
         letters = set(spec.letters)
         policy = a.policy or Policy()
-        for field, values in (("correct", a.correct), ("policy.also_accept", policy.also_accept), ("policy.drop", policy.drop)):
+        for field, values in (("correct", a.correct), ("policy.also_accept", policy.also_accept),
+                              ("policy.drop", policy.drop)):
             bad = [v for v in values if v not in letters]
             if bad:
                 raise InputError(f"{spec.id} has no option {', '.join(bad)} (options: {''.join(spec.letters)})",
@@ -95,7 +97,8 @@ def validate_against_bank(key: AnswerKey, bank: QuestionBank, file: str) -> None
                 raise InputError("repeated option letter", file=file, column=f"{where}.{field}")
         if a.status == "pending":
             if a.correct:
-                raise InputError("a pending question must not list correct options", file=file, column=f"{where}.correct")
+                raise InputError("a pending question must not list correct options", file=file,
+                                 column=f"{where}.correct")
             if not a.reason:
                 raise InputError("a pending question needs a reason", file=file, column=f"{where}.reason")
             continue
@@ -119,6 +122,8 @@ def validate_against_bank(key: AnswerKey, bank: QuestionBank, file: str) -> None
 
 
 def parse_key(data: Any, file: str) -> AnswerKey:
+    """An :class:`AnswerKey` from already-loaded YAML ``data``: it must be a mapping with ``format: hw10-key/1`` and
+    pass the model's validation, else an :class:`InputError` naming ``file`` and the offending column."""
     if not isinstance(data, dict):
         raise InputError("an answer key must be a YAML mapping", file=file)
     if data.get("format") != KEY_FORMAT:
@@ -161,4 +166,5 @@ def dump_key(key: AnswerKey) -> str:
 
 
 def write_key(key: AnswerKey, path: Path | str) -> None:
+    """Write ``key`` to ``path`` as UTF-8 YAML (:func:`dump_key`)."""
     Path(path).write_text(dump_key(key), encoding="utf-8")

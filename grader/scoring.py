@@ -38,6 +38,9 @@ class QuestionScore:
 
 
 def score_question(spec: QuestionSpec, answer: KeyAnswer, selected: Iterable[str]) -> QuestionScore:
+    """One student's score on one question: pending → not graded; ``full_credit`` → full points; single-answer →
+    full points iff exactly one accepted option is chosen; multi-answer → (right − wrong) × points / correct, floored
+    at 0 (dropped options count neither way)."""
     sel = tuple(sorted(set(selected)))
     unknown = [s for s in sel if s not in spec.letters]
     if unknown:

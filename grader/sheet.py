@@ -129,6 +129,9 @@ def choose_attempt(group: list[Submission], policy: AttemptPolicy, bank: Questio
 
 def grade_roster(roster: Roster, bank: QuestionBank, key: AnswerKey,
                  attempt_policy: AttemptPolicy = "latest") -> ScoreSheet:
+    """The :class:`ScoreSheet` of a roster: rows grouped by student id, duplicates folded, one attempt graded per
+    student (``attempt_policy``, see :func:`choose_attempt`), with notes on attempts, cell problems and pending
+    questions; a student is marked ``check`` when a cell had a problem or attempts had no numbers."""
     groups: dict[str, list[Submission]] = {}
     for sub in roster.submissions:
         sub.order = len(groups.setdefault(sub.student_id, []))

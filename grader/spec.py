@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import cached_property
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from questions import bank_dir
 
 from .errors import InputError
 
@@ -51,7 +53,7 @@ class Option(BaseModel):
 
 class CheckRef(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    module: str = Field(pattern=r"^checks\.[a-z0-9_]+$")
+    module: str = Field(pattern=r"^checks(\.[a-z0-9_]+)+$")
     """Python module computing the evidence."""
     level: Literal["structural", "model"]
     """``structural``: answerable from the architecture alone; ``model``: needs trained weights."""
@@ -210,6 +212,8 @@ def load_yaml_file(path: Path) -> Any:
 
 
 def parse_spec(data: Any, path: Path) -> QuestionSpec:
+    """A :class:`QuestionSpec` from the loaded YAML of ``path``: it must be a mapping that passes validation and whose
+    ``id`` equals the file name, else an :class:`InputError` naming the file and the offending field."""
     if not isinstance(data, dict):
         raise InputError("a question spec must be a YAML mapping", file=str(path))
     try:
@@ -227,8 +231,6 @@ def parse_spec(data: Any, path: Path) -> QuestionSpec:
 def load_bank(folder: Path | str | None = None) -> QuestionBank:
     """Load and validate every ``q*.yaml`` in ``folder`` (default: the installed bank)."""
     if folder is None:
-        from questions import bank_dir
-
         folder = bank_dir()
     folder = Path(folder)
     files = sorted(folder.glob("q*.yaml"))

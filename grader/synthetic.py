@@ -1,11 +1,11 @@
 """A synthetic class: an NTU COOL "Student Analysis" export and a sample key, for the demo and the bench.
 
 ``fixtures/sample_class/make_sample.py`` writes the shipped sample with it; ``hw10 bench grade``
-builds a 10,000-student export the same way. Seeded and deterministic. By default 300 students in three sections, some second attempts (rows newest
-first, as NTU COOL writes them), blanks, multiple-answers cells with escaped commas (``\\,``), texts
-typed the way a TA types them into NTU COOL (no markdown, no LaTeX, sometimes no "選擇題:" label,
-full-width punctuation), question columns not in q01…q12 order, names that must come out inert
-(``<script>``, ``=HYPERLINK(...)``), and one cell whose choice text is not in the bank.
+builds a 10,000-student export the same way. Seeded and deterministic. By default 300 students in three
+sections, some second attempts (rows newest first, as NTU COOL writes them), blanks, multiple-answers cells
+with escaped commas (``\\,``), texts typed the way a TA types them into NTU COOL (no markdown, no LaTeX,
+sometimes no "選擇題:" label, full-width punctuation), question columns not in q01…q12 order, names that
+must come out inert (``<script>``, ``=HYPERLINK(...)``), and one cell whose choice text is not in the bank.
 The key is a SAMPLE with status ``asserted``: it is not the homework's answer key.
 """
 from __future__ import annotations
@@ -28,7 +28,8 @@ DIFFICULTY = {"q01": -1.2, "q02": -1.5, "q03": -1.0, "q04": -1.6, "q05": 0.3, "q
 SECTIONS = [("AIA1390 01", "71001"), ("AIA1390 02", "71002"), ("AIA1390 03", "71003")]
 COLUMN_ORDER = ["q01", "q02", "q03", "q04", "q05", "q06", "q08", "q07", "q09", "q10", "q12", "q11"]
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝洪郭邱曾廖賴徐周葉蘇莊呂江何蕭羅高"
-GIVEN = ["怡君", "家豪", "雅婷", "冠宇", "思妤", "柏翰", "宜蓁", "承恩", "品妍", "宥廷", "子晴", "彥廷", "詩涵", "俊傑", "佳穎"]
+GIVEN = ["怡君", "家豪", "雅婷", "冠宇", "思妤", "柏翰", "宜蓁", "承恩", "品妍", "宥廷", "子晴", "彥廷", "詩涵", "俊傑",
+         "佳穎"]
 
 
 def as_typed_in_canvas(text: str, drop_label: bool) -> str:
@@ -42,10 +43,14 @@ def as_typed_in_canvas(text: str, drop_label: bool) -> str:
 
 
 def canvas_cell(texts: list[str]) -> str:
+    """A multiple-answers cell as NTU COOL writes it: the chosen texts joined by ``,``, commas inside them
+    as ``\\,``."""
     return ",".join(t.replace(",", "\\,") for t in texts)
 
 
 def rule_score(kind: str, points: Fraction, correct: set[str], sel: set[str]) -> Fraction:
+    """The points column the synthetic export carries for a selection: the grading rule applied to the sample key
+    (single: all or nothing; multi: (right − wrong) × points / correct, floored at 0)."""
     if kind == "single":
         return points if len(sel) == 1 and sel <= correct else Fraction(0)
     t, f = len(sel & correct), len(sel - correct)
@@ -151,7 +156,8 @@ def build_class(bank: QuestionBank, n_students: int = 300, seed: int = SEED) -> 
 
     key = AnswerKey(format="hw10-key/1", questions_sha256=bank.sha256(),
                     provenance={"kind": "sample",
-                                "description": "SAMPLE key for the synthetic sample class; NOT the homework's answer key",
+                                "description": "SAMPLE key for the synthetic sample class; "
+                                               "NOT the homework's answer key",
                                 "made_by": "grader.synthetic (fixtures/sample_class/make_sample.py)", "seed": seed},
                     answers={q: KeyAnswer(correct=c, status="asserted", reason="sample key (synthetic class)")
                              for q, c in SAMPLE_CORRECT.items()})

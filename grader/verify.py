@@ -144,6 +144,9 @@ def _partial_detail(check: PartialCheck, reason: str) -> str:
 
 
 def compare_keys(bank: QuestionBank, official: AnswerKey, computed: AnswerKey) -> list[VerifyRow]:
+    """One :class:`VerifyRow` per question of ``bank``: ``agree``/``disagree`` when both keys decide it (the official
+    key's accepted and dropped options honoured), else ``unverified`` — or ``disagree`` when a pending computed
+    answer's partial evidence contradicts the official key."""
     rows = []
     for spec in bank:
         o, c = official.answer(spec.id), computed.answer(spec.id)

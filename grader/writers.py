@@ -35,10 +35,13 @@ def _csv_text(rows: list[list[str]]) -> str:
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> None:
+    """Write ``rows`` to ``path`` as UTF-8 with a BOM and CRLF line ends (cells are not neutralised here)."""
     path.write_bytes(("\ufeff" + _csv_text(rows)).encode("utf-8"))
 
 
 def scores_rows(sheet: ScoreSheet, decimals: int) -> list[list[str]]:
+    """The rows of scores.csv: per student id, name, section, the points of every question (or "not graded"),
+    total, status and notes."""
     header = ["id", "name", "section", *sheet.bank.ids, "total", "status", "notes"]
     rows = [header]
     for r in sheet.results:
@@ -62,6 +65,8 @@ class Assignment:
 
 def grades_rows(sheet: ScoreSheet, assignment: Assignment, decimals: int,
                 points_possible: bool = True) -> list[list[str]]:
+    """The rows of grades.csv, the Canvas gradebook import: student, ID, SIS login, section and the total in the
+    ``assignment`` column, after a "Points Possible" row when ``points_possible``."""
     rows = [["Student", "ID", "SIS Login ID", "Section", assignment.title]]
     if points_possible:
         rows.append(["    Points Possible", "", "", "", fmt_points(sheet.max_total, decimals)])
@@ -76,6 +81,8 @@ def _f(x: float | None, digits: int = 3) -> str:
 
 
 def items_rows(stats: QuizStats, sheet: ScoreSheet) -> list[list[str]]:
+    """The rows of items.csv: per graded question its key, difficulty, discrimination, blank share, per-option shares
+    and flags; a row per question not graded and a last ``quiz`` row with KR-20 and alpha."""
     letters = max(len(s.options) for s in sheet.bank)
     header = ["question", "kind", "key", "students", "difficulty", "discrimination_pbis", "upper_minus_lower",
               "blank"]
@@ -127,6 +134,7 @@ def regrade_diff(new: ScoreSheet, old: ScoreSheet) -> list[RegradeRow]:
 
 
 def regrade_rows(diff: list[RegradeRow], decimals: int) -> list[list[str]]:
+    """The rows of regrade.csv: per student old and new totals, the change, and each question whose points moved."""
     rows = [["id", "name", "section", "old_total", "new_total", "delta", "changed"]]
 
     def pts(x: Fraction | None) -> str:

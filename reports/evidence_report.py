@@ -81,6 +81,9 @@ def _evidence_mismatch(evidence_dir: Path | None, qid: str, ev: dict[str, Any]) 
 
 def question_view(bank: QuestionBank, key: AnswerKey, qid: str, evidence_dir: Path | None,
                   out_dir: Path) -> dict[str, Any]:
+    """The template's view of one question in the evidence report: stem, status, the key's evidence (summary, notes,
+    margin, measured values as YAML, thresholds), each option's verdict and claim, and the plots and audio copied
+    into ``out_dir`` (none when the evidence folder belongs to another run)."""
     spec = bank[qid]
     a = key.answer(qid)
     ev = a.evidence if isinstance(a.evidence, dict) else {}

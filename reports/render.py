@@ -79,6 +79,8 @@ def _question_view(sheet: ScoreSheet, qid: str) -> dict[str, Any]:
 def render_class_report(sheet: ScoreSheet, stats: QuizStats, roster: Roster, decimals: int,
                         regrade: list[RegradeRow] | None = None, previous_key: str | None = None,
                         key_path: str = "") -> str:
+    """The HTML of report.html: score histogram and summary statistics, item analysis with option bars, flagged
+    items, students to check, reader matches and warnings, pending questions and, with a previous key, the regrade."""
     maximum = float(sheet.max_total)
     hist = svg.histogram([float(r.total) for r in sheet.results], maximum or 1.0,
                          bins=20, title=f"Total score (out of {fmt_points(sheet.max_total)})")

@@ -6,6 +6,7 @@ from html import escape
 
 
 def data_uri(svg: str) -> str:
+    """``svg`` as a base64 ``data:image/svg+xml`` URI, for an ``<img src>`` in the self-contained HTML reports."""
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
@@ -51,8 +52,10 @@ def option_bars(rows: list[tuple[str, float, float, float, bool]], width: int = 
     y = 4
     for letter, share, up, lo, ok in rows:
         colour = "#2a9d8f" if ok else "#b0b0b0"
-        parts.append(f'<text x="4" y="{y + 2 * bar_h - 2}" font-weight="bold">{escape(letter)}{"✓" if ok else ""}</text>')
-        for j, (v, shade, label) in enumerate(((share, colour, "all"), (up, "#264653", "top"), (lo, "#e76f51", "bottom"))):
+        parts.append(f'<text x="4" y="{y + 2 * bar_h - 2}" font-weight="bold">'
+                     f'{escape(letter)}{"✓" if ok else ""}</text>')
+        for j, (v, shade, label) in enumerate(((share, colour, "all"), (up, "#264653", "top"),
+                                               (lo, "#e76f51", "bottom"))):
             parts.append(f'<rect x="{left}" y="{y + j * bar_h}" width="{pw * v:.1f}" height="{bar_h - 1}" '
                          f'fill="{shade}"><title>{label}: {v:.0%}</title></rect>')
         parts.append(f'<text x="{left + pw + 4}" y="{y + bar_h - 1}">{share:.0%}</text>')

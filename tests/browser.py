@@ -55,8 +55,10 @@ def inspect_page(path: Path, screenshot: Path | None = None) -> PageReport:
             setTimeout(res, 5000);
         })))""")
         info = page.evaluate("""() => ({
-            images: [...document.images].map(i => ({src: i.getAttribute('src').slice(0, 80), ok: i.complete && i.naturalWidth > 0})),
-            audio: [...document.querySelectorAll('audio')].map(a => ({src: a.getAttribute('src'), ok: !a.error && a.readyState >= 1 && a.duration > 0})),
+            images: [...document.images].map(i => ({src: i.getAttribute('src').slice(0, 80),
+                                                    ok: i.complete && i.naturalWidth > 0})),
+            audio: [...document.querySelectorAll('audio')].map(a => ({src: a.getAttribute('src'),
+                ok: !a.error && a.readyState >= 1 && a.duration > 0})),
         })""")
         rep.images, rep.audio = len(info["images"]), len(info["audio"])
         rep.broken_images = [f"image {i['src']}" for i in info["images"] if not i["ok"]]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.bench import fixture_script  # noqa: F401  (re-exported: `from conftest import fixture_script`)
+from checks.bench.stage import fixture_script  # noqa: F401  (re-exported: `from conftest import fixture_script`)
 from grader.key import AnswerKey, KeyAnswer, write_key
 from grader.spec import load_bank
 
@@ -67,3 +67,15 @@ def key_file(tmp_path, bank):
         write_key(make_key(bank, **kwargs), path)
         return path
     return _write
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers by folder (tests mirror the packages): tests/checks/ and tests/fixtures/ run model code
+    (``models``), tests/reports/ drives Chromium (``browser``). ``slow`` is set in the test modules themselves."""
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        parts = Path(str(item.fspath)).resolve().relative_to(tests).parts
+        if parts[0] in ("checks", "fixtures"):
+            item.add_marker(pytest.mark.models)
+        if parts[0] == "reports":
+            item.add_marker(pytest.mark.browser)

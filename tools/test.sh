@@ -28,7 +28,8 @@ PIP=(.venv/bin/pip install -q --disable-pip-version-check)
 .venv/bin/python -c "import whisper" 2>/dev/null || { "${PIP[@]}" tiktoken more-itertools && "${PIP[@]}" --no-deps openai-whisper==20250625; }
 
 set +e
-.venv/bin/python -m pytest "$@"
+# both cores, one test module per worker (module fixtures stay shared); HW10_TEST_WORKERS=0 runs in one process
+.venv/bin/python -m pytest -n "${HW10_TEST_WORKERS:-2}" --dist loadfile "$@"
 rc=$?
 set -e
 if [ $rc -eq 5 ]; then

@@ -66,6 +66,9 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
 
 
 def read_table(path: Path | str) -> Table:
+    """Read an export as a :class:`Table`: decoded (UTF-8, else Big5/cp950), delimiter guessed from the header line
+    (comma, tab or semicolon), blank rows dropped; unreadable files and rows with too few or too many cells are an
+    :class:`InputError`."""
     p = Path(path)
     try:
         data = p.read_bytes()

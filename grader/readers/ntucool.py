@@ -19,7 +19,8 @@ from .csvfile import Table
 from .pins import MatchPins
 from .textmatch import normalise, similarity
 
-INFO_COLUMNS = ("name", "id", "sis_id", "root_account", "section", "section_id", "section_sis_id", "submitted", "attempt")
+INFO_COLUMNS = ("name", "id", "sis_id", "root_account", "section", "section_id", "section_sis_id", "submitted",
+                "attempt")
 QUESTION_HEADER = re.compile(r"^\s*(\d+)\s*:\s*(.*)$", re.S)
 
 # Matching settings (reader tolerances, not answer decisions).
@@ -30,6 +31,8 @@ CHOICE_MIN_MARGIN = 0.04
 
 
 def looks_like_ntucool(header: list[str]) -> bool:
+    """Whether a header is an NTU COOL Student Analysis export: an ``id`` column and at least one
+    ``<quiz_question_id>: <text>`` column."""
     lower = [h.strip().lower() for h in header]
     return "id" in lower and any(QUESTION_HEADER.match(h) for h in header)
 
@@ -125,9 +128,9 @@ class ChoiceMatcher:
         """Letters chosen in a multiple-answers cell, and the pieces that matched nothing.
 
         Splits on unescaped commas, then re-joins neighbouring pieces when a choice text itself
-        contains an unescaped comma (re-joined pieces must match exactly). Dynamic programming over the pieces, preferring (in order)
-        fewest unmatched pieces, fewest fuzzy matches, fewest groups; only the matches of the
-        chosen segmentation are reported."""
+        contains an unescaped comma (re-joined pieces must match exactly). Dynamic programming over the pieces,
+        preferring (in order) fewest unmatched pieces, fewest fuzzy matches, fewest groups; only the matches of
+        the chosen segmentation are reported."""
         pieces = split_choices(cell)
         n = len(pieces)
         Cost = tuple[int, int, int]
@@ -228,6 +231,8 @@ def match_questions(table: Table, columns: list[_QuestionColumn], bank: Question
 
 
 def read_ntucool(table: Table, bank: QuestionBank, pins: MatchPins) -> Roster:
+    """The :class:`Roster` of an NTU COOL Student Analysis export: question columns matched to the bank (see
+    :func:`match_questions`), each answer cell parsed into letters, with the match notes, cell problems and warnings."""
     lower = [h.strip().lower() for h in table.header]
     info = {name: lower.index(name) for name in INFO_COLUMNS if name in lower}
     if "id" not in info:

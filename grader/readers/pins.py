@@ -24,6 +24,7 @@ class MatchPins:
 
 
 def load_pins(path: Path | str | None, bank: QuestionBank) -> MatchPins:
+    """The ``--match`` pins file checked against ``bank`` (known questions, real option letters); no file → no pins."""
     if path is None:
         return MatchPins()
     file = str(path)

@@ -19,6 +19,7 @@ _QCOL = re.compile(r"^q?0*(\d{1,2})$", re.I)
 
 
 def looks_like_plain(header: list[str]) -> bool:
+    """Whether a header is a plain answers CSV: an ``id`` column and at least one ``qNN`` column."""
     lower = [h.strip().lower() for h in header]
     return "id" in lower and any(re.fullmatch(r"q\d\d", h) for h in lower)
 
@@ -63,8 +64,8 @@ def _split(text: str) -> list[str]:
 
 
 def parse_letters(value: Any, spec: QuestionSpec) -> tuple[tuple[str, ...], str | None]:
-    """Letters from ``B``, ``A;C``, ``A,C``, ``AC``, ``a c``, full-width ``Ａ，Ｃ``, ``A、C``, ``(B)``, ``b.`` or a list;
-    (letters, problem)."""
+    """Letters from ``B``, ``A;C``, ``A,C``, ``AC``, ``a c``, full-width ``Ａ，Ｃ``, ``A、C``, ``(B)``, ``b.`` or a
+    list; (letters, problem)."""
     letters = option_tokens(value)
     bad = [x for x in letters if x not in spec.letters]
     good = tuple(sorted({x for x in letters if x in spec.letters}))
@@ -84,6 +85,8 @@ def refuse_answer_key(data: Any, file: str) -> None:
 
 
 def read_plain_csv(table: Table, bank: QuestionBank) -> Roster:
+    """The :class:`Roster` of a plain answers CSV (``id, [name], [section], q01 … q12``): one submission per row,
+    each cell parsed by :func:`parse_letters`; a missing or repeated question column is an :class:`InputError`."""
     lower = [h.strip().lower() for h in table.header]
     cols: dict[str, int] = {}
     for j, h in enumerate(lower):

@@ -1,0 +1,121 @@
+"""``hw10 bench`` stages of the model adapters: Mimi encode+decode (one clip per call against ours) and CSM
+generation speed (the tiny CSM fixture here; csm-1b where a GPU and its weights exist)."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from checks.bench.stage import ASSETS, StageResult, architecture, fixture_script, speechlike, timed
+from checks.models.batch_encode import encode_batched
+from checks.models.batching import decode_many, items_per_call
+from checks.models.csm import CsmSource, Turn, load_csm
+from checks.questions.conversation import slide_turns
+from checks.timing import PartClock, part
+
+
+def bench_mimi(device: str = "cpu", clips: int = 8, seconds: float = 4.0) -> StageResult:
+    """Encode + decode ``clips`` clips of the full-size Mimi architecture: one clip per call (naive) against
+    ours, batched as :mod:`checks.models.batching` does on this device (all in one call on a GPU, one per call on a
+    CPU, where both sides therefore do the same work)."""
+    import torch
+
+    codec = architecture(device)
+    audio = speechlike(clips, seconds, codec.sampling_rate)
+    codec.decode(codec.encode(audio[:1]))  # warm-up
+    naive_parts, ours_parts = PartClock(), PartClock()
+    per_call = items_per_call(codec, clips)
+
+    def naive():
+        for a in audio:
+            with part(naive_parts, "encode"):
+                codes = codec.encode([a])
+            with part(naive_parts, "decode"):
+                codec.decode(codes)
+
+    def ours():
+        with part(ours_parts, "encode"):
+            codes = torch.stack(encode_batched(codec, audio, codec.num_quantizers, per_call))
+        with part(ours_parts, "decode"):
+            decode_many(codec, codes)
+
+    naive_s, ours_s = timed(naive), timed(ours)
+    total = clips * seconds
+    return StageResult(f"Mimi encode+decode {clips}×{seconds:g} s", naive_s, ours_s,
+                       f"ours {ours_parts.text()} ({per_call} per call); naive {naive_parts.text()}; "
+                       f"{total / naive_s:.1f} → {total / ours_s:.1f} s of audio per s; torch threads "
+                       f"{torch.get_num_threads()}", codec.info.device)
+
+
+@dataclass(frozen=True)
+class GenerationTiming:
+    """Speed and memory of CSM generating the slide conversation's reply (for ``hw10 bench``)."""
+
+    model: str
+    """The loaded model's description."""
+    device: str
+    """Where it ran."""
+    dtype: str
+    """The dtype it ran in."""
+    load_s: float
+    """Seconds to load model and processor."""
+    runs: int
+    """Seeded generations timed (seeds 0…runs-1); the first is a warm-up, not counted, when runs > 1."""
+    frames: int
+    """Frames decoded over the counted runs."""
+    audio_seconds: float
+    """Seconds of audio produced over the counted runs."""
+    generate_s: float
+    """Wall seconds of the counted ``generate`` calls (prompt encoding, sampling, decoding)."""
+    peak_rss_mb: float
+    """Peak resident memory of this process so far (call in a fresh process for a clean figure)."""
+    peak_gpu_mb: float | None
+    """Peak CUDA memory allocated (None on the CPU)."""
+
+    @property
+    def seconds_per_audio_second(self) -> float | None:
+        return None if self.audio_seconds <= 0 else self.generate_s / self.audio_seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "seconds_per_audio_second": self.seconds_per_audio_second}
+
+
+def time_generation(source: CsmSource, turns: Sequence[Turn] | None = None, *, assets: Path | None = None,
+                    max_new_tokens: int = 125, runs: int = 2) -> GenerationTiming:
+    """Load CSM from ``source`` and time ``runs`` seeded generations of the slide conversation.
+
+    ``turns`` default to q11's conversation with the clips from ``assets`` (default: the committed
+    stand-ins in ``fixtures/assets``). Peak memory is this process's: run it in a fresh process."""
+    import resource
+
+    import torch
+
+    start = time.perf_counter()
+    runner = load_csm(source)
+    load_s = time.perf_counter() - start
+    if turns is None:
+        turns = slide_turns(assets or ASSETS, runner.sampling_rate)
+    inputs = runner.prepare(turns)
+    cuda = runner.device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(runner.device)
+    gens = [runner.generate(inputs, seed=s, max_new_tokens=max_new_tokens) for s in range(max(1, runs))]
+    counted = gens[1:] if len(gens) > 1 else gens
+    hop = round(runner.sampling_rate / float(runner.codec_config.frame_rate))
+    frames = sum(g.audio_frames for g in counted)
+    return GenerationTiming(
+        model=runner.info.description, device=str(runner.device), dtype=runner.info.dtype, load_s=load_s,
+        runs=len(counted), frames=frames, audio_seconds=frames * hop / runner.sampling_rate,
+        generate_s=sum(g.wall_s for g in counted),
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        peak_gpu_mb=torch.cuda.max_memory_allocated(runner.device) / 2**20 if cuda else None)
+
+
+def bench_csm(device: str = "cpu", max_new_tokens: int = 125) -> StageResult:
+    """Time per generated second of audio for the tiny CSM fixture (csm-1b where a GPU and weights exist)."""
+    fixture = fixture_script("make_csm_fixture").ensure_tiny_csm()
+    t = time_generation(CsmSource(ref=str(fixture.csm), device=device), max_new_tokens=max_new_tokens, runs=2)
+    per_second = t.generate_s / t.audio_seconds if t.audio_seconds else float("nan")
+    return StageResult(f"CSM generate ({t.frames} frames)", None, t.generate_s,
+                       f"{per_second:.2f} s per generated audio second; load {t.load_s:.1f} s; {t.model}", t.device)

@@ -1,0 +1,79 @@
+"""Small pure building blocks for judging options: a thresholded comparison with an undecided band, an
+option made of several clauses, and the multi-answer decision.
+
+* :func:`at_least` — ``value ≥ threshold`` decided only outside ``± band`` around the threshold.
+* :func:`combine` — an option whose text makes several claims (e.g. "X reconstructs worst, *showing* Y")
+  is true when every clause is, false when any clause is, otherwise undecided; each clause keeps its
+  own evidence line.
+* :func:`decide_multi` — multi-answer questions: every claim decided, the true ones are the answer.
+
+Nothing here imports numpy or torch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from checks.evidence import Decision, OptionVerdict, Verdict
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One checkable part of an option's text."""
+
+    name: str
+    """Short name, e.g. ``worst`` or ``because``."""
+    verdict: Verdict
+    why: str
+    """The measured value and what it was compared with."""
+    margin: float | None = None
+    """Signed distance to the threshold, positive on the verdict's safe side (as in :class:`OptionVerdict`)."""
+
+
+def at_least(value: float | None, threshold: float, band: float) -> tuple[Verdict, float | None]:
+    """``value ≥ threshold``: ``true`` when ``value ≥ threshold + band``, ``false`` when ``value < threshold −
+    band``, else ``undecided``. The margin is ``|value − threshold|`` (distance on the verdict's side; for an
+    undecided verdict the signed ``value − threshold``). ``None`` value → undecided, no margin."""
+    if value is None:
+        return "undecided", None
+    diff = float(value) - float(threshold)
+    if diff >= band:
+        return "true", diff
+    if diff < -band:
+        return "false", -diff
+    return "undecided", diff
+
+
+def combine(clauses: Sequence[Clause]) -> OptionVerdict:
+    """All clauses true → true (margin: the smallest); any false → false (margin: the firmest refutation);
+    otherwise undecided. ``why`` lists every clause."""
+    if not clauses:
+        return OptionVerdict("undecided", "no clause to check")
+    why = "; ".join(f"[{c.name}: {c.verdict}] {c.why}" for c in clauses)
+    false = [c for c in clauses if c.verdict == "false"]
+    if false:
+        margins = [c.margin for c in false if c.margin is not None]
+        return OptionVerdict("false", why, max(margins) if margins else None)
+    if all(c.verdict == "true" for c in clauses):
+        margins = [c.margin for c in clauses if c.margin is not None]
+        return OptionVerdict("true", why, min(margins) if margins else None)
+    return OptionVerdict("undecided", why)
+
+
+def decide_multi(verdicts: Mapping[str, OptionVerdict], letters: Sequence[str]) -> Decision:
+    """Multi-answer rule: every claim must be decided (true/false); the true ones are the correct options.
+    Pending when a claim is undecided or missing, or when no claim is true (a multi-answer question with
+    no correct option cannot be graded)."""
+    missing = [x for x in letters if x not in verdicts]
+    if missing:
+        return Decision("pending", (), f"no verdict for option(s) {', '.join(missing)}", None, verdicts)
+    undecided = [x for x in letters if verdicts[x].verdict == "undecided"]
+    if undecided:
+        detail = "; ".join(f"{x}: {verdicts[x].why}" for x in undecided)
+        return Decision("pending", (), f"undecided claim(s) {', '.join(undecided)}: {detail}", None, verdicts)
+    true = tuple(x for x in letters if verdicts[x].verdict == "true")
+    if not true:
+        return Decision("pending", (), "no claim is true: a multi-answer question needs at least one correct "
+                                       "option", None, verdicts)
+    margins = [verdicts[x].margin for x in letters if verdicts[x].margin is not None]
+    return Decision("computed", true, None, min(margins) if margins else None, verdicts)

@@ -1,0 +1,204 @@
+"""q08 — laughter vs music: which decodes worst, and what does that indicate?
+
+All four clips (``thresholds.clips``: the two speech clips are the control) are encoded with
+``num_quantizers`` code layers and decoded; wideband PESQ against the original (:mod:`checks.questions.reconstruction`).
+Every option is "X reconstructs worst" *and* an explanation; each clause has its own evidence:
+
+* ``worst: X`` — of the ``compared`` clips, X scores lowest by ≥ ``pesq_worst_gap_min``. The
+  log-spectral distance (not speech-specific) is reported beside it; if it ranks the pair the other way
+  the clause is marked FRAGILE;
+* ``paralinguistic`` — laughter < ``pesq_good_min`` while music and the speech clips are ≥ it (a failure
+  specific to the paralinguistic sound);
+* ``non_speech`` — laughter and music < ``pesq_good_min`` while the speech clips are ≥ it;
+* ``music_hard`` — music < ``pesq_good_min`` even in the shortest windows encoded alone
+  (:func:`checks.questions.reconstruction.chunk_test`): what the tokens lose is in the content, so a model
+  working on them would find music hard;
+* ``long_sequences`` — the length test: music's windows encoded alone beat the same windows in the
+  whole-clip reconstruction by ≥ ``length_effect_min`` at some window length in ``chunk_seconds``.
+
+Each comparison is decided outside ``± undecided_band`` of its threshold. Gate as in q07 (too few code
+layers, or a best PESQ below ``codec_works_pesq_min``): pending. Artifacts: decoded WAVs, ``pesq.png``,
+``pesq_by_window.png``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from checks.evidence import Decision, Evidence, OptionVerdict, SpecError, threshold
+from checks.questions.claims import Clause, at_least, combine
+from checks.questions.reconstruction import (
+    ChunkScore,
+    ClipScore,
+    chunk_chart,
+    chunk_test,
+    clip_roles,
+    decide_gated,
+    gate,
+    pesq_bar_chart,
+    reconstruction_evidence,
+    score_clip,
+)
+
+OPTIONAL_ASSETS: frozenset[str] = frozenset()
+ROLES = ("english", "chinese", "laughter", "music")
+BECAUSE = ("paralinguistic", "non_speech", "music_hard", "long_sequences")
+
+
+@dataclass
+class NonSpeechMeasured:
+    model_layers: int
+    num_quantizers_asked: int
+    num_quantizers_used: int
+    clips: list[ClipScore] = field(default_factory=list)
+    chunks: list[ChunkScore] = field(default_factory=list)
+    """The length test of every clip (the speech clips are the control)."""
+    plots: list[str] = field(default_factory=list)
+
+
+def _by_role(m: NonSpeechMeasured) -> dict[str, ClipScore]:
+    return {s.role: s for s in m.clips}
+
+
+def _missing(s: ClipScore) -> str:
+    return f"no PESQ for {s.role} ({s.file}: {s.pesq_error}: {s.pesq_message})"
+
+
+def clause_worst(x: ClipScore, others: list[ClipScore], gap: float, band: float) -> Clause:
+    """The "``x`` worst" clause: the lowest PESQ among ``others`` minus PESQ(``x``) ≥ ``gap`` (``± band``); marked
+    FRAGILE when the log-spectral distance ranks the pair the other way; undecided when a clip has no PESQ."""
+    pool = [x, *others]
+    missing = [s for s in pool if s.pesq is None]
+    if missing:
+        return Clause(f"{x.role} worst", "undecided", "; ".join(_missing(s) for s in missing))
+    runner = min(others, key=lambda s: s.pesq)
+    diff = runner.pesq - x.pesq
+    verdict, margin = at_least(diff, gap, band)
+    why = (f"PESQ {', '.join(f'{s.role} {s.pesq:.2f}' for s in pool)}: {runner.role} − {x.role} = {diff:+.2f} "
+           f"vs gap {gap:g}")
+    if x.lsd_db is not None and runner.lsd_db is not None:
+        agrees = (x.lsd_db > runner.lsd_db) == (x.pesq < runner.pesq)
+        why += (f"; log-spectral distance {x.role} {x.lsd_db:.1f} dB, {runner.role} {runner.lsd_db:.1f} dB "
+                + ("(agrees)" if agrees else "(FRAGILE: ranks them the other way)"))
+    return Clause(f"{x.role} worst", verdict, why, margin)
+
+
+def _good(s: ClipScore, good: float, band: float, want_good: bool) -> Clause:
+    name = f"{s.role} {'reconstructed well' if want_good else 'not reconstructed well'}"
+    if s.pesq is None:
+        return Clause(name, "undecided", _missing(s))
+    diff = s.pesq - good if want_good else good - s.pesq
+    verdict, margin = at_least(diff, 0.0, band)
+    return Clause(name, verdict, f"PESQ {s.role} {s.pesq:.2f} vs good {good:g}", margin)
+
+
+def _all(clauses: list[Clause], name: str) -> Clause:
+    v = combine(clauses)
+    return Clause(name, v.verdict, v.why, v.margin)
+
+
+def clause_because(because: str, m: NonSpeechMeasured, spec) -> Clause:
+    """The explanation clause ``because`` (``paralinguistic``, ``non_speech``, ``music_hard``, ``long_sequences``),
+    judged against ``pesq_good_min`` or ``length_effect_min`` (``± undecided_band``) as the module docstring
+    describes."""
+    good = float(threshold(spec, "pesq_good_min"))
+    band = float(threshold(spec, "undecided_band"))
+    roles = _by_role(m)
+    speech = [roles[r] for r in threshold(spec, "speech")]
+    laugh, music = roles["laughter"], roles["music"]
+    if because == "paralinguistic":
+        return _all([_good(laugh, good, band, False), _good(music, good, band, True),
+                     *(_good(s, good, band, True) for s in speech)], "paralinguistic-specific failure")
+    if because == "non_speech":
+        return _all([_good(laugh, good, band, False), _good(music, good, band, False),
+                     *(_good(s, good, band, True) for s in speech)], "non-speech fails, speech works")
+    music_chunks = sorted((c for c in m.chunks if c.role == "music"), key=lambda c: c.chunk_seconds)
+    if because == "music_hard":
+        scored = [c for c in music_chunks if c.pesq_alone is not None]
+        if scored:
+            c = scored[0]
+            verdict, margin = at_least(good - c.pesq_alone, 0.0, band)
+            return Clause("music content hard", verdict,
+                          f"music in {c.chunk_seconds:g} s windows encoded alone: PESQ {c.pesq_alone:.2f} vs good "
+                          f"{good:g} (whole clip {music.pesq if music.pesq is not None else float('nan'):.2f})",
+                          margin)
+        c2 = _good(music, good, band, False)
+        return Clause("music content hard", c2.verdict, c2.why + " (clip too short for the window test)", c2.margin)
+    if because == "long_sequences":
+        effect_min = float(threshold(spec, "length_effect_min"))
+        scored = [c for c in music_chunks if c.effect is not None]
+        if not scored:
+            why = "no music window could be scored" + (
+                f" ({'; '.join(e for c in music_chunks for e in c.errors[:2])})" if music_chunks else
+                f" (music lasts {music.seconds:.2f} s, shorter than every window length)")
+            return Clause("long sequences are the problem", "undecided", why)
+        best = max(scored, key=lambda c: c.effect)
+        verdict, margin = at_least(best.effect, effect_min, band)
+        table = ", ".join(f"{c.chunk_seconds:g} s: alone {c.pesq_alone:.2f} vs in context {c.pesq_in_context:.2f}"
+                          for c in scored)
+        return Clause("long sequences are the problem", verdict,
+                      f"largest length effect {best.effect:+.2f} at {best.chunk_seconds:g} s vs {effect_min:g} "
+                      f"({table})", margin)
+    raise SpecError(f"questions/{spec.id}.yaml: unknown explanation {because!r} (one of {', '.join(BECAUSE)})")
+
+
+def judge(m: NonSpeechMeasured, spec) -> dict[str, OptionVerdict]:
+    """Per option: its ``worst`` clause (``pesq_worst_gap_min``) and its ``because`` clause combined; every option
+    undecided when the codec gate closes."""
+    blocked = gate(m, spec)
+    if blocked:
+        return {opt.id: OptionVerdict("undecided", blocked) for opt in spec.options}
+    gap = float(threshold(spec, "pesq_worst_gap_min"))
+    band = float(threshold(spec, "undecided_band"))
+    roles = _by_role(m)
+    compared = [roles[r] for r in threshold(spec, "compared")]
+    out: dict[str, OptionVerdict] = {}
+    for opt in spec.options:
+        v = opt.value or {}
+        worst, because = v.get("worst"), v.get("because")
+        if worst not in threshold(spec, "compared") or because is None:
+            raise SpecError(f"questions/{spec.id}.yaml option {opt.id}: value needs worst (one of the compared "
+                            f"clips) and because")
+        x = roles[worst]
+        out[opt.id] = combine([clause_worst(x, [s for s in compared if s is not x], gap, band),
+                               clause_because(because, m, spec)])
+    return out
+
+
+def summary(m: NonSpeechMeasured) -> str:
+    """The evidence line: each clip's wideband PESQ (or why it has none) and music's length effect per window."""
+    parts = [f"{s.role} {s.pesq:.2f}" if s.pesq is not None else f"{s.role} no score ({s.pesq_error})"
+             for s in m.clips]
+    effects = [f"{c.chunk_seconds:g}s {c.effect:+.2f}" for c in m.chunks if c.role == "music" and c.effect is not None]
+    tail = f"; music length effect (alone − in context): {', '.join(effects)}" if effects else ""
+    return (f"PESQ wb after encode/decode with {m.num_quantizers_used} of {m.num_quantizers_asked} layers: "
+            + ", ".join(parts) + tail)
+
+
+def compute(ctx, spec) -> Evidence:
+    """Encodes and decodes the four clips of ``thresholds.clips`` with ``num_quantizers`` layers, measures their
+    wideband PESQ and the window-length test of ``chunk_seconds`` (decoded WAVs and plots as artifacts)."""
+    codec = ctx.mimi()
+    asked = int(threshold(spec, "num_quantizers"))
+    used = min(asked, codec.num_quantizers)
+    art = ctx.artifact_dir(spec.id)
+    silence = float(threshold(spec, "silence_dbfs"))
+    level = float(threshold(spec, "clipping_level"))
+    seconds = [float(s) for s in threshold(spec, "chunk_seconds")]
+    m = NonSpeechMeasured(codec.num_quantizers, asked, used)
+    for role, name in clip_roles(spec, ROLES).items():
+        score, x, y = score_clip(codec, role, ctx.asset(name), used, silence, level, art)
+        m.clips.append(score)
+        m.chunks.extend(chunk_test(codec, role, x, y, used, seconds))
+    if art is not None:
+        m.plots.append(str(pesq_bar_chart(m.clips, art / "pesq.png", f"q08: reconstruction with {used} code layers",
+                                          {"good": float(threshold(spec, "pesq_good_min"))})))
+        m.plots.append(str(chunk_chart(m.chunks, m.clips, art / "pesq_by_window.png",
+                                       "q08: does sequence length matter?")))
+    return reconstruction_evidence(spec, m, m.clips, judge(m, spec), summary(m), art)
+
+
+def decide(evidence: Evidence, spec) -> Decision:
+    """Single answer: the one option whose clauses all hold; pending with the gate's reason when the codec gate
+    closes (:func:`decide_gated`)."""
+    m = evidence.measured
+    return decide_gated(m, spec, judge(m, spec), summary(m))

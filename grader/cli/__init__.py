@@ -1,0 +1,69 @@
+"""The ``hw10`` command line: one module per verb, each with ``register(subparsers)`` and a keyword-only
+``main(*, …)`` that does the work. Library code never prints; these modules do.
+
+Verbs: ``questions``, ``grade``, ``report``, ``bench`` (torch-free) and ``key``, ``check``, ``verify``, which
+import the model pipeline (:mod:`checks.pipeline`) only when they run.
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import logging
+import os
+import sys
+
+from checks.pipeline.options import KeyRunOptions
+from grader import __version__
+from grader.cli import bench, check, grade, key, questions, report, verify
+from grader.cli.common import EXIT_INPUT
+from grader.errors import InputError
+
+__all__ = ["VERBS", "build_parser", "main"]
+
+VERBS = (questions, grade, report, bench, key, check, verify)
+"""The verb modules, in the order ``hw10 --help`` lists them."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every verb; each sub-parser's ``main`` default is its verb's ``main``."""
+    p = argparse.ArgumentParser(prog="hw10", description="HW10 (Speech Generation) autograder and answer verifier")
+    p.add_argument("--version", action="version", version=f"hw10 {__version__}")
+    p.add_argument("--questions-dir", default=None, help="question bank folder (default: the installed q01…q12)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log details")
+    sub = p.add_subparsers(dest="verb", required=True)
+    for verb in VERBS:
+        verb.register(sub)
+    return p
+
+
+def _call(verb_main, args: argparse.Namespace) -> int:
+    """Call a verb's keyword-only ``main`` with the parsed arguments it declares; ``options`` (key, check,
+    verify) is the :class:`checks.pipeline.options.KeyRunOptions` the run options add up to."""
+    params = inspect.signature(verb_main).parameters
+    kwargs = {name: getattr(args, name) for name in params if hasattr(args, name) and name != "options"}
+    if "options" in params:
+        kwargs["options"] = KeyRunOptions.from_args(args)
+    return verb_main(**kwargs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``hw10`` with ``argv`` (default: the process's arguments); returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        rc = _call(args.main, args)
+        sys.stdout.flush()  # inside the try: a closed pipe shows up here, not as a traceback at exit
+        return rc
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (`hw10 questions | head`): stop quietly, with the shell's status for it (128 + SIGPIPE);
+        # output after the break may not have been written
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141

@@ -1,0 +1,49 @@
+"""``hw10 bench``: measure speed and memory, naive against ours, side by side (a table; never a test)."""
+from __future__ import annotations
+
+import sys
+
+from grader.bench import STAGES, bench_grade, bench_model_stage, format_table, unknown_stages
+from grader.cli.common import EXIT_OK, positive_int
+from grader.errors import InputError
+
+
+def register(subparsers) -> None:
+    """Add ``hw10 bench``."""
+    b = subparsers.add_parser("bench", help="measure speed and memory (prints a table; never a test)")
+    b.add_argument("--stages", default="grade,mimi", type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
+                   help="comma-separated stages: grade, mimi, q06_encode, umap, pesq, q09, q10, csm, key "
+                        "(default: grade,mimi; key = a whole key run, cold cache against warm); "
+                        "exit 1 when a stage fails")
+    b.add_argument("--device", default="cpu", help="device for the model stages (cpu or cuda)")
+    b.add_argument("--students", type=positive_int, default=10_000, help="class size for the grade stage")
+    b.set_defaults(main=main)
+
+
+def main(*, stages: list[str], device: str = "cpu", students: int = 10_000) -> int:
+    """Run the ``stages`` (each in a child process) and print the table; 1 when a stage failed.
+
+    Args:
+        stages: stage names (:data:`grader.bench.STAGES`).
+        device: ``cpu`` or ``cuda`` for the model stages.
+        students: class size of the ``grade`` stage.
+    """
+    unknown = unknown_stages(stages)
+    if unknown:
+        raise InputError(f"--stages: no stage {', '.join(map(repr, unknown))}; choose from {', '.join(STAGES)}")
+    rows, failed = [], []
+    for stage in stages:
+        print(f"bench: {stage} …", file=sys.stderr, flush=True)
+        if stage == "grade":
+            rows.append(bench_grade(students))
+        else:
+            try:
+                rows.append(bench_model_stage(stage, device))
+            except RuntimeError as exc:
+                failed.append(stage)
+                print(f"bench: {stage} failed: {exc}", file=sys.stderr)
+    print(format_table(rows))
+    if failed:
+        print(f"bench: {len(failed)} stage(s) failed: {', '.join(failed)} (see above)", file=sys.stderr)
+        return 1
+    return EXIT_OK

@@ -1,0 +1,20 @@
+"""What the verbs share: exit statuses, argument types, one-line text and the question bank."""
+from __future__ import annotations
+
+from checks.pipeline.options import positive_int
+from grader.spec import QuestionBank, load_bank
+
+__all__ = ["EXIT_DISAGREE", "EXIT_INPUT", "EXIT_OK", "bank", "one_line", "positive_int"]
+
+EXIT_OK, EXIT_DISAGREE, EXIT_INPUT = 0, 1, 2
+
+
+def bank(questions_dir: str | None) -> QuestionBank:
+    """The question bank of ``--questions-dir`` (default: the installed one)."""
+    return load_bank(questions_dir)
+
+
+def one_line(text: str, width: int = 160) -> str:
+    """``text`` on one line, whitespace collapsed, cut with … at ``width`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,95 @@
+"""``hw10 grade EXPORT --key KEY --out DIR``: grade the class and write scores, grades, item analysis, feedback."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.cli.common import EXIT_OK, bank
+from grader.grade import GradeOptions, run_grade
+from grader.scoring import fmt_points
+from grader.writers import Assignment
+
+
+def register(subparsers) -> None:
+    """Add ``hw10 grade``."""
+    g = subparsers.add_parser("grade", help="grade an NTU COOL export (or a plain CSV / one student's YAML)")
+    g.add_argument("export", help="NTU COOL quiz Student Analysis CSV, plain CSV (id,name,q01…q12) or YAML/JSON")
+    g.add_argument("--key", required=True, help="answer key YAML (format hw10-key/1)")
+    g.add_argument("--out", required=True, help="output folder")
+    g.add_argument("--previous-key", help="the key used before: adds regrade.csv and a regrade section")
+    g.add_argument("--format", default="auto", choices=("auto", "ntucool", "plain-csv", "single"))
+    g.add_argument("--attempt", default="latest", choices=("latest", "first", "highest"),
+                   help="which attempt counts when a student has several (default: latest)")
+    g.add_argument("--assignment", default="HW10 Speech Generation",
+                   help='gradebook column title; use "Title (assignment id)" to update an existing assignment')
+    g.add_argument("--no-points-possible", action="store_true", help="omit the Points Possible row in grades.csv")
+    g.add_argument("--decimals", type=int, default=4, help="decimals written for points (default 4)")
+    g.add_argument("--match", help="YAML pinning question columns / choice texts when the export is ambiguous")
+    g.add_argument("--allow-pending", action="store_true",
+                   help="write grades.csv even when the key has pending (not graded) questions")
+    g.add_argument("--allow-fixture-key", action="store_true",
+                   help="write grades.csv even from a key computed from hw10 test fixtures (demos only)")
+    g.set_defaults(main=main)
+
+
+def main(*, export: str, key: str, out: str, previous_key: str | None = None, format: str = "auto",
+         attempt: str = "latest", assignment: str = "HW10 Speech Generation", no_points_possible: bool = False,
+         decimals: int = 4, match: str | None = None, allow_pending: bool = False, allow_fixture_key: bool = False,
+         questions_dir: str | None = None) -> int:
+    """Grade ``export`` against ``key`` into the folder ``out`` and print a summary.
+
+    Args:
+        export: NTU COOL Student Analysis CSV, plain CSV or one student's YAML/JSON.
+        key: the answer key (hw10-key/1).
+        out: the output folder.
+        previous_key: the key used before (adds regrade.csv).
+        format: ``auto``, ``ntucool``, ``plain-csv`` or ``single``.
+        attempt: which attempt counts: ``latest``, ``first`` or ``highest``.
+        assignment: the gradebook column title, ``"Title (assignment id)"``.
+        no_points_possible: omit grades.csv's Points Possible row.
+        decimals: decimals written for points.
+        match: YAML pinning question columns and choice texts.
+        allow_pending: write grades.csv although the key has pending questions.
+        allow_fixture_key: write grades.csv although the key comes from test fixtures.
+        questions_dir: the question bank folder (None: the installed one).
+    """
+    opts = GradeOptions(export=Path(export), key=Path(key), out=Path(out),
+                        previous_key=Path(previous_key) if previous_key else None, fmt=format,
+                        attempt=attempt, assignment=assignment, points_possible=not no_points_possible,
+                        decimals=decimals, match=Path(match) if match else None,
+                        allow_pending=allow_pending, allow_fixture_key=allow_fixture_key)
+    res = run_grade(opts, bank(questions_dir))
+    sheet, stats, roster = res.sheet, res.stats, res.roster
+    rows = len(roster.submissions)
+    print(f"Graded {stats.n} students from {rows} rows of {export} ({roster.format}, {roster.encoding})")
+    print(f"  mean {stats.mean:.2f} · median {stats.median:.2f} · std {stats.stdev:.2f} · out of "
+          f"{fmt_points(sheet.max_total)} · KR-20 {'—' if stats.kr20 is None else f'{stats.kr20:.3f}'}")
+    if sheet.pending:
+        print(f"  NOT GRADED (pending in the key): {', '.join(sheet.pending)}")
+    flagged = [it for it in stats.items if it.flags]
+    print(f"  items flagged: {len(flagged)}" + (": " + ", ".join(it.qid for it in flagged) if flagged else ""))
+    for it in flagged:
+        for f in it.flags:
+            print(f"    {it.qid}: {f}")
+    to_check = [r for r in sheet.results if r.status != "ok"]
+    print(f"  students to check: {len(to_check)}" + (" (status 'check' in scores.csv)" if to_check else ""))
+    fuzzy = [m for m in roster.matches if m.how != "pinned"]
+    if fuzzy:
+        print(f"  fuzzy text matches: {len(fuzzy)} (listed in report.html)")
+    for w in roster.warnings:
+        print(f"  warning: {w}")
+    prov = sheet.key.provenance
+    desc = prov.get("description") or prov.get("kind") or "no description"
+    statuses = sorted({a.status for a in sheet.key.answers.values()})
+    print(f"  key: {key} ({'/'.join(statuses)}; {desc})")
+    if res.regrade is not None:
+        up = sum(1 for d in res.regrade if d.delta > 0)
+        down = sum(1 for d in res.regrade if d.delta < 0)
+        print(f"  regrade vs {previous_key}: {up} up, {down} down, {len(res.regrade) - up - down} unchanged")
+    for s in res.skipped:
+        print(f"  NOT WRITTEN {s}")
+    print(f"  wrote {', '.join(p.name for p in res.written)} in {out}")
+    if any(p.name == "grades.csv" for p in res.written) and not Assignment(assignment).has_id:
+        print(f"  note: grades.csv's column {assignment!r} has no assignment id, so NTU COOL will add a new "
+              "assignment on import; to fill an existing one use --assignment \"Title (id)\" as its gradebook "
+              "export names it")
+    return EXIT_OK

@@ -1,0 +1,101 @@
+"""``hw10 key``: compute the answer key from the models and assets, with evidence (and its HTML report)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from checks.evidence import margin_text
+from checks.pipeline.options import KeyRunOptions, add_run_options, command_line
+from grader.cli.common import EXIT_OK, bank, one_line
+from grader.cli.compute import compute
+from grader.errors import InputError
+from grader.key import dump_key, parse_key
+from grader.spec import load_yaml_file
+from reports.evidence_report import render_evidence_report
+
+DEFAULT_OUT = "key.yaml"
+
+
+def register(subparsers) -> None:
+    """Add ``hw10 key``."""
+    k = subparsers.add_parser(
+        "key", help="compute the answer key from the models and assets, with evidence",
+        description="Run the checks of the selected questions and write an answer key (format hw10-key/1). "
+                    "A question whose assets or models are missing is written as pending with the reason.")
+    add_run_options(k)
+    k.add_argument("--out", metavar="KEY", default=DEFAULT_OUT, help=f"answer key to write (default {DEFAULT_OUT})")
+    k.add_argument("--report", metavar="DIR", help="also write the evidence report (HTML with plots and audio) here")
+    k.add_argument("--force", action="store_true",
+                   help="overwrite --out even when it holds a hand-written key (status: asserted) or is not an hw10 "
+                        "key (a key computed earlier is overwritten without it)")
+    k.set_defaults(main=main)
+
+
+def main(*, options: KeyRunOptions, out: str = DEFAULT_OUT, report: str | None = None, force: bool = False,
+         questions_dir: str | None = None) -> int:
+    """Compute the key of ``options``, print each answer with its evidence and margin, write it to ``out``.
+
+    Args:
+        options: the run's questions, assets, models and settings (``out`` among them, for the provenance).
+        out: the key file to write.
+        report: also render the evidence report into this folder.
+        force: overwrite ``out`` even when it holds a hand-written key or no hw10 key.
+        questions_dir: the question bank folder (None: the installed one).
+    """
+    _check_out(Path(out), force)  # before any model loads
+    questions = bank(questions_dir)
+    options.command = options.command or command_line(options)
+    run = compute(options, questions, "key", report)
+    key, outcomes = run.key, run.outcomes
+    mimi_info = key.provenance.get("models", {}).get("mimi", {})
+    if mimi_info.get("description"):
+        print(f"  Mimi: {mimi_info['description']} on {mimi_info.get('device')} ({mimi_info.get('dtype')})")
+    for o in outcomes:
+        if o.blocked_by == "selection":
+            continue
+        if o.status == "computed":
+            ev = o.evidence
+            print(f"  {o.qid}  {','.join(o.correct):8} computed ({o.level})  margin: {margin_text(o.margin)}")
+            print(f"        evidence: {one_line(ev.summary if ev else '')}")
+        else:
+            why = "model unavailable (see the error message)" if o.blocked_by == "model" else o.reason
+            print(f"  {o.qid}  {'—':8} pending: {one_line(why or '', 400)}")
+            if o.evidence is not None:
+                print(f"        evidence: {one_line(o.evidence.summary)}")
+    skipped = [o.qid for o in outcomes if o.blocked_by == "selection"]
+    if skipped:
+        print(f"  not selected (pending in the key): {', '.join(skipped)}")
+
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump_key(key), encoding="utf-8")
+    n_computed = sum(1 for o in outcomes if o.status == "computed")
+    where = f"; evidence in {run.evidence_dir}" if run.evidence_dir else ""
+    reused = f"; {len(run.cache_hits)} reused from the cache ({', '.join(run.cache_hits)})" if run.cache_hits else ""
+    print(f"wrote {path}: {n_computed} computed, {len(outcomes) - n_computed} pending{where}{reused}")
+    if key.from_fixtures:
+        print(f"note: {', '.join(key.from_fixtures)} computed from hw10 test fixtures (level: fixture): this key is "
+              "a demo, not the homework's; `hw10 grade` withholds grades.csv for it")
+    if report:
+        page = render_evidence_report(questions, key, Path(report), run.evidence_dir, key_name=path.name)
+        print(f"wrote {page}")
+    return EXIT_OK
+
+
+def _check_out(out: Path, force: bool) -> None:
+    """Refuse to overwrite ``out`` unless it is a key computed earlier (every answer computed or pending) or
+    ``force``: a hand-written key (an answer with ``status: asserted``) or a file that is no hw10 key is kept."""
+    if out.is_dir():
+        raise InputError("is a folder: --out names the key file to write", file=str(out))
+    if force or not out.exists():
+        return
+    try:
+        key = parse_key(load_yaml_file(out), str(out))
+    except InputError as exc:
+        why = exc.message if exc.message.startswith("not an hw10 answer key") else \
+            f"is not an hw10 answer key ({exc.message})"
+    else:
+        asserted = [q for q, a in sorted(key.answers.items()) if a.status == "asserted"]
+        if not asserted:
+            return
+        why = f"holds a hand-written key (status: asserted for {', '.join(asserted)})"
+    raise InputError(f"{why}; choose another --out or pass --force to overwrite it", file=str(out))

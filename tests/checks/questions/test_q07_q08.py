@@ -1,0 +1,301 @@
+"""q07/q08: the clause-by-clause judging on scores whose truth is set by hand; compute() with stand-in
+codecs whose damage is known by construction (none; noise growing with sequence length; all zeros) on
+the committed clips; every bad clip (too short, silent, all-zero decode); the tiny fixture (gated
+pending, artifacts written); and `hw10 key --questions 6-8` end to end."""
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+
+from checks.evidence import Evidence
+from checks.models.mimi import MimiSource, load_mimi
+from checks.pipeline.context import CheckContext, LazyModel
+from checks.questions import q07_languages, q08_nonspeech
+from checks.questions.q07_languages import LanguagesMeasured
+from checks.questions.q08_nonspeech import NonSpeechMeasured
+from checks.questions.reconstruction import ChunkScore, ClipScore
+from grader.cli import main
+from grader.spec import load_bank
+
+ROOT = Path(__file__).resolve().parents[3]
+ASSETS = ROOT / "fixtures" / "assets"
+CLIPS = ("English_speech.wav", "Chinese_speech.wav", "laughter.wav", "music.wav")
+
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank(ROOT / "questions")
+
+
+def fast(spec, **kw):
+    return spec.model_copy(update={"thresholds": {**spec.thresholds, **kw}})
+
+
+@pytest.mark.skipif(any(shutil.which(t) is None for t in ("espeak-ng", "sox")), reason="needs espeak-ng and sox")
+def test_committed_clips_match_their_script():
+    """The four committed clips are what fixtures/make_reconstruction_clips.py writes, each well under 300 kB."""
+    done = subprocess.run([sys.executable, str(ROOT / "fixtures" / "make_reconstruction_clips.py"), "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in CLIPS:
+        info = sf.info(str(ASSETS / name))
+        assert (ASSETS / name).stat().st_size < 250_000 and info.channels == 1 and info.samplerate == 16000
+    assert sf.info(str(ASSETS / "music.wav")).duration > 4.0  # long enough for several 1 s and 2 s windows
+
+
+# -- judging on hand-set scores -----------------------------------------------------------------------------
+
+def clip(role: str, pesq: float | None, error: str | None = None, lsd: float | None = None,
+         seconds: float = 4.0) -> ClipScore:
+    return ClipScore(role=role, file=f"{role}.wav", seconds=seconds, original_rate=16000, rms_dbfs=-20.0,
+                     silent=False, clipped_fraction=0.0, decoded_rms_dbfs=-21.0, decoded_all_zero=False, pesq=pesq,
+                     pesq_error=error, pesq_message="" if error is None else "pesq said so", lsd_db=lsd)
+
+
+def q07(bank, en, zh, layers=32, **kw):
+    m = LanguagesMeasured(layers, 32, min(layers, 32), [clip("english", en, **kw), clip("chinese", zh)])
+    spec = bank["q07"]
+    return q07_languages.decide(Evidence("q07", m, q07_languages.judge(m, spec), ""), spec)
+
+
+def test_q07_options_from_scores(bank):
+    assert q07(bank, 3.4, 3.2).correct == ("C",)  # both well reconstructed, no significant gap
+    assert q07(bank, 3.9, 3.0).correct == ("C",)  # English significantly better, but Chinese is fine: not D
+    assert q07(bank, 3.2, 2.0).correct == ("D",)  # English better and Chinese not good: "only English"
+    assert q07(bank, 2.0, 3.1).correct == ("A",)
+    assert q07(bank, 1.6, 1.55).correct == ("B",)  # neither effective (yet the codec does something)
+    # a gap of 0.5 sits in the band, but D's second clause (Chinese not good) is clearly false: C
+    d = q07(bank, 3.2, 2.7)
+    assert d.correct == ("C",) and "[significantly better: undecided]" in d.verdicts["D"].why
+    d = q07(bank, 2.55, 2.5)  # the lower clip is within ±0.1 of pesq_good_min: "both good" undecided
+    assert d.status == "pending" and "undecided" in d.reason
+    d = q07(bank, 2.2, 2.1)  # between poor and good: neither B nor C
+    assert d.status == "pending" and "no option matches" in d.reason
+    d = q07(bank, 3.4, None)
+    assert d.status == "pending"
+
+
+def test_q07_gates(bank):
+    d = q07(bank, 3.4, 3.3, layers=4)
+    assert d.status == "pending" and "this Mimi has 4 code layers, the question decodes with 32" in d.reason
+    d = q07(bank, 1.05, 1.02)
+    assert d.status == "pending" and "untrained or fixture weights" in d.reason
+    m = LanguagesMeasured(32, 32, 32, [clip("english", None, "all_zero_output"), clip("chinese", None, "too_short")])
+    d = q07_languages.decide(Evidence("q07", m, {}, ""), bank["q07"])
+    assert "no clip could be scored" in d.reason and "all_zero_output" in d.reason
+
+
+def q08_measured(en=3.3, zh=3.2, laugh=2.9, music=1.7, chunks=(), lsd=(None, None)) -> NonSpeechMeasured:
+    return NonSpeechMeasured(32, 32, 32, [clip("english", en), clip("chinese", zh), clip("laughter", laugh, lsd=lsd[0]),
+                                          clip("music", music, lsd=lsd[1], seconds=8.0)], list(chunks))
+
+
+def music_chunks(alone: float, context: float):
+    return [ChunkScore("music", s, 8 // int(s), 8 // int(s), alone, context, alone - context) for s in (1.0, 2.0, 4.0)]
+
+
+def q08(bank, m):
+    spec = bank["q08"]
+    return q08_nonspeech.decide(Evidence("q08", m, q08_nonspeech.judge(m, spec), ""), spec)
+
+
+def test_q08_options_from_scores(bank):
+    # music worst, poor even in short windows, no length effect: C
+    assert q08(bank, q08_measured(chunks=music_chunks(1.75, 1.7))).correct == ("C",)
+    # music worst, but short windows alone reconstruct well: the length is the problem: D
+    assert q08(bank, q08_measured(chunks=music_chunks(3.4, 1.8))).correct == ("D",)
+    # laughter worst, music fine: paralinguistic-specific (A); laughter and music both poor: non-speech (B)
+    assert q08(bank, q08_measured(laugh=1.6, music=3.0, chunks=music_chunks(3.0, 3.0))).correct == ("A",)
+    assert q08(bank, q08_measured(laugh=1.5, music=2.1, chunks=music_chunks(2.1, 2.1))).correct == ("B",)
+    # a gap of 0.25 is within the band around pesq_worst_gap_min 0.3: too close to call
+    d = q08(bank, q08_measured(laugh=1.95, music=1.7, chunks=music_chunks(1.7, 1.7)))
+    assert d.status == "pending" and "undecided" in d.reason
+    # nearly equal: neither is "the worst", no option fits
+    d = q08(bank, q08_measured(laugh=1.8, music=1.7, chunks=music_chunks(1.7, 1.7)))
+    assert d.status == "pending" and "no option matches" in d.reason
+    # music worst but neither explanation holds (a length effect of 0.3 sits in the band): pending
+    d = q08(bank, q08_measured(chunks=music_chunks(2.0, 1.7)))
+    assert d.status == "pending"
+
+
+def test_q08_clause_evidence(bank):
+    spec = bank["q08"]
+    v = q08_nonspeech.judge(q08_measured(chunks=music_chunks(1.75, 1.7), lsd=(5.0, 9.0)), spec)
+    assert "[music worst: true]" in v["C"].why and "[music content hard: true]" in v["C"].why
+    assert "(agrees)" in v["C"].why and "[long sequences are the problem: false]" in v["D"].why
+    v = q08_nonspeech.judge(q08_measured(chunks=music_chunks(1.75, 1.7), lsd=(9.0, 5.0)), spec)
+    assert "FRAGILE: ranks them the other way" in v["C"].why
+    v = q08_nonspeech.judge(q08_measured(chunks=[]), spec)  # a clip too short for any window
+    assert v["D"].verdict == "undecided" and "shorter than every window length" in v["D"].why
+    assert "clip too short for the window test" in v["C"].why
+
+
+# -- stand-in codecs whose damage is known ------------------------------------------------------------------
+
+class StandInCodec:
+    """A "codec" whose codes are the samples (16-bit steps, one code per sample) and whose decoder damages
+    them in a known way: ``none``; ``length``: Gaussian noise with RMS ``k · seconds² · RMS(signal)``,
+    so long sequences come back worse; ``zeros``: all zeros."""
+
+    sampling_rate = 16000
+    hop = 1
+    num_quantizers = 32
+
+    def __init__(self, damage: str = "none", k: float = 0.0008, seed: int = 0):
+        self.damage, self.k, self.seed = damage, k, seed
+
+    def encode(self, clips, num_quantizers=None):
+        import torch
+
+        x = np.stack([np.asarray(c, dtype=np.float32) for c in clips])
+        return torch.from_numpy(np.round(x * 32767).astype(np.int64))[:, None, :].repeat(1, num_quantizers or 1, 1)
+
+    def decode(self, codes):
+        x = codes[:, 0].numpy().astype(np.float32) / 32767
+        if self.damage == "zeros":
+            return np.zeros_like(x)
+        if self.damage == "length":
+            rng = np.random.default_rng(self.seed)
+            seconds = x.shape[1] / self.sampling_rate
+            rms = np.sqrt(np.mean(x * x, axis=1, keepdims=True))
+            return (x + rng.normal(size=x.shape) * self.k * seconds ** 2 * rms).astype(np.float32)
+        return x
+
+
+def ctx_for(codec, assets: Path, tmp_path: Path) -> CheckContext:
+    return CheckContext(assets=assets, models={"mimi": LazyModel.ready("mimi", codec)}, evidence_dir=tmp_path / "ev")
+
+
+@pytest.mark.slow
+def test_a_perfect_codec_reconstructs_both_languages_well(bank, tmp_path):
+    spec = bank["q07"]
+    ev = q07_languages.compute(ctx_for(StandInCodec(), ASSETS, tmp_path), spec)
+    assert [s.pesq for s in ev.measured.clips] == [pytest.approx(4.64, abs=0.01)] * 2
+    assert q07_languages.decide(ev, spec).correct == ("C",)
+    art = tmp_path / "ev" / "q07"
+    assert (art / "pesq.png").stat().st_size > 1000
+    for name in ("English_speech_decoded.wav", "Chinese_speech_decoded.wav"):
+        assert sf.info(str(art / name)).samplerate == 16000
+    # and with identical reconstructions neither laughter nor music is "worst": no q08 option fits
+    ev8 = q08_nonspeech.compute(ctx_for(StandInCodec(), ASSETS, tmp_path), fast(bank["q08"], chunk_seconds=[2.0]))
+    d = q08_nonspeech.decide(ev8, bank["q08"])
+    assert d.status == "pending" and "no option matches" in d.reason
+    assert all("worst: false" in v.why for v in d.verdicts.values())
+
+
+@pytest.mark.slow
+def test_a_codec_that_degrades_long_sequences(bank, tmp_path):
+    codec = StandInCodec("length")
+    ev = q07_languages.compute(ctx_for(codec, ASSETS, tmp_path), bank["q07"])
+    en, zh = (s.pesq for s in ev.measured.clips)
+    assert en > 2.6 and zh < 2.4  # the Chinese clip is longer (6.6 s vs 4.2 s)
+    assert q07_languages.decide(ev, bank["q07"]).correct == ("D",)
+    spec = fast(bank["q08"], chunk_seconds=[1.0, 2.0])
+    ev = q08_nonspeech.compute(ctx_for(codec, ASSETS, tmp_path), spec)
+    music = [c for c in ev.measured.chunks if c.role == "music"]
+    assert [c.chunk_seconds for c in music] == [1.0, 2.0] and all(c.effect > 0.5 for c in music)
+    d = q08_nonspeech.decide(ev, spec)
+    assert d.correct == ("D",), d.reason
+    assert "long sequences are the problem: true" in d.verdicts["D"].why
+    assert (tmp_path / "ev" / "q08" / "pesq_by_window.png").stat().st_size > 1000
+    assert len(list((tmp_path / "ev" / "q08").glob("*_decoded.wav"))) == 4
+
+
+def bad_assets(tmp_path: Path, **replace: np.ndarray) -> Path:
+    d = tmp_path / "assets"
+    d.mkdir(exist_ok=True)
+    for name in CLIPS:
+        shutil.copy(ASSETS / name, d / name)
+    for name, samples in replace.items():
+        sf.write(str(d / f"{name}.wav"), samples, 16000, subtype="PCM_16")
+    return d
+
+
+def test_bad_clips_become_evidence_not_tracebacks(bank, tmp_path):
+    spec = bank["q07"]
+    english, _ = sf.read(str(ASSETS / "English_speech.wav"), dtype="float32")
+    assets = bad_assets(tmp_path, English_speech=english[:3200], Chinese_speech=np.zeros(32000, np.float32))
+    ev = q07_languages.compute(ctx_for(StandInCodec(), assets, tmp_path), spec)
+    en, zh = ev.measured.clips
+    assert (en.pesq, en.pesq_error, zh.pesq_error, zh.silent) == (None, "too_short", "silent_reference", True)
+    assert any("is silent" in n for n in ev.notes) and any("too_short" in n for n in ev.notes)
+    d = q07_languages.decide(ev, spec)
+    assert d.status == "pending" and "too_short" in d.reason
+    # a codec that returns all zeros
+    ev = q07_languages.compute(ctx_for(StandInCodec("zeros"), ASSETS, tmp_path), spec)
+    assert all(s.decoded_all_zero and s.pesq_error == "all_zero_output" for s in ev.measured.clips)
+    assert any("returned all zeros" in n for n in ev.notes)
+    d = q07_languages.decide(ev, spec)
+    assert d.status == "pending" and "all_zero_output" in d.reason
+    # q08 with a silent laughter clip: its clauses undecided, the question pending, no crash
+    assets = bad_assets(tmp_path, laughter=np.zeros(24000, np.float32))
+    ev = q08_nonspeech.compute(ctx_for(StandInCodec(), assets, tmp_path), fast(bank["q08"], chunk_seconds=[1.0]))
+    laugh = next(s for s in ev.measured.clips if s.role == "laughter")
+    assert laugh.pesq_error == "silent_reference"
+    assert any("window" in e and "silent_reference" in e for c in ev.measured.chunks if c.role == "laughter"
+               for e in c.errors)
+    assert q08_nonspeech.decide(ev, bank["q08"]).status == "pending"
+
+
+# -- the tiny fixture and the command ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny(one_torch_thread):
+    return load_mimi(MimiSource(str(ROOT / "fixtures" / "tiny_mimi"), device="cpu"))
+
+
+@pytest.mark.slow
+def test_tiny_fixture_weights_never_give_a_confident_answer(bank, tiny, tmp_path):
+    ev = q08_nonspeech.compute(ctx_for(tiny, ASSETS, tmp_path), fast(bank["q08"], chunk_seconds=[2.0]))
+    assert ev.measured.num_quantizers_used == 4
+    d = q08_nonspeech.decide(ev, bank["q08"])
+    assert d.status == "pending" and "4 code layers" in d.reason and "untrained or fixture weights" in d.reason
+    assert all(v.verdict == "undecided" for v in d.verdicts.values())
+    assert len(list((tmp_path / "ev" / "q08").glob("*.wav"))) == 4
+
+
+@pytest.mark.slow
+def test_hw10_key_questions_6_to_8(tmp_path):
+    """`hw10 key --questions 6-8` with the tiny fixture, the committed clips and the EmoV-DB replica:
+    evidence, plots and decoded audio for every question; each pending with the gate's reason."""
+    qdir = tmp_path / "questions"
+    shutil.copytree(ROOT / "questions", qdir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    q06 = yaml.safe_load((qdir / "q06.yaml").read_text(encoding="utf-8"))
+    q06["thresholds"].update(umap_seeds=1, bootstrap=10, codec_check_clips=2)
+    (qdir / "q06.yaml").write_text(yaml.safe_dump(q06, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    q08 = yaml.safe_load((qdir / "q08.yaml").read_text(encoding="utf-8"))
+    q08["thresholds"]["chunk_seconds"] = [2.0]
+    (qdir / "q08.yaml").write_text(yaml.safe_dump(q08, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assets = bad_assets(tmp_path)  # the four clips (EmoV-DB passed with --emovdb)
+    ev, key = tmp_path / "ev", tmp_path / "key.yaml"
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(["--questions-dir", str(qdir), "key", "--questions", "6-8",
+                   "--mimi", str(ROOT / "fixtures" / "tiny_mimi"), "--device", "cpu", "--assets", str(assets),
+                   "--emovdb", str(ASSETS / "emovdb"), "--per-class", "3",
+                   "--evidence-dir", str(ev), "--out", str(key), "--no-cache"])
+    text = out.getvalue()
+    assert rc == 0, err.getvalue()
+    assert "q06  —        pending: this Mimi has 4 code layers; the question needs layers 6, 16, 31" in text
+    assert "q07  —        pending: this Mimi has 4 code layers, the question decodes with 32" in text
+    assert "q08  —        pending:" in text and "untrained or fixture weights" in text
+    for qid in ("q06", "q07", "q08"):
+        doc = yaml.safe_load((ev / f"{qid}.yaml").read_text(encoding="utf-8"))
+        assert set(doc["verdicts"]) == set("ABCDEFGH" if qid == "q06" else "ABCD")
+    assert (ev / "q06" / "umap_layer00.png").exists() and (ev / "q07" / "pesq.png").exists()
+    assert (ev / "q08" / "music_decoded.wav").exists() and (ev / "q08" / "pesq_by_window.png").exists()
+    answers = yaml.safe_load(key.read_text(encoding="utf-8"))["answers"]
+    assert all(answers[q]["status"] == "pending" for q in ("q06", "q07", "q08"))
+    assert "--emovdb" in yaml.safe_load(key.read_text(encoding="utf-8"))["provenance"]["command"]

@@ -1,0 +1,37 @@
+"""`hw10 bench`: the table it prints, its stage names, and its exit codes (speed itself is never asserted)."""
+import pytest
+
+from grader.bench import MODEL_STAGES, STAGES
+from grader.cli import main
+
+
+def test_bench_prints_a_table_for_the_grade_stage(capsys):
+    assert main(["bench", "--stages", "grade", "--students", "40"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["stage", "naive", "s", "ours"] and "peak MB" in lines[0]
+    assert lines[2].startswith("grade 40 students") and "40 feedback pages" in lines[2]
+
+
+def test_bench_refuses_an_unknown_stage_before_running_anything(capsys):
+    assert main(["bench", "--stages", "grade,q9"]) == 2
+    captured = capsys.readouterr()
+    assert "no stage 'q9'" in captured.err and "q09" in captured.err
+    assert "grade" not in captured.out  # nothing was measured
+
+
+def test_stage_names_match_the_stages_the_checks_define():
+    from checks.bench.stages import STAGES as CHECK_STAGES
+
+    assert set(MODEL_STAGES) == set(CHECK_STAGES)
+    assert STAGES[0] == "grade"
+
+
+@pytest.mark.slow
+def test_a_failing_stage_makes_bench_exit_1_and_says_why(capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: the mimi stage would not fail")
+    assert main(["bench", "--stages", "mimi", "--device", "cuda"]) == 1
+    err = capsys.readouterr().err
+    assert "bench: mimi failed" in err and "sees no CUDA GPU" in err and "1 stage(s) failed: mimi" in err

@@ -1,0 +1,123 @@
+"""The HTML reports open in a real browser (headless Chromium) without errors or broken media."""
+import shutil
+
+import browser
+import pytest
+from conftest import ROOT, SAMPLE, fixture_script, make_key
+
+from grader.cli import main
+from grader.key import write_key
+from reports.evidence_report import render_evidence_report
+
+pytestmark = [pytest.mark.slow,  # the first page costs a browser start; the whole key runs here
+              pytest.mark.skipif(not browser.available(),
+                                 reason="Debian chromium is not installed (tools/test.sh installs it)")]
+
+
+def evidence_with_media(tmp_path):
+    """An evidence folder like `hw10 key --evidence-dir` writes: a real PNG plot and real WAVs."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ev = tmp_path / "evidence"
+    (ev / "q09").mkdir(parents=True)
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1, 2], [3, 1, 2])
+    fig.savefig(ev / "q09" / "wer_heatmap.png")
+    plt.close(fig)
+    shutil.copyfile(ROOT / "fixtures" / "voices" / "q09_B.wav", ev / "q09" / "best_order.wav")
+    shutil.copyfile(ROOT / "fixtures" / "assets" / "alice.wav", ev / "q09" / "worst_order.wav")
+    return ev
+
+
+def key_with_q09_evidence(bank, **kwargs):
+    key = make_key(bank, **kwargs)
+    key.answers["q09"].evidence = {"summary": "best order [2, 0, 3, 1]: WER 0.05 vs B", "verdicts": {
+        "A": {"verdict": "false", "why": "WER 0.71 > 0.35", "margin": -0.36},
+        "B": {"verdict": "true", "why": "WER 0.05 <= 0.35", "margin": 0.3}}, "measured": {"orders": 24}}
+    return key
+
+
+def test_evidence_report_opens_cleanly_with_plots_and_audio(tmp_path, bank):
+    key = key_with_q09_evidence(bank, pending=("q11",), status="computed")
+    page = render_evidence_report(bank, key, tmp_path / "report", evidence_with_media(tmp_path), "key.yaml")
+    rep = browser.inspect_page(page, screenshot=tmp_path / "report.png")
+    assert rep.problems == []
+    assert rep.images == 1 and rep.audio == 2
+    html = page.read_text(encoding="utf-8")
+    assert "WER 0.05 &lt;= 0.35" in html and "Pending:" in html and 'id="q12"' in html
+    # the appendix's Markdown escapes are not shown to people (q10 D: "在 split\_index = 2 時")
+    assert "split_index = 2" in html and "split\\_index" not in html
+
+
+def test_broken_media_is_caught(tmp_path, bank):
+    """The browser check itself must fail on a broken file (else it could never fail)."""
+    ev = evidence_with_media(tmp_path)
+    (ev / "q09" / "best_order.wav").write_bytes(b"RIFF\x00\x00not really a wav")
+    (ev / "q09" / "wer_heatmap.png").write_bytes(b"\x89PNG broken")
+    page = render_evidence_report(bank, key_with_q09_evidence(bank), tmp_path / "report", ev, "key.yaml")
+    rep = browser.inspect_page(page)
+    assert any("best_order.wav" in p for p in rep.broken_audio)
+    assert any("wer_heatmap.png" in p for p in rep.broken_images)
+
+
+def test_class_report_and_feedback_open_cleanly(tmp_path, bank):
+    out = tmp_path / "out"
+    assert main(["grade", str(SAMPLE / "export.csv"), "--key", str(SAMPLE / "key.yaml"), "--out", str(out)]) == 0
+    for page in (out / "report.html", out / "feedback" / "148319.html"):
+        rep = browser.inspect_page(page)
+        assert rep.problems == [], page
+    assert browser.inspect_page(out / "report.html").images == 13  # histogram + one option chart per question
+
+
+def test_report_command(tmp_path, bank, capsys):
+    key = tmp_path / "k.yaml"
+    write_key(key_with_q09_evidence(bank, pending=("q05",)), key)
+    ev = evidence_with_media(tmp_path)
+    assert main(["report", "--key", str(key), "--evidence-dir", str(ev), "--out", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "media" / "q09" / "best_order.wav").exists()
+    # media of another run are never shown under this key's answers
+    (ev / "q09.yaml").write_text("question: q09\nsummary: another run's summary\n", encoding="utf-8")
+    assert main(["report", "--key", str(key), "--evidence-dir", str(ev), "--out", str(tmp_path / "r")]) == 0
+    assert not (tmp_path / "r" / "media" / "q09").exists()
+    assert "describes another run than this key" in (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+    bare = tmp_path / "bare.yaml"
+    write_key(make_key(bank), bare)  # typed-in answers, no evidence at all
+    assert main(["report", "--key", str(bare), "--evidence-dir", str(ev), "--out", str(tmp_path / "r2")]) == 0
+    assert not (tmp_path / "r2" / "media" / "q09").exists()
+    assert "this key has no evidence for the question" in (tmp_path / "r2" / "index.html").read_text(encoding="utf-8")
+    args = ["report", "--key", str(key), "--evidence-dir", str(tmp_path / "nope"), "--out", str(tmp_path / "r")]
+    assert main(args) == 2
+
+
+def test_whole_key_on_the_fixtures_and_its_report(tmp_path, bank, capsys):
+    """All twelve questions on the fixtures (tiny CSM + its full-size random Mimi, tiny.en): every question
+    answered or visibly pending/gated, never guessed, and the report opens cleanly with every plot and clip."""
+    fixture = fixture_script("make_csm_fixture").ensure_tiny_csm()
+    report = tmp_path / "report"
+    # two seeds (q06's UMAP fits, q11's samples, so --seeds runs end to end too) and 4 s generations keep this to
+    # about two minutes; the counts themselves are the questions' own tests' business
+    assert main(["key", "--mimi", str(fixture.mimi), "--csm", str(fixture.csm), "--asr",
+                 "faster-whisper:tiny.en-bundled", "--assets", str(ROOT / "fixtures" / "assets"), "--per-class", "6",
+                 "--seeds", "2", "--csm-max-new-tokens", "50", "--device", "cpu", "--out", str(tmp_path / "key.yaml"),
+                 "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    from grader.key import load_key
+
+    key = load_key(tmp_path / "key.yaml", bank)
+    # structural answers do not depend on the weights; everything else is gated on random weights
+    assert {q: a.correct for q, a in key.answers.items() if a.status == "computed"} == {
+        "q01": ["B"], "q02": ["C"], "q03": ["B"], "q04": ["B"]}
+    # … and they are labelled as coming from test checkpoints, so this key cannot pass for the real one
+    assert {key.answers[q].level for q in ("q01", "q02", "q03", "q04")} == {"fixture"}
+    assert key.provenance["test_fixtures"] == ["csm", "mimi"] and "note: q01, q02, q03, q04 computed from" in out
+    assert "Test-fixture key" in (report / "index.html").read_text(encoding="utf-8")
+    for q in ("q05", "q06", "q07", "q08", "q09", "q10", "q11", "q12"):
+        assert key.answers[q].status == "pending" and key.answers[q].reason, q
+        assert key.answers[q].evidence, f"{q} must still write its evidence"
+    assert "not meaningful" in key.answers["q09"].reason and "not meaningful" in key.answers["q11"].reason
+    rep = browser.inspect_page(report / "index.html")
+    assert rep.problems == []
+    assert rep.images >= 8 and rep.audio >= 20  # UMAP ×4, PESQ, heat map, splits plot …; decodes, splits, samples
+    assert "wrote" in out
