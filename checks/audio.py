@@ -143,6 +143,26 @@ def write_wav(path: Path | str, samples: "np.ndarray", rate: int) -> Path:
     return p
 
 
+def write_float_wav(path: Path | str, samples: "np.ndarray", rate: int) -> Path:
+    """Write mono 32-bit float WAV, not clipped (an untrained codec's audio can exceed ±1); returns the path.
+
+    Written here rather than by libsndfile, whose float WAVs carry a PEAK chunk stamped with the time of
+    writing: the same samples must give the same bytes on every run."""
+    import struct
+
+    import numpy as np
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    x = np.asarray(samples, dtype="<f4").reshape(-1)
+    data = x.tobytes()
+    fmt = struct.pack("<HHIIHHH", 3, 1, int(rate), int(rate) * 4, 4, 32, 0)  # IEEE float, mono, 32 bit, cbSize 0
+    body = (b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"fact" + struct.pack("<II", 4, x.size)
+            + b"data" + struct.pack("<I", len(data)) + data)
+    p.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return p
+
+
 def samples_problem(x: "np.ndarray", label: str) -> str | None:
     """Why an in-memory clip is unusable (not 1-D, not float, empty, NaN/inf), or None; callers raise
     their own error type with this message."""

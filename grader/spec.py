@@ -76,6 +76,15 @@ class QuestionSpec(BaseModel):
     check: CheckRef
     thresholds: dict[str, Any] = {}
     """Every number a decision uses."""
+    threshold_sources: dict[str, str] = {}
+    """Where a threshold's value comes from (its anchor: the slides, a chance level, a measurement), by name."""
+
+    @model_validator(mode="after")
+    def _sources_name_thresholds(self) -> "QuestionSpec":
+        unknown = sorted(set(self.threshold_sources) - set(self.thresholds))
+        if unknown:
+            raise ValueError(f"threshold_sources names no threshold: {', '.join(unknown)}")
+        return self
 
     @field_validator("points", mode="before")
     @classmethod

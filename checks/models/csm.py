@@ -45,6 +45,7 @@ from checks.models.hub import (
     resolve_device,
     token_source,
 )
+from checks.models.numerics import bf16_supported
 from grader.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -127,6 +128,8 @@ class CsmInfo:
     """What the folder's :data:`checks.models.mimi.FIXTURE_MARKER` says (the hw10 tiny test model), else ``None``."""
     description: str
     """One line for the CLI and the key."""
+    dtype_policy: str | None = None
+    """Why it runs in ``dtype`` (:func:`dtype_policy`)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -213,14 +216,32 @@ def end_frame_index(codes: "torch.Tensor", eos_id: int) -> int | None:
     return int(hits[0, 0]) if hits.numel() else None
 
 
-def resolve_dtype(name: str, device: str) -> str:
-    """The dtype CSM runs in for ``--csm-dtype name``: ``auto`` is bfloat16 on CUDA and float32 elsewhere; an
-    :class:`InputError` for a name not in ``CSM_DTYPES``."""
+def resolve_dtype(name: str, device: str, bf16_ok: bool | None = None) -> str:
+    """The dtype CSM runs in for ``--csm-dtype name`` (an :class:`InputError` for a name not in ``CSM_DTYPES``).
+
+    ``auto``: bfloat16 on a GPU that supports it natively (``bf16_ok``; default: ask torch), else float32 (a
+    Colab T4 has no native bfloat16, and float16 risks overflow in a model trained in bfloat16); an explicit
+    ``bfloat16`` on a GPU without it is refused."""
     if name not in CSM_DTYPES:
         raise InputError(f"--csm-dtype {name!r}: choose one of {', '.join(CSM_DTYPES)}")
-    if name == "auto":
-        return "bfloat16" if device.startswith("cuda") else "float32"
-    return name
+    if name not in ("auto", "bfloat16") or not device.startswith("cuda"):
+        return "float32" if name == "auto" else name
+    supported = bf16_supported(device) if bf16_ok is None else bf16_ok
+    if name == "bfloat16" and not supported:
+        raise InputError(f"--csm-dtype bfloat16: this GPU ({device}) has no native bfloat16 (a Colab T4, say); "
+                         "leave --csm-dtype at auto (float32 here) or pass float16")
+    return "bfloat16" if supported else "float32"
+
+
+def dtype_policy(name: str, device: str, dtype: str) -> str:
+    """Why CSM runs in ``dtype`` (for the provenance)."""
+    if name != "auto":
+        return f"--csm-dtype {name}"
+    if dtype == "bfloat16":
+        return "auto: bfloat16, native on this GPU (what csm-1b was trained in)"
+    if device.startswith("cuda"):
+        return "auto: float32, this GPU has no native bfloat16"
+    return "auto: float32 on the CPU"
 
 
 # ----------------------------------------------------------------------------- local folders
@@ -384,7 +405,8 @@ def load_csm(src: CsmSource, options: CsmRunOptions | None = None) -> "CsmRunner
     _check_processor(src.ref, processor)
     model = model.to(device).eval()
     info_out = CsmInfo(kind=kind, ref=src.ref, revision=src.revision, commit=commit, weights_sha256=hashes,
-                       device=device, dtype=dtype, token=token, fixture=fixture, description=desc)
+                       device=device, dtype=dtype, token=token, fixture=fixture, description=desc,
+                       dtype_policy=dtype_policy(src.dtype, device, dtype))
     log.info("loaded CSM: %s on %s (%s)", desc, device, dtype)
     return CsmRunner(model, processor, info_out, options or CsmRunOptions())
 

@@ -430,15 +430,18 @@ class MimiCodec:
         with torch.inference_mode():
             return self.model.quantizer.decode(codes.to(self.device)).float().cpu()
 
-    def nearest_codes(self, latents: "torch.Tensor", num_quantizers: int) -> "torch.Tensor":
-        """Residual vector quantisation re-done here from the codebook tables: per layer, the index of the
-        nearest codebook row to the residual (squared Euclidean distance), then subtract that row."""
+    def nearest_codes(self, latents: "torch.Tensor", num_quantizers: int,
+                      follow: "torch.Tensor | None" = None) -> "torch.Tensor":
+        """Residual vector quantisation re-done here from the codebook tables (float32, CPU): per layer, the index
+        of the nearest codebook row to the residual (squared Euclidean distance), then subtract a row: the one
+        found here, or with ``follow`` (codes ``[B, K, T]``) the one those codes chose, so that each layer is
+        checked on the residual the model itself left (one near-tie does not cascade into the later layers)."""
         import torch
 
         out = []
         with torch.inference_mode():
             for rvq, layers in self.rvq_groups(num_quantizers):
-                residual = latents.float()
+                residual = latents.float().cpu()
                 if rvq.input_proj is not None:
                     w = rvq.input_proj.weight.float().cpu()[:, :, 0]  # [dim, hidden]
                     residual = torch.einsum("dh,bht->bdt", w, residual)
@@ -448,5 +451,5 @@ class MimiCodec:
                     d = (residual ** 2).sum(-1, keepdim=True) - 2 * residual @ table.T + (table ** 2).sum(-1)
                     idx = d.argmin(-1)  # [B, T]
                     out.append(idx)
-                    residual = residual - table[idx]
+                    residual = residual - table[idx if follow is None else follow[:, i].cpu()]
         return torch.stack(out, dim=1)

@@ -24,7 +24,8 @@ def _version(distribution: str) -> str:
 
 def build_provenance(bank, selected: list[str], ctx: CheckContext, outcomes: list[QuestionOutcome],
                      requested: dict[str, Any], command: str | None = None,
-                     cached_models: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                     cached_models: dict[str, dict[str, Any]] | None = None,
+                     numerics: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything needed to reproduce the key: versions, models (id, revision, hash), device, assets, time."""
     models: dict[str, Any] = {}
     for name, provider in ctx.models.items():
@@ -64,6 +65,7 @@ def build_provenance(bank, selected: list[str], ctx: CheckContext, outcomes: lis
         "models": models,
         "device": mimi.get("device") or requested.get("mimi", {}).get("device"),
         "dtype": mimi.get("dtype") or requested.get("mimi", {}).get("dtype"),
+        "numerics": numerics,
         "torch": _version("torch"),
         "transformers": _version("transformers"),
         "python": platform.python_version(),

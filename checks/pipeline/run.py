@@ -5,7 +5,8 @@
 1. ``preflight`` — :func:`checks.pipeline.preflight.check_options`: selection, assets, Mimi folder, device;
 2. ``models`` — every model a question may need, loaded lazily on first use
    (:class:`checks.pipeline.context.LazyModel`);
-3. ``checks`` — :func:`run_checks`: each selected question computed (or reused from the cache) and decided;
+3. ``checks`` — :func:`run_checks` in full float32 (:func:`checks.models.numerics.full_precision`): each selected
+   question computed (or reused from the cache) and decided;
    one question's failure (a missing asset, a model that cannot load, a bug) makes it ``pending`` with the
    reason while the others still run;
 4. ``provenance`` — :func:`checks.pipeline.provenance.build_provenance`;
@@ -26,6 +27,7 @@ from checks.evidence import SpecError
 from checks.models.csm import CsmRunOptions, CsmSource
 from checks.models.hub import ModelMismatch
 from checks.models.mimi import MimiSource, load_mimi
+from checks.models.numerics import full_precision, numerics_record
 from checks.models.providers import load_asr_model, load_csm_model, load_speaker_model
 from checks.pipeline.cache import KeyCache, default_cache_dir
 from checks.pipeline.context import CheckContext, LazyModel
@@ -174,9 +176,11 @@ def compute_key(opts: KeyRunOptions, bank: QuestionBank,
     requested = requested_models(opts)
     cache = None if opts.no_cache else KeyCache(Path(opts.cache) if opts.cache else default_cache_dir(),
                                                 requested, __version__)
-    outcomes = run_checks(bank, selected, ctx, cache=cache, progress=progress)
+    with full_precision() as numerics:  # TF32 off for the whole run; the caller's torch settings come back after
+        outcomes = run_checks(bank, selected, ctx, cache=cache, progress=progress)
     provenance = build_provenance(bank, selected, ctx, outcomes, requested, command=opts.command,
-                                  cached_models=cache.model_info if cache else None)
+                                  cached_models=cache.model_info if cache else None,
+                                  numerics=numerics_record(numerics))
     errors: dict[str, str] = {}
     for o in outcomes:
         if o.blocked_by == "model" and o.model_error and o.model_error not in errors:

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from checks.audio import write_float_wav
 from checks.evidence import Decision, Evidence, OptionVerdict, SpecError, decide_single, threshold
 from checks.metrics.wer import english_normalizer, rank_candidates
 from checks.models.csm import CsmGenerationError
@@ -201,12 +201,6 @@ def table(m: ConversationMeasured, spec) -> list[str]:
 # ----------------------------------------------------------------------------- measuring
 
 
-def _write_wav(path: Path, audio, rate: int) -> None:
-    import soundfile as sf
-
-    sf.write(str(path), audio, rate, subtype="FLOAT")  # float: an untrained codec's audio exceeds ±1
-
-
 def _generate(runner, inputs, seeds: list[int], max_new: int) -> list[tuple[int, Any, str]]:
     """``(seed, Generation or None, why it failed)`` per seed: one failed generation is one sample without audio."""
     out = []
@@ -286,7 +280,7 @@ def compute(ctx, spec) -> Evidence:
                 note = f"no speaker similarity: {exc}"
             if out_dir is not None:
                 path = out_dir / f"sample_{len(m.samples):02d}_seed{seed}.wav"
-                _write_wav(path, g.audio, rate)
+                write_float_wav(path, g.audio, rate)
                 audio_file = path.name
         frames = 0 if g is None else g.audio_frames
         m.samples.append(Sample(seed=seed, frames=frames, seconds=round(frames * hop / rate, 3),

@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.audio import write_float_wav
 from checks.evidence import Decision, Evidence, OptionVerdict, decide_single, threshold
 from checks.metrics.wer import wer
 from checks.questions.conversation import SLIDE_TURNS, slide_turns
@@ -209,12 +210,6 @@ def judge(m: CodecMeasured, spec) -> dict[str, OptionVerdict]:
 # ----------------------------------------------------------------------------- measuring
 
 
-def _write_wav(path, audio, rate: int) -> None:
-    import soundfile as sf
-
-    sf.write(str(path), audio, rate, subtype="FLOAT")
-
-
 def summary(m: CodecMeasured, spec) -> str:
     """The evidence line: config and weight comparison, the seeded generation, and whether Mimi reproduces it."""
     text = (f"{_config_text(m)}; {_weights_text(m)}; seed {m.seed}: {m.frames_decoded} frames decoded, "
@@ -277,8 +272,8 @@ def compute(ctx, spec) -> Evidence:
         m.transcript_csm, m.transcript_mimi = heard[0].text, heard[1].text
         m.wer_csm, m.wer_mimi = wer(prompt, m.transcript_csm), wer(prompt, m.transcript_mimi)
         if out_dir is not None:
-            _write_wav(out_dir / "csm_output_audio.wav", csm_audio, rate)
-            _write_wav(out_dir / "mimi_decode.wav", mimi_audio, rate)
+            write_float_wav(out_dir / "csm_output_audio.wav", csm_audio, rate)
+            write_float_wav(out_dir / "mimi_decode.wav", mimi_audio, rate)
     if m.csm_dtype != m.mimi_dtype:
         m.notes.append(f"CSM runs in {m.csm_dtype}, Mimi in {m.mimi_dtype}: the decode is compared by SNR; for an "
                        f"exact comparison run Mimi in CSM's dtype (--dtype {m.csm_dtype})")

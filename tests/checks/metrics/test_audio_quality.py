@@ -109,3 +109,17 @@ def test_log_spectral_distance_orders_degradation():
     assert 0 < a < b
     assert log_spectral_distance(np.zeros(32000), x, 16000) is None
     assert log_spectral_distance(x[:100], x[:100], 16000) is None
+
+
+def test_float_wavs_read_back_exactly_and_are_the_same_bytes_every_time(tmp_path):
+    """q11/q12 keep an untrained codec's audio unclipped as float WAV; the file must not carry the time it was
+    written (libsndfile's PEAK chunk does), so a rerun gives the same bytes."""
+    from checks.audio import write_float_wav
+
+    x = (np.linspace(-3, 3, 24_000) * np.sin(np.arange(24_000) / 7)).astype(np.float32)  # beyond ±1 on purpose
+    a, b = write_float_wav(tmp_path / "a.wav", x, 24_000), write_float_wav(tmp_path / "b.wav", x, 24_000)
+    assert a.read_bytes() == b.read_bytes()
+    y, rate = sf.read(str(a), dtype="float32")
+    assert rate == 24_000 and np.array_equal(x, y)
+    info = sf.info(str(a))
+    assert info.subtype == "FLOAT" and info.channels == 1 and info.frames == x.size
