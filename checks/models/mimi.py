@@ -383,6 +383,23 @@ class MimiCodec:
         audio = out.audio_values if hasattr(out, "audio_values") else out[0]
         return audio[:, 0].float().cpu().numpy()
 
+    def decode_as(self, codes: "torch.Tensor", dtype: str) -> "np.ndarray":
+        """:meth:`decode` in ``dtype`` (``float32``, ``bfloat16``, ``float16``): with this model when it already runs
+        in it, else with a copy cast to it (this model stays as it is), so a decode can be compared like with like
+        with another model's decode in that dtype (q12: CSM's own codec in bfloat16)."""
+        import copy
+
+        import torch
+
+        if getattr(torch, dtype) == self.dtype:
+            return self.decode(codes)
+        model = copy.deepcopy(self.model).to(dtype=torch_dtype(dtype))
+        reset_codebook_caches(model)
+        with torch.inference_mode():
+            out = model.decode(codes.to(self.device))
+        audio = out.audio_values if hasattr(out, "audio_values") else out[0]
+        return audio[:, 0].float().cpu().numpy()
+
     # -- codebooks ------------------------------------------------------------------------------
     def codebook(self, layer: int):
         """The codebook module of code layer ``layer`` (0 = semantic)."""

@@ -6,6 +6,8 @@ option made of several clauses, and the multi-answer decision.
   is true when every clause is, false when any clause is, otherwise undecided; each clause keeps its
   own evidence line.
 * :func:`decide_multi` — multi-answer questions: every claim decided, the true ones are the answer.
+* :func:`complementary` — claims that say opposite things (``claim.complement`` in the spec, both ways) are
+  decided together: one true and one false, or neither decided.
 
 Nothing here imports numpy or torch.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from checks.evidence import Decision, OptionVerdict, Verdict
+from checks.evidence import Decision, OptionVerdict, SpecError, Verdict
 
 
 @dataclass(frozen=True)
@@ -77,3 +79,38 @@ def decide_multi(verdicts: Mapping[str, OptionVerdict], letters: Sequence[str]) 
                                        "option", None, verdicts)
     margins = [verdicts[x].margin for x in letters if verdicts[x].margin is not None]
     return Decision("computed", true, None, min(margins) if margins else None, verdicts)
+
+
+def complement_pairs(spec) -> list[tuple[str, str]]:
+    """The pairs of options whose claims name each other as ``complement`` (a :class:`SpecError` for a one-sided
+    or unknown complement)."""
+    named = {opt.id: getattr(opt.claim, "complement", None) for opt in spec.options if opt.claim is not None}
+    pairs = []
+    for a, b in named.items():
+        if b is None:
+            continue
+        if named.get(b) != a:
+            raise SpecError(f"questions/{spec.id}.yaml option {a}: complement {b!r} must be an option whose claim "
+                            f"names {a} as its complement")
+        if a < b:
+            pairs.append((a, b))
+    return pairs
+
+
+def complementary(verdicts: Mapping[str, OptionVerdict], pairs: Sequence[tuple[str, str]]) -> dict[str, OptionVerdict]:
+    """``verdicts`` with every complementary pair decided together: one true and one false stands; both false
+    (the measure falls short of either claim's threshold, e.g. a layer gap inside the band both ways) or both
+    true leaves both undecided, saying why. A pair where one is undecided stays as it is."""
+    out = dict(verdicts)
+    for a, b in pairs:
+        va, vb = out.get(a), out.get(b)
+        if va is None or vb is None or va.verdict == "undecided" or vb.verdict == "undecided":
+            continue
+        if va.verdict != vb.verdict:
+            continue
+        both = "both false: the evidence supports neither" if va.verdict == "false" else "both true: a contradiction"
+        for x, v in ((a, va), (b, vb)):
+            other = b if x == a else a
+            out[x] = OptionVerdict("undecided", f"decided together with its complement {other} and {both} "
+                                                f"(never both {va.verdict}); {v.why}")
+    return out

@@ -14,8 +14,11 @@ subset an option names, with a percentile interval over stratified subsamples (`
 * ``separated`` claims (E–H): silhouette(layer, classes) ≥ ``subset_separated_min``;
 * ``layer_gap`` claims (C, D): silhouette(better) − silhouette(worse) ≥ ``layer_gap_min``, with a paired
   interval (the same subsamples for both layers);
-* both outside ``± undecided_band`` of the threshold, else undecided. A decided claim is marked
-  **fragile** when UMAP seeds land on both sides of the threshold or the interval straddles it.
+* both outside ``± undecided_band`` of the threshold, else undecided. A claim is **FRAGILE**, and not
+  decided, when UMAP seeds land on both sides of the threshold or the interval straddles it;
+* C and D (higher vs lower layer separates better) are complements (``claim.complement``), decided together:
+  both false (a gap inside the threshold either way) leaves both undecided
+  (:func:`checks.questions.claims.complementary`).
 * The fact claims are true with their cited source; the "same colour = same label" claim is verified on
   the figures drawn (one colour per label, counts per colour = counts per label).
 
@@ -36,7 +39,7 @@ from checks.evidence import Decision, Evidence, OptionVerdict, SpecError, thresh
 from checks.metrics.quality import pesq_wb
 from checks.models.batch_encode import encode_batched
 from checks.models.batching import items_per_call
-from checks.questions.claims import at_least, decide_multi
+from checks.questions.claims import at_least, complement_pairs, complementary, decide_multi
 from checks.questions.emovdb import LABELS, balanced_subset, counts, resolve_folder, scan
 from checks.questions.q06_separation import (
     ALL,
@@ -135,8 +138,9 @@ def _measured_verdict(value: float, t: float, band: float, per_seed: list[float]
     if per_seed:
         why += f"; per seed {', '.join(f'{v:.3f}' for v in per_seed)}"
     fragile = _fragility(t, per_seed, interval) if verdict != "undecided" else []
-    if fragile:
-        why += "; FRAGILE: " + "; ".join(fragile)
+    if fragile:  # seeds or interval on both sides of the threshold: not decided (a person looks at the plots)
+        return OptionVerdict("undecided", f"{why}; FRAGILE, so not decided ({verdict} by the median): "
+                                          + "; ".join(fragile))
     return OptionVerdict(verdict, why, margin if verdict != "undecided" else None)
 
 
@@ -205,7 +209,7 @@ def judge(m: UmapMeasured, spec) -> dict[str, OptionVerdict]:
             out[opt.id] = _measured_verdict(value, gap_min, band, per_seed, interval,
                                             f"silhouette({space}, layer {c.better}) − silhouette(layer {c.worse}), "
                                             f"{sub}")
-    return out
+    return complementary(out, complement_pairs(spec))
 
 
 def decide(evidence: Evidence, spec) -> Decision:

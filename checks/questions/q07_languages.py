@@ -4,7 +4,9 @@ Each clip (``thresholds.clips``) is encoded with ``num_quantizers`` code layers 
 (:mod:`checks.questions.reconstruction`); wideband PESQ at 16 kHz against the original decides. Every option is a
 conjunction of clauses, each judged on its own (:func:`checks.questions.claims.combine`):
 
-* ``better: X`` — PESQ(X) − PESQ(other) ≥ ``pesq_significant_gap`` ("significantly better");
+* ``better: X`` — PESQ(X) − PESQ(other) ≥ ``pesq_significant_gap`` *and* the other clip poor
+  (< ``pesq_poor_max``): "significantly better, showing an advantage" needs the other side to fail, not only a
+  gap between two good reconstructions;
 * ``only: X`` — the other clip < ``pesq_good_min`` ("Mimi only suits X" needs the other to fail);
 * ``both: good`` — both ≥ ``pesq_good_min``; ``both: poor`` — both < ``pesq_poor_max``;
 
@@ -116,6 +118,7 @@ def judge(m: LanguagesMeasured, spec) -> dict[str, OptionVerdict]:
             x = role[v["better"]]
             y = zh if x is en else en
             clauses.append(clause_better(x, y, gap, band))
+            clauses.append(clause_all([y], poor, band, f"{y.role} not reconstructed effectively", above=False))
         if "only" in v:
             x = role[v["only"]]
             y = zh if x is en else en

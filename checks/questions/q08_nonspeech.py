@@ -4,9 +4,10 @@ All four clips (``thresholds.clips``: the two speech clips are the control) are 
 ``num_quantizers`` code layers and decoded; wideband PESQ against the original (:mod:`checks.questions.reconstruction`).
 Every option is "X reconstructs worst" *and* an explanation; each clause has its own evidence:
 
-* ``worst: X`` — of the ``compared`` clips, X scores lowest by ≥ ``pesq_worst_gap_min``. The
-  log-spectral distance (not speech-specific) is reported beside it; if it ranks the pair the other way
-  the clause is marked FRAGILE;
+* ``worst: X`` — of the ``compared`` clips, X scores lowest by ≥ ``pesq_worst_gap_min``, *and* the
+  log-spectral distance (not speech-specific, valid for music and laughter) ranks the pair the same way: PESQ
+  is a speech metric and never decides music against laughter alone. Without the second measure, or when it
+  contradicts PESQ's direction, the clause is undecided;
 * ``paralinguistic`` — laughter < ``pesq_good_min`` while music and the speech clips are ≥ it (a failure
   specific to the paralinguistic sound);
 * ``non_speech`` — laughter and music < ``pesq_good_min`` while the speech clips are ≥ it;
@@ -64,8 +65,9 @@ def _missing(s: ClipScore) -> str:
 
 
 def clause_worst(x: ClipScore, others: list[ClipScore], gap: float, band: float) -> Clause:
-    """The "``x`` worst" clause: the lowest PESQ among ``others`` minus PESQ(``x``) ≥ ``gap`` (``± band``); marked
-    FRAGILE when the log-spectral distance ranks the pair the other way; undecided when a clip has no PESQ."""
+    """The "``x`` worst" clause: the lowest PESQ among ``others`` minus PESQ(``x``) ≥ ``gap`` (``± band``), decided
+    only when the log-spectral distance ranks the pair the same way (PESQ alone never decides music against
+    laughter); undecided when a clip has no PESQ or no spectral distance, or when the two measures disagree."""
     pool = [x, *others]
     missing = [s for s in pool if s.pesq is None]
     if missing:
@@ -75,11 +77,23 @@ def clause_worst(x: ClipScore, others: list[ClipScore], gap: float, band: float)
     verdict, margin = at_least(diff, gap, band)
     why = (f"PESQ {', '.join(f'{s.role} {s.pesq:.2f}' for s in pool)}: {runner.role} − {x.role} = {diff:+.2f} "
            f"vs gap {gap:g}")
-    if x.lsd_db is not None and runner.lsd_db is not None:
-        agrees = (x.lsd_db > runner.lsd_db) == (x.pesq < runner.pesq)
-        why += (f"; log-spectral distance {x.role} {x.lsd_db:.1f} dB, {runner.role} {runner.lsd_db:.1f} dB "
-                + ("(agrees)" if agrees else "(FRAGILE: ranks them the other way)"))
-    return Clause(f"{x.role} worst", verdict, why, margin)
+    # the second measure is needed where PESQ ranks the two sounds: x worst by the gap, or x better by it
+    needs_second = verdict == "true" or (verdict == "false" and diff <= -gap)
+    if needs_second and (x.lsd_db is None or runner.lsd_db is None):
+        return Clause(f"{x.role} worst", "undecided", why + "; no log-spectral distance to confirm it: PESQ alone "
+                                                         "does not decide between non-speech sounds")
+    if x.lsd_db is None or runner.lsd_db is None:
+        return Clause(f"{x.role} worst", verdict, why, margin)
+    # the spectral measure must not contradict PESQ's direction: x worse when "true"; when PESQ ranks x above the
+    # other by the gap, not worse. A "false" from a difference too small to count either way stands: the spectral
+    # distance has no gap of its own to say one of them is clearly worst.
+    spectral_worse = x.lsd_db > runner.lsd_db
+    why += f"; log-spectral distance {x.role} {x.lsd_db:.1f} dB, {runner.role} {runner.lsd_db:.1f} dB"
+    contradicts = (verdict == "true" and not spectral_worse) or (needs_second and verdict == "false" and spectral_worse)
+    if contradicts:
+        return Clause(f"{x.role} worst", "undecided", why + f" ranks them the other way: PESQ says {verdict}, "
+                                                            "the measures disagree, so not decided")
+    return Clause(f"{x.role} worst", verdict, why + (" (agrees)" if verdict != "undecided" else ""), margin)
 
 
 def _good(s: ClipScore, good: float, band: float, want_good: bool) -> Clause:

@@ -40,6 +40,7 @@ from checks.evidence import Decision, Evidence, OptionVerdict, SpecError, thresh
 from checks.metrics.wer import english_normalizer, wer_matrix
 from checks.models.hub import ModelMismatch
 from checks.models.speaker import cosine
+from checks.questions.claims import complement_pairs, complementary
 from checks.questions.layer_artifacts import plot_splits, scaling_note, write_wav
 from checks.questions.q10_splices import (
     TEXTS,
@@ -269,7 +270,7 @@ def judge(m: SplitsMeasured, spec) -> dict[str, OptionVerdict]:
             out[opt.id] = _unclear(m, splits, imax, umin)
         else:
             out[opt.id] = _closer(m, splits, who, margin)
-    return out
+    return complementary(out, complement_pairs(spec))
 
 
 def decide(evidence: Evidence, spec) -> Decision:

@@ -64,3 +64,23 @@ def test_bfloat16_is_refused_on_a_gpu_without_it():
         resolve_dtype("bfloat16", "cuda", bf16_ok=False)
     with pytest.raises(InputError, match="choose one of"):
         resolve_dtype("int8", "cpu")
+
+
+@pytest.mark.slow
+def test_mimi_decodes_in_another_dtype_on_a_copy_and_stays_as_it_was(one_torch_thread):
+    """q12 compares CSM's bfloat16 decode with the standalone Mimi's: Mimi decodes in CSM's dtype on a copy."""
+    import copy
+
+    from checks.models.mimi import MimiSource, load_mimi, reset_codebook_caches
+
+    codec = load_mimi(MimiSource(ref="architecture", device="cpu"))
+    codes = torch.randint(0, 2048, (1, 8, 6))
+    same = codec.decode_as(codes, "float32")
+    assert (same == codec.decode(codes)).all()
+    bf16 = codec.decode_as(codes, "bfloat16")
+    cast = copy.deepcopy(codec.model).to(torch.bfloat16)
+    reset_codebook_caches(cast)  # the float32 tables cached by the decodes above would be stale
+    with torch.inference_mode():
+        want = cast.decode(codes).audio_values[:, 0].float().numpy()
+    assert (bf16 == want).all() and not (bf16 == same).all()
+    assert codec.dtype == torch.float32 and next(codec.model.parameters()).dtype == torch.float32

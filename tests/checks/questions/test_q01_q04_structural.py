@@ -232,6 +232,8 @@ def test_committed_structural_key_is_valid_and_agrees(bank):
                    "q03": ("computed", ["B"], "structural"), "q04": ("computed", ["B"], "structural"),
                    "q05": ("pending", [], None)}
     assert "--mimi architecture" in key.provenance["command"] and key.provenance["models"]["mimi"]["random_weights"]
+    # made for today's thresholds (regenerate it with its provenance command after editing questions/*.yaml)
+    assert key.provenance["thresholds_sha256"] == bank.thresholds_sha256()
 
 
 def _tf32(x):

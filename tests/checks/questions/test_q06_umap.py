@@ -132,25 +132,40 @@ def hand_measured(stats, gaps=(), pesq=3.5, **kw) -> UmapMeasured:
     return UmapMeasured(**base)
 
 
-def test_undecided_band_and_fragile_marks(spec):
+def test_undecided_band_and_fragile_claims_are_not_decided(spec):
     sub = "amused+angry+sleepy"
     # 0.26 is within ±0.03 of 0.25: undecided
     v = q06_umap.judge(hand_measured([stat(0, sub, 0.26, [0.26] * 3, [0.25, 0.27])]), spec)["E"]
     assert v.verdict == "undecided" and "undecided band" in v.why
-    # clearly above, but one seed below the threshold: true and FRAGILE
+    # clearly above by the median, but one seed below the threshold: FRAGILE, so not decided (the audit's rule)
     v = q06_umap.judge(hand_measured([stat(0, sub, 0.35, [0.2, 0.35, 0.4], [0.3, 0.4])]), spec)["E"]
-    assert v.verdict == "true" and "FRAGILE" in v.why and "seeds disagree (2/3" in v.why
-    assert v.margin == pytest.approx(0.10)
-    # clearly below, interval straddling the threshold: false and FRAGILE
+    assert v.verdict == "undecided" and "FRAGILE, so not decided (true by the median)" in v.why
+    assert "seeds disagree (2/3" in v.why and v.margin is None
+    # clearly below, interval straddling the threshold: FRAGILE too
     v = q06_umap.judge(hand_measured([stat(0, sub, 0.1, [0.1] * 3, [0.05, 0.3])]), spec)["E"]
-    assert v.verdict == "false" and "straddles 0.25" in v.why
-    # stable: no mark
+    assert v.verdict == "undecided" and "straddles 0.25" in v.why
+    # stable: decided, no mark
     v = q06_umap.judge(hand_measured([stat(0, sub, 0.6, [0.6] * 3, [0.55, 0.65])]), spec)["E"]
     assert v.verdict == "true" and "FRAGILE" not in v.why
     gap = GapStat(0, 31, "all", 0.0, [0.0, 0.0], 0.2, [0.25, 0.15, 0.2], [0.1, 0.3])
     v = q06_umap.judge(hand_measured([], [gap]), spec)["D"]
     assert v.verdict == "true" and v.margin == pytest.approx(0.15)
     assert q06_umap.judge(hand_measured([], [gap]), spec)["C"].verdict == "undecided"  # no (31, 0) gap measured
+
+
+def test_complementary_layer_claims_are_never_both_false(spec):
+    """C (layer 31 separates better) and D (layer 0 better) are complements: a gap of 0.01 either way is below
+    layer_gap_min for both, which the old rule called "C false, D false"; decided together, both stay open."""
+    small_gap = [GapStat(31, 0, "all", 0.0, [0.0, 0.0], 0.01, [0.01] * 3, [0.005, 0.015]),
+                 GapStat(0, 31, "all", 0.0, [0.0, 0.0], -0.01, [-0.01] * 3, [-0.015, -0.005])]
+    v = q06_umap.judge(hand_measured([], small_gap), spec)
+    assert v["C"].verdict == v["D"].verdict == "undecided"
+    assert "decided together with its complement D and both false" in v["C"].why
+    assert "never both false" in v["D"].why
+    clear = [GapStat(31, 0, "all", 0.0, [0.0, 0.0], 0.3, [0.3] * 3, [0.25, 0.35]),
+             GapStat(0, 31, "all", 0.0, [0.0, 0.0], -0.3, [-0.3] * 3, [-0.35, -0.25])]
+    v = q06_umap.judge(hand_measured([], clear), spec)
+    assert (v["C"].verdict, v["D"].verdict) == ("true", "false")
 
 
 @pytest.mark.slow
