@@ -60,7 +60,9 @@ def grades_withheld(key: AnswerKey, sheet: ScoreSheet, opts: GradeOptions) -> li
     """Why grades.csv (the gradebook import) must not be written with this key, each with its way out."""
     why = []
     if sheet.pending and not opts.allow_pending:
-        why.append(f"grades.csv: {', '.join(sheet.pending)} pending in the key, so totals would be out of "
+        review = (f" ({', '.join(key.in_review)} wait for a TA's review: `hw10 review KEY --evidence-dir DIR --out "
+                  "SHEET`)") if key.in_review else ""
+        why.append(f"grades.csv: {', '.join(sheet.pending)} not graded in the key{review}, so totals would be out of "
                    f"{float(sheet.max_total):g}; pass --allow-pending to write it anyway")
     if key.from_fixtures and not opts.allow_fixture_key:
         why.append(f"grades.csv: the key's answers to {', '.join(key.from_fixtures)} were computed from hw10 test "

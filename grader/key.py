@@ -27,12 +27,40 @@ class Policy(BaseModel):
     """Why the policy was applied (shown in reports)."""
 
 
+class OpenClaim(BaseModel):
+    """An option the evidence left undecided (a question in ``review``): what a TA is asked to decide."""
+
+    model_config = ConfigDict(extra="forbid")
+    option: str
+    why: str
+    """The numbers and the threshold they missed (the check's verdict line)."""
+
+
+class ClaimReview(BaseModel):
+    """A verdict on one option of a ``reviewed`` question: from the evidence, or from a TA who closed it."""
+
+    model_config = ConfigDict(extra="forbid")
+    option: str
+    verdict: Literal["true", "false"]
+    decided_by: Literal["evidence", "ta"]
+    note: str | None = None
+    """The TA's reason (required when the TA decided)."""
+    who: str | None = None
+    when: str | None = None
+    """ISO time of the TA's decision."""
+
+
+GRADED_STATUSES = ("computed", "asserted", "reviewed")
+"""Answers a student is graded on; ``pending`` and ``review`` are not graded."""
+
+
 class KeyAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     correct: list[str] = []
-    """Correct option letters (empty while pending)."""
-    status: Literal["computed", "asserted", "pending"]
-    """computed: decided by a check; asserted: typed in by a TA; pending: not decided (never guessed)."""
+    """Correct option letters (empty while pending or in review)."""
+    status: Literal["computed", "asserted", "pending", "review", "reviewed"]
+    """computed: decided by a check; asserted: typed in by a TA; pending: not decided (never guessed); review: the
+    evidence left claims open for a TA to decide (``hw10 review``); reviewed: a TA closed them."""
     level: Literal["structural", "model", "fixture"] | None = None
     """For computed answers: evidence from the architecture alone (``structural``), from the trained models
     (``model``), or from an hw10 test checkpoint (``fixture``: not the homework's answer; `hw10 grade`
@@ -44,6 +72,17 @@ class KeyAnswer(BaseModel):
     policy: Policy | None = None
     evidence: Any = None
     """Free-form evidence summary written by the checks (numbers, verdicts, margins)."""
+    proposed: list[str] = []
+    """``review``: the options the evidence already supports (a starting point, not an answer)."""
+    open_claims: list[OpenClaim] = []
+    """``review``: the options a TA has to decide, with the numbers."""
+    review: list[ClaimReview] = []
+    """``reviewed``: every option's verdict and who decided it."""
+
+    @property
+    def graded(self) -> bool:
+        """Whether students are graded on this answer (computed, asserted or reviewed)."""
+        return self.status in GRADED_STATUSES
 
 
 class AnswerKey(BaseModel):
@@ -58,7 +97,18 @@ class AnswerKey(BaseModel):
 
     @property
     def pending(self) -> list[str]:
-        return sorted(q for q, a in self.answers.items() if a.status == "pending")
+        """Questions not graded: pending, or waiting for a TA's review."""
+        return sorted(q for q, a in self.answers.items() if not a.graded)
+
+    @property
+    def in_review(self) -> list[str]:
+        """Questions whose open claims wait for ``hw10 review``."""
+        return sorted(q for q, a in self.answers.items() if a.status == "review")
+
+    @property
+    def reviewed(self) -> list[str]:
+        """Questions a TA closed by review."""
+        return sorted(q for q, a in self.answers.items() if a.status == "reviewed")
 
     @property
     def from_fixtures(self) -> list[str]:
@@ -95,13 +145,29 @@ def validate_against_bank(key: AnswerKey, bank: QuestionBank, file: str) -> None
                                  file=file, column=f"{where}.{field}")
             if len(set(values)) != len(values):
                 raise InputError("repeated option letter", file=file, column=f"{where}.{field}")
-        if a.status == "pending":
+        for field, values in (("proposed", a.proposed), ("open_claims", [c.option for c in a.open_claims]),
+                              ("review", [r.option for r in a.review])):
+            bad = [v for v in values if v not in letters]
+            if bad:
+                raise InputError(f"{spec.id} has no option {', '.join(bad)} (options: {''.join(spec.letters)})",
+                                 file=file, column=f"{where}.{field}")
+        if a.status in ("pending", "review"):
             if a.correct:
-                raise InputError("a pending question must not list correct options", file=file,
+                raise InputError(f"a question in {a.status} must not list correct options", file=file,
                                  column=f"{where}.correct")
             if not a.reason:
-                raise InputError("a pending question needs a reason", file=file, column=f"{where}.reason")
+                raise InputError(f"a question in {a.status} needs a reason", file=file, column=f"{where}.reason")
+            if a.status == "review" and not a.open_claims:
+                raise InputError("a question in review needs its open_claims", file=file, column=f"{where}.open_claims")
             continue
+        if a.status == "reviewed":
+            if sorted(r.option for r in a.review) != sorted(spec.letters):
+                raise InputError("a reviewed question needs one verdict per option under review", file=file,
+                                 column=f"{where}.review")
+            unsigned = [r.option for r in a.review if r.decided_by == "ta" and not (r.note and r.who and r.when)]
+            if unsigned:
+                raise InputError(f"TA verdicts need note, who and when: {', '.join(unsigned)}", file=file,
+                                 column=f"{where}.review")
         if policy.full_credit:
             continue
         if spec.kind == "single":
@@ -154,6 +220,9 @@ def dump_key(key: AnswerKey) -> str:
     for a in data["answers"].values():
         if not a.get("fragile"):
             a.pop("fragile", None)
+        for empty in ("proposed", "open_claims", "review"):
+            if not a.get(empty):
+                a.pop(empty, None)
         pol = a.get("policy")
         if pol is not None:
             for k in ("also_accept", "drop"):

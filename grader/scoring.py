@@ -38,16 +38,16 @@ class QuestionScore:
 
 
 def score_question(spec: QuestionSpec, answer: KeyAnswer, selected: Iterable[str]) -> QuestionScore:
-    """One student's score on one question: pending → not graded; ``full_credit`` → full points; single-answer →
-    full points iff exactly one accepted option is chosen; multi-answer → (right − wrong) × points / correct, floored
-    at 0 (dropped options count neither way)."""
+    """One student's score on one question: pending or in review → not graded; ``full_credit`` → full points;
+    single-answer → full points iff exactly one accepted option is chosen; multi-answer → (right − wrong) × points /
+    correct, floored at 0 (dropped options count neither way)."""
     sel = tuple(sorted(set(selected)))
     unknown = [s for s in sel if s not in spec.letters]
     if unknown:
         raise ValueError(f"{spec.id}: unknown option(s) {unknown}")
     pts = spec.points_exact
     policy = answer.policy or Policy()
-    if answer.status == "pending":
+    if not answer.graded:  # pending, or waiting for a TA's review
         return QuestionScore(spec.id, sel, None, pts, ())
     correct = tuple(sorted(set(answer.correct) - set(policy.drop)))
     if policy.full_credit:

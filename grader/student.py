@@ -114,7 +114,7 @@ def score_against_key(bank: QuestionBank, key: AnswerKey, sub: Submission, decim
         s = scores[spec.id]
         a = key.answer(spec.id)
         ev = a.evidence.get("summary", "") if isinstance(a.evidence, dict) else ""
-        evidence = (a.reason or "") if a.status == "pending" else (ev or a.reason or a.status)
+        evidence = (a.reason or "") if not a.graded else (ev or a.reason or a.status)
         rows.append(SelfCheckRow(spec.id, spec.title, s.selected, tuple(a.correct), a.status,
                                  None if not s.graded else s.points == s.max_points, s.points, s.max_points,
                                  evidence, problems.get(spec.id)))

@@ -11,7 +11,7 @@ is reported next to the verdict.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .key import AnswerKey, KeyAnswer, Policy
@@ -147,6 +147,31 @@ def compare_keys(bank: QuestionBank, official: AnswerKey, computed: AnswerKey) -
     """One :class:`VerifyRow` per question of ``bank``: ``agree``/``disagree`` when both keys decide it (the official
     key's accepted and dropped options honoured), else ``unverified`` — or ``disagree`` when a pending computed
     answer's partial evidence contradicts the official key."""
+    return [_with_ta_verdicts(row, official.answer(row.qid), computed.answer(row.qid), bank[row.qid].letters)
+            for row in _compare(bank, official, computed)]
+
+
+def ta_contradictions(official: KeyAnswer, computed: KeyAnswer, letters: list[str]) -> list[str]:
+    """Each verdict a TA gave in ``official`` (a reviewed key) that the computed evidence decided the other way."""
+    ev = computed.evidence if isinstance(computed.evidence, dict) else {}
+    verdicts = option_verdicts(ev, letters)
+    out = []
+    for r in official.review:
+        v = verdicts.get(r.option)
+        if r.decided_by == "ta" and v is not None and v.verdict != "undecided" and v.verdict != r.verdict:
+            out.append(f"{r.option}: TA {r.verdict} ({r.who}: {r.note}), evidence {v.verdict} ({v.text()})")
+    return out
+
+
+def _with_ta_verdicts(row: VerifyRow, official: KeyAnswer, computed: KeyAnswer, letters: list[str]) -> VerifyRow:
+    against = ta_contradictions(official, computed, letters)
+    if not against:
+        return row
+    return replace(row, outcome="disagree",
+                   detail=f"TA verdicts contradicting the evidence: {'; '.join(against)}; {row.detail}")
+
+
+def _compare(bank: QuestionBank, official: AnswerKey, computed: AnswerKey) -> list[VerifyRow]:
     rows = []
     for spec in bank:
         o, c = official.answer(spec.id), computed.answer(spec.id)
@@ -154,16 +179,16 @@ def compare_keys(bank: QuestionBank, official: AnswerKey, computed: AnswerKey) -
         summary = str(ev.get("summary", ""))
         margin = ev.get("margin")
         numbers = summary + (f" (margin {margin})" if margin is not None else "")
-        if o.status == "pending":
+        if not o.graded:
             rows.append(VerifyRow(spec.id, "unverified", (), tuple(c.correct), c.fragile,
-                                  "the official key leaves it pending"))
+                                  f"the official key leaves it {o.status}"))
             continue
         if o.policy is not None and o.policy.full_credit:
             rows.append(VerifyRow(spec.id, "unverified", tuple(o.correct), tuple(c.correct), c.fragile,
                                   "full credit to everyone in the official key"))
             continue
-        if c.status == "pending":
-            reason = c.reason or "pending"
+        if not c.graded:
+            reason = c.reason or c.status
             verdicts = option_verdicts(ev, spec.letters)
             if not any(v.verdict != "undecided" for v in verdicts.values()):
                 rows.append(VerifyRow(spec.id, "unverified", tuple(o.correct), (), False,

@@ -88,15 +88,20 @@ def question_view(bank: QuestionBank, key: AnswerKey, qid: str, evidence_dir: Pa
     a = key.answer(qid)
     ev = a.evidence if isinstance(a.evidence, dict) else {}
     verdicts = ev.get("verdicts") or {}
+    by_ta = {r.option: r for r in a.review if r.decided_by == "ta"}
+    open_ids = {c.option for c in a.open_claims}
     options = []
     for o in spec.options:
         v = verdicts.get(o.id) or {}
+        r = by_ta.get(o.id)
         fact = bool(o.claim and o.claim.decided_by == "fact")
         options.append({
             "id": o.id, "text": o.text, "text_en": o.text_en, "keyed": o.id in a.correct,
             "verdict": v.get("verdict", ""), "mark": VERDICT_MARK.get(v.get("verdict", ""), "—"),
             "why": v.get("why", ""), "margin": _fmt_margin(v.get("margin"), v.get("verdict", ""), fact) if v else "",
-            "claim": o.claim.rule if o.claim else "", "source": o.claim.source if o.claim and o.claim.source else ""})
+            "claim": o.claim.rule if o.claim else "", "source": o.claim.source if o.claim and o.claim.source else "",
+            "open": o.id in open_ids,
+            "ta": f"{r.verdict}: {r.note} ({r.who}, {r.when})" if r is not None else ""})
     mismatch = _evidence_mismatch(evidence_dir, qid, ev)
     images, audio = ([], []) if mismatch else _artifacts(evidence_dir, qid, out_dir)
     notes = list(ev.get("notes") or []) + ([mismatch] if mismatch else [])
@@ -120,7 +125,8 @@ def render_evidence_report(bank: QuestionBank, key: AnswerKey, out_dir: Path,
     if media.exists():
         shutil.rmtree(media)
     questions = [question_view(bank, key, q, evidence_dir, out_dir) for q in bank.ids]
-    counts = {s: sum(1 for q in questions if q["status"] == s) for s in ("computed", "asserted", "pending")}
+    counts = {s: sum(1 for q in questions if q["status"] == s)
+              for s in ("computed", "asserted", "reviewed", "review", "pending")}
     html = environment().get_template("evidence_report.html.j2").render(
         questions=questions, counts=counts, key_name=key_name, provenance=_provenance_lines(key.provenance),
         bank_sha=key.questions_sha256[:16], from_fixtures=key.from_fixtures)

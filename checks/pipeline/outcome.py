@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from checks.evidence import Evidence
-from grader.key import AnswerKey, KeyAnswer
+from grader.key import AnswerKey, KeyAnswer, OpenClaim
 
 Blocker = Literal["selection", "not-implemented", "asset", "model", "weights", "input", "error"]
 
@@ -18,7 +18,8 @@ class QuestionOutcome:
     """What ``hw10 key`` found for one question."""
 
     qid: str
-    status: Literal["computed", "pending"]
+    status: Literal["computed", "pending", "review"]
+    """``review``: the evidence left claims open (undecided verdicts, no gate closed) for a TA to decide."""
     correct: tuple[str, ...] = ()
     level: Literal["structural", "model", "fixture"] | None = None
     """``structural``: decided with random-weight models only; ``model``: with trained weights;
@@ -32,6 +33,8 @@ class QuestionOutcome:
     """What kept a pending question from being computed."""
     model_error: str | None = None
     """Name of the model that failed to load (when ``blocked_by == 'model'``)."""
+    proposed: tuple[str, ...] = ()
+    """``review``: the options the evidence already supports."""
 
 
 def pending(qid: str, reason: str, blocked_by: Blocker, **kw: Any) -> QuestionOutcome:
@@ -67,13 +70,24 @@ def _evidence_for_key(o: QuestionOutcome) -> dict[str, Any] | None:
     return d
 
 
+def open_claims(evidence: dict[str, Any] | None) -> list[OpenClaim]:
+    """The undecided verdicts of a question's evidence, as claims for a TA to decide."""
+    verdicts = (evidence or {}).get("verdicts") or {}
+    return [OpenClaim(option=k, why=str(v.get("why", ""))) for k, v in sorted(verdicts.items())
+            if isinstance(v, dict) and v.get("verdict") == "undecided"]
+
+
 def build_key(bank, outcomes: list[QuestionOutcome], provenance: dict[str, Any]) -> AnswerKey:
     """The :class:`AnswerKey` (``hw10-key/1``) from every question's outcome: correct letters, status, level (computed
-    only), reason and evidence (without artifacts, with the margin and fragility), stamped with the bank's sha256."""
+    only), reason and evidence (without artifacts, with the margin and fragility), stamped with the bank's sha256; a
+    question in review carries its open claims and the options the evidence already supports."""
     answers = {}
     for o in outcomes:
         evidence = _evidence_for_key(o)
+        review = o.status == "review"
         answers[o.qid] = KeyAnswer(correct=list(o.correct), status=o.status,
                                    level=o.level if o.status == "computed" else None,
-                                   reason=o.reason, evidence=evidence, fragile=is_fragile(evidence))
+                                   reason=o.reason, evidence=evidence, fragile=is_fragile(evidence),
+                                   proposed=list(o.proposed) if review else [],
+                                   open_claims=open_claims(evidence) if review else [])
     return AnswerKey(format="hw10-key/1", questions_sha256=bank.sha256(), provenance=provenance, answers=answers)

@@ -106,7 +106,20 @@ def run_question(spec, ctx: CheckContext) -> QuestionOutcome:
         return pending(spec.id, f"check failed: {type(exc).__name__}: {exc}", "error")
     if decision.status == "computed":
         return QuestionOutcome(spec.id, "computed", tuple(decision.correct), level, None, evidence, decision.margin)
+    if needs_review(module, evidence, decision, spec):
+        supported = tuple(k for k, v in sorted(decision.verdicts.items()) if v.verdict == "true")
+        return QuestionOutcome(spec.id, "review", reason=f"open for a TA's review: {decision.reason}",
+                               evidence=evidence, margin=decision.margin, proposed=supported)
     return QuestionOutcome(spec.id, "pending", reason=decision.reason, evidence=evidence, margin=decision.margin)
+
+
+def needs_review(module, evidence, decision, spec) -> bool:
+    """A pending decision goes to a TA's review when the evidence left claims open (an undecided verdict) and no
+    gate says the measurement means nothing with these models (untrained or fixture weights, too few layers)."""
+    if not any(v.verdict == "undecided" for v in decision.verdicts.values()):
+        return False  # every claim decided, yet no answer fits: nothing for a listener to settle
+    gate = getattr(module, "gate", None)
+    return gate is None or gate(evidence.measured, spec) is None
 
 
 def run_checks(bank, selected: list[str], ctx: CheckContext, cache=None, progress=None) -> list[QuestionOutcome]:

@@ -125,7 +125,7 @@ class Gate:
     why: str
 
 
-def gate(m: ConversationMeasured, spec) -> Gate:
+def assess(m: ConversationMeasured, spec) -> Gate:
     """Whether the samples can answer at all: not meaningful when there are none, when Emily's and Jason's clips are
     more alike than ``reference_similarity_max``, or when fewer than ``intelligible_fraction_min`` are intelligible."""
     frac_min = float(threshold(spec, "intelligible_fraction_min"))
@@ -146,6 +146,12 @@ def gate(m: ConversationMeasured, spec) -> Gate:
     return Gate(True, f"{k} of {n} samples intelligible")
 
 
+def gate(m: ConversationMeasured, spec) -> str | None:
+    """Why the samples cannot answer the question (:func:`assess`), or ``None``."""
+    g = assess(m, spec)
+    return None if g.meaningful else g.why
+
+
 def votes(m: ConversationMeasured, spec) -> dict[str, int]:
     """Option letter → the number of samples classified as that option (:func:`classify`)."""
     counts = {opt.id: 0 for opt in spec.options}
@@ -160,7 +166,7 @@ def judge(m: ConversationMeasured, spec) -> dict[str, OptionVerdict]:
     """Per option: true for the majority option when its share of the samples reaches ``agreement_min`` and no other
     option ties it, false for the others; all undecided without such a majority or when the gate fails."""
     agreement_min = float(threshold(spec, "agreement_min"))
-    g = gate(m, spec)
+    g = assess(m, spec)
     if not g.meaningful:
         return {opt.id: OptionVerdict("undecided", f"not meaningful: {g.why}") for opt in spec.options}
     n = len(m.samples)
@@ -221,7 +227,7 @@ def summary(m: ConversationMeasured, spec) -> str:
     n = len(m.samples)
     counts = votes(m, spec)
     top = max(counts.values())
-    g = gate(m, spec)
+    g = assess(m, spec)
     seeds = f"{m.samples[0].seed}…{m.samples[-1].seed}" if m.samples else "none"
     head = (f"{n} samples (seeds {seeds}, ≤ {m.max_new_tokens} frames) of {m.model}: "
             f"votes {', '.join(f'{k} {v}' for k, v in counts.items())} (agreement {top}/{n} = {top / n:.0%})")
@@ -297,7 +303,7 @@ def decide(evidence: Evidence, spec) -> Decision:
     meaningful."""
     m = evidence.measured
     verdicts = judge(m, spec)
-    g = gate(m, spec)
+    g = assess(m, spec)
     if not g.meaningful:
         return Decision("pending", (), f"not meaningful: {g.why}", None, verdicts)
     return decide_single(verdicts, list(spec.letters), none_reason="; ".join(table(m, spec)))

@@ -158,6 +158,18 @@ def _speech_text(m: CodecMeasured, spec) -> str:
     return "; ".join(parts) + f" (speech = WER ≤ {wer_max:g} against “{m.prompt_text}”)"
 
 
+def gate(m: CodecMeasured, spec) -> str | None:
+    """Why these weights cannot answer the question (nothing decoded, or neither CSM's own audio nor Mimi's decode
+    is speech: an untrained CSM makes noise either way), or ``None``."""
+    L = lines(m, spec)
+    if L.mimi_intelligible is None:
+        return "no audio was transcribed (nothing decoded)"
+    if L.mimi_intelligible is False and L.csm_intelligible is False:
+        return (f"not meaningful with these weights: neither CSM's own audio nor Mimi's decode is speech "
+                f"({_speech_text(m, spec)}); run with the real sesame/csm-1b")
+    return None
+
+
 def judge(m: CodecMeasured, spec) -> dict[str, OptionVerdict]:
     """Verdicts on A–D from :func:`lines`, as the module docstring lays out (A: config equal and reproduced; B, C:
     refuted by identical weights or reproduction; D: refuted by an intelligible standalone decode)."""

@@ -1,8 +1,8 @@
 """The ``hw10`` command line: one module per verb, each with ``register(subparsers)`` and a keyword-only
 ``main(*, …)`` that does the work. Library code never prints; these modules do.
 
-Verbs: ``questions``, ``grade``, ``report``, ``bench`` (torch-free) and ``key``, ``check``, ``verify``, which
-import the model pipeline (:mod:`checks.pipeline`) only when they run.
+Verbs: ``questions``, ``grade``, ``report``, ``review``, ``bench`` and ``key``, ``check``, ``verify``, which run the
+model pipeline (:mod:`checks.pipeline`; importing it loads no torch: that happens when a model loads).
 """
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ import sys
 
 from checks.pipeline.options import KeyRunOptions
 from grader import __version__
-from grader.cli import bench, check, grade, key, questions, report, verify
+from grader.cli import bench, check, grade, key, questions, report, review, verify
 from grader.cli.common import EXIT_INPUT
 from grader.errors import InputError
 
 __all__ = ["VERBS", "build_parser", "main"]
 
-VERBS = (questions, grade, report, bench, key, check, verify)
+VERBS = (questions, grade, report, review, bench, key, check, verify)
 """The verb modules, in the order ``hw10 --help`` lists them."""
 
 

@@ -63,8 +63,14 @@ def main(*, export: str, key: str, out: str, previous_key: str | None = None, fo
     print(f"Graded {stats.n} students from {rows} rows of {export} ({roster.format}, {roster.encoding})")
     print(f"  mean {stats.mean:.2f} · median {stats.median:.2f} · std {stats.stdev:.2f} · out of "
           f"{fmt_points(sheet.max_total)} · KR-20 {'—' if stats.kr20 is None else f'{stats.kr20:.3f}'}")
-    if sheet.pending:
-        print(f"  NOT GRADED (pending in the key): {', '.join(sheet.pending)}")
+    waiting = sheet.key.in_review
+    not_decided = [q for q in sheet.pending if q not in waiting]
+    if not_decided:
+        print(f"  NOT GRADED (pending in the key): {', '.join(not_decided)}")
+    if waiting:
+        print(f"  NOT GRADED (waiting for a TA's review; run `hw10 review`): {', '.join(waiting)}")
+    if sheet.key.reviewed:
+        print(f"  reviewed by a TA: {', '.join(sheet.key.reviewed)}")
     flagged = [it for it in stats.items if it.flags]
     print(f"  items flagged: {len(flagged)}" + (": " + ", ".join(it.qid for it in flagged) if flagged else ""))
     for it in flagged:

@@ -56,6 +56,8 @@ def main(*, options: KeyRunOptions, out: str = DEFAULT_OUT, report: str | None =
             ev = o.evidence
             print(f"  {o.qid}  {','.join(o.correct):8} computed ({o.level})  margin: {margin_text(o.margin)}")
             print(f"        evidence: {one_line(ev.summary if ev else '')}")
+        elif o.status == "review":
+            print(f"  {o.qid}  {'?':8} review: {one_line(o.reason or '', 400)}")
         else:
             why = "model unavailable (see the error message)" if o.blocked_by == "model" else o.reason
             print(f"  {o.qid}  {'—':8} pending: {one_line(why or '', 400)}")
@@ -69,9 +71,15 @@ def main(*, options: KeyRunOptions, out: str = DEFAULT_OUT, report: str | None =
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dump_key(key), encoding="utf-8")
     n_computed = sum(1 for o in outcomes if o.status == "computed")
+    n_review = sum(1 for o in outcomes if o.status == "review")
     where = f"; evidence in {run.evidence_dir}" if run.evidence_dir else ""
     reused = f"; {len(run.cache_hits)} reused from the cache ({', '.join(run.cache_hits)})" if run.cache_hits else ""
-    print(f"wrote {path}: {n_computed} computed, {len(outcomes) - n_computed} pending{where}{reused}")
+    review = f", {n_review} for review" if n_review else ""
+    n_pending = len(outcomes) - n_computed - n_review
+    print(f"wrote {path}: {n_computed} computed{review}, {n_pending} pending{where}{reused}")
+    if n_review:
+        print(f"next: a TA decides the open claims of {', '.join(key.in_review)} by listening: `hw10 review {path} "
+              f"--evidence-dir {run.evidence_dir or 'DIR'} --out SHEET` (until then they are not graded)")
     if key.from_fixtures:
         print(f"note: {', '.join(key.from_fixtures)} computed from hw10 test fixtures (level: fixture): this key is "
               "a demo, not the homework's; `hw10 grade` withholds grades.csv for it")

@@ -121,3 +121,19 @@ def test_whole_key_on_the_fixtures_and_its_report(tmp_path, bank, capsys):
     assert rep.problems == []
     assert rep.images >= 8 and rep.audio >= 20  # UMAP ×4, PESQ, heat map, splits plot …; decodes, splits, samples
     assert "wrote" in out
+
+
+def test_review_sheet_opens_cleanly_with_its_clips_and_plot(tmp_path, bank):
+    """The TA's listening sheet: every clip plays (each original next to its decode) and the plot loads in a real
+    browser, with no console errors."""
+    from review_kit import review_key
+
+    key_path, evidence = review_key(bank, tmp_path)
+    sheet = tmp_path / "sheet"
+    assets = ROOT / "fixtures" / "assets"
+    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--assets", str(assets),
+                 "--out", str(sheet)]) == 0
+    rep = browser.inspect_page(sheet / "index.html", screenshot=tmp_path / "sheet.png")
+    assert rep.problems == []
+    assert rep.audio == 4 and rep.images == 1
+    assert "original: English_speech.wav" in (sheet / "index.html").read_text(encoding="utf-8")

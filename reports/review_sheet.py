@@ -1,0 +1,52 @@
+"""The listening sheet of ``hw10 review``: per question in review, its open claims with the numbers and the
+threshold each missed, next to the audio to compare and the plots, in Chinese and English; plus the decisions
+file the TA fills. The folder is self-contained (media copied under ``media/<qid>/``)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from grader.key import AnswerKey
+from grader.review import decisions_template
+from grader.spec import QuestionBank
+from reports.evidence_report import AUDIO_SUFFIXES, question_view
+from reports.render import environment
+
+__all__ = ["render_review_sheet"]
+
+
+def _originals(bank: QuestionBank, qid: str, assets: Path | None, out_dir: Path) -> list[dict[str, str]]:
+    """The question's own clips from the assets folder (what the decodes are compared with), copied into the sheet."""
+    out: list[dict[str, str]] = []
+    if assets is None:
+        return out
+    for name in bank[qid].check.assets:
+        src = assets / name
+        if not src.is_file() or src.suffix.lower() not in AUDIO_SUFFIXES:
+            continue
+        dst = out_dir / "media" / qid / "original" / src.name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+        out.append({"name": f"original: {src.name}", "src": dst.relative_to(out_dir).as_posix()})
+    return out
+
+
+def render_review_sheet(bank: QuestionBank, key: AnswerKey, key_text: str, out_dir: Path,
+                        evidence_dir: Path | None, key_name: str = "", assets: Path | None = None) -> tuple[Path, Path]:
+    """Write ``out_dir/index.html`` (+ ``media/``) and ``out_dir/decisions.yaml``; returns both paths. With ``assets``
+    (the Colab's files) each question's original clips play next to the decodes."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    media = out_dir / "media"
+    if media.exists():
+        shutil.rmtree(media)
+    questions = [question_view(bank, key, q, evidence_dir, out_dir) for q in key.in_review]
+    for q in questions:
+        q["audio"] = _originals(bank, q["id"], assets, out_dir) + q["audio"]
+    html = environment().get_template("review_sheet.html.j2").render(
+        questions=questions, key_name=key_name, bank_sha=key.questions_sha256[:16],
+        reviewed=key.reviewed)
+    page = out_dir / "index.html"
+    page.write_text(html, encoding="utf-8")
+    decisions = out_dir / "decisions.yaml"
+    decisions.write_text(decisions_template(bank, key, key_text), encoding="utf-8")
+    return page, decisions

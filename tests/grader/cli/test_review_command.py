@@ -1,0 +1,136 @@
+"""`hw10 review`: a key whose evidence left a claim open goes to a TA, who listens and decides; grading follows.
+
+The key is computed by the real pipeline (run_checks → build_key, tests/review_kit.py) on q07 with a stand-in
+codec that adds the same relative noise to every clip (tests/stand_in_codec.py): both clips come back at PESQ
+1.71, inside the undecided band of "not reconstructed effectively" (1.8 ± 0.1). A, C and D are false by the
+evidence; B ("neither is reconstructed effectively") is open: the question goes to review, not into the key as a
+guess."""
+from __future__ import annotations
+
+import yaml
+from conftest import SAMPLE, make_key
+from review_kit import fill, review_key
+
+from grader.cli import main
+from grader.key import dump_key, load_key
+
+
+def test_a_claim_inside_its_band_goes_to_review_and_a_ta_closes_it(bank, tmp_path, capsys):
+    key_path, evidence = review_key(bank, tmp_path)
+    key = load_key(key_path, bank)
+    a = key.answer("q07")
+    assert a.status == "review" and a.correct == [] and a.proposed == []
+    assert [c.option for c in a.open_claims] == ["B"] and "PESQ english 1.71" in a.open_claims[0].why
+    assert "open for a TA's review" in a.reason and key.in_review == ["q07"] and "q07" in key.pending
+
+    # the sheet: the question, its open claim with the numbers, the decoded clips; and the decisions file
+    sheet = tmp_path / "sheet"
+    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
+    html = (sheet / "index.html").read_text(encoding="utf-8")
+    assert "Open claim B" in html and "英文與中文 TTS 都無法被有效重建" in html and "Neither the English" in html
+    assert html.count("<audio") == 2 and "pesq.png" in html
+    template = yaml.safe_load((sheet / "decisions.yaml").read_text(encoding="utf-8"))
+    assert list(template["questions"]) == ["q07"] and list(template["questions"]["q07"]["claims"]) == ["B"]
+    assert "1 open claim(s)" in capsys.readouterr().out
+
+    # the TA decides: B true (both clips drown in noise), the answer follows: B
+    decided = fill(sheet / "decisions.yaml", B=("true", "both clips are buried in hiss; words hard to follow"))
+    reviewed_path = tmp_path / "reviewed.yaml"
+    assert main(["review", str(key_path), "--decisions", str(decided), "--out", str(reviewed_path)]) == 0
+    reviewed = load_key(reviewed_path, bank)
+    r = reviewed.answer("q07")
+    assert r.status == "reviewed" and r.correct == ["B"] and r.graded and not reviewed.in_review
+    by = {x.option: (x.verdict, x.decided_by) for x in r.review}
+    assert by == {"A": ("false", "evidence"), "B": ("true", "ta"), "C": ("false", "evidence"),
+                  "D": ("false", "evidence")}
+    ta = next(x for x in r.review if x.decided_by == "ta")
+    assert ta.who == "TA Lin" and ta.note.startswith("both clips are buried") and ta.when
+    assert reviewed.provenance["reviews"][0]["questions"] == ["q07"]
+    assert load_key(key_path, bank).answer("q07").status == "review"  # the computed key is left as it was
+
+
+def test_grading_waits_for_the_review_then_says_who_decided(bank, tmp_path, capsys):
+    key_path, evidence = review_key(bank, tmp_path)
+    out = tmp_path / "graded"
+    assert main(["grade", str(SAMPLE / "export.csv"), "--key", str(key_path), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "NOT GRADED (waiting for a TA's review; run `hw10 review`): q07" in printed
+    assert not (out / "grades.csv").exists() and "hw10 review" in printed
+    sheet = tmp_path / "sheet"
+    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
+    decided = fill(sheet / "decisions.yaml", B=("true", "hiss everywhere"))
+    reviewed = tmp_path / "reviewed.yaml"
+    assert main(["review", str(key_path), "--decisions", str(decided), "--out", str(reviewed)]) == 0
+    out2 = tmp_path / "graded2"
+    assert main(["grade", str(SAMPLE / "export.csv"), "--key", str(reviewed), "--out", str(out2)]) == 0
+    printed = capsys.readouterr().out
+    assert "reviewed by a TA: q07" in printed and (out2 / "grades.csv").exists()
+    assert "reviewed by a TA" in (out2 / "report.html").read_text(encoding="utf-8")
+    page = next((out2 / "feedback").glob("*.html")).read_text(encoding="utf-8")
+    assert "reviewed by a TA" in page
+
+
+def bad_decisions(tmp_path, bank):
+    key_path, evidence = review_key(bank, tmp_path)
+    sheet = tmp_path / "sheet"
+    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
+    return key_path, sheet / "decisions.yaml"
+
+
+def test_bad_decisions_are_refused_naming_the_entry_and_nothing_is_written(bank, tmp_path, capsys):
+    key_path, template = bad_decisions(tmp_path, bank)
+    out = tmp_path / "reviewed.yaml"
+
+    def refused(decisions, message):
+        capsys.readouterr()
+        assert main(["review", str(key_path), "--decisions", str(decisions), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and str(decisions) in err, err
+        assert not out.exists()
+
+    refused(fill(template, B=("", "")), "questions.q07.claims.B.verdict")  # left undecided
+    refused(fill(template, B=("true", "")), "a verdict needs a note")
+    refused(fill(template, reviewer="", B=("true", "hiss")), "reviewer is empty")
+    refused(fill(template, B=("maybe", "hiss")), "verdict must be true or false")
+    refused(fill(template, B=("true", "hiss"), A=("true", "?")), "option A is not an open claim")
+    refused(fill(template, B=("false", "sounds fine")), "q07: no option comes out true")
+    other = yaml.safe_load(fill(template, B=("true", "hiss")).read_text(encoding="utf-8"))
+    other["key_sha256"] = "0" * 64
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(other), encoding="utf-8")
+    refused(tmp_path / "other.yaml", "written for another key")
+    data = yaml.safe_load(fill(template, B=("true", "hiss")).read_text(encoding="utf-8"))
+    data["questions"]["q09"] = {"claims": {"A": {"verdict": "true", "note": "x"}}}
+    (tmp_path / "extra.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    refused(tmp_path / "extra.yaml", "q09 is not in review in this key")
+    (tmp_path / "broken.yaml").write_text("format: hw10-review/1\nquestions: [unclosed\n", encoding="utf-8")
+    refused(tmp_path / "broken.yaml", "malformed YAML")
+    assert main(["review", str(key_path), "--decisions", str(fill(template, B=("true", "hiss"))),
+                 "--out", str(key_path)]) == 2  # never over the computed key
+
+
+def test_a_key_with_nothing_in_review_says_so(bank, tmp_path, capsys):
+    path = tmp_path / "key.yaml"
+    path.write_text(dump_key(make_key(bank)), encoding="utf-8")
+    assert main(["review", str(path), "--out", str(tmp_path / "sheet")]) == 0
+    assert "0 question(s) in review (none)" in capsys.readouterr().out
+    assert "Nothing to review" in (tmp_path / "sheet" / "index.html").read_text(encoding="utf-8")
+
+
+def test_verify_lists_a_ta_verdict_that_the_evidence_decided_otherwise(bank, tmp_path, capsys):
+    key_path, evidence = review_key(bank, tmp_path)
+    sheet = tmp_path / "sheet"
+    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
+    reviewed = tmp_path / "reviewed.yaml"
+    assert main(["review", str(key_path), "--decisions", str(fill(sheet / "decisions.yaml", B=("true", "hiss"))),
+                 "--out", str(reviewed)]) == 0
+    # a later computation (say, on another GPU) whose evidence decided B false
+    later = load_key(key_path, bank)
+    ev = dict(later.answers["q07"].evidence)
+    ev["verdicts"] = {**ev["verdicts"], "B": {"verdict": "false", "why": "PESQ english 1.95 ≥ 1.8 + 0.1"}}
+    later.answers["q07"] = later.answers["q07"].model_copy(update={"evidence": ev})
+    computed = tmp_path / "later.yaml"
+    computed.write_text(dump_key(later), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["verify", "--key", str(reviewed), "--against", str(computed)]) == 1
+    out = capsys.readouterr().out
+    assert "q07" in out and "TA verdicts contradicting the evidence: B: TA true (TA Lin: hiss), evidence false" in out

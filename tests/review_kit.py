@@ -1,0 +1,39 @@
+"""A key with a question in review, made by the real pipeline, and a filled decisions file: what the tests of
+``hw10 review`` (tests/grader/cli) and of its sheet in a browser (tests/reports) start from."""
+from __future__ import annotations
+
+import yaml
+from conftest import ROOT, make_key
+from stand_in_codec import StandInCodec
+
+from checks.pipeline.context import CheckContext, LazyModel
+from checks.pipeline.outcome import build_key
+from checks.pipeline.run import run_checks
+from grader.key import dump_key
+
+ASSETS = ROOT / "fixtures" / "assets"
+
+
+def review_key(bank, tmp_path):
+    """A key from the pipeline whose q07 is in review (the others asserted, as a TA's sample key), its evidence
+    folder, and the key file."""
+    ctx = CheckContext(assets=ASSETS, models={"mimi": LazyModel.ready("mimi", StandInCodec("noise", k=0.05))},
+                       evidence_dir=tmp_path / "evidence")
+    outcomes = run_checks(bank, ["q07"], ctx)
+    computed = build_key(bank, outcomes, {"kind": "computed", "description": "stand-in codec"})
+    key = make_key(bank)
+    key.answers["q07"] = computed.answers["q07"]
+    path = tmp_path / "key.yaml"
+    path.write_text(dump_key(key), encoding="utf-8")
+    return path, tmp_path / "evidence"
+
+
+def fill(decisions_path, reviewer="TA Lin", **verdicts):
+    """The sheet's decisions.yaml with ``verdicts`` ({letter: (verdict, note)}) for q07 and the reviewer filled in."""
+    data = yaml.safe_load(decisions_path.read_text(encoding="utf-8"))
+    data["reviewer"] = reviewer
+    for letter, (verdict, note) in verdicts.items():
+        data["questions"]["q07"]["claims"].setdefault(letter, {}).update({"verdict": verdict, "note": note})
+    out = decisions_path.with_name("filled.yaml")
+    out.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return out
