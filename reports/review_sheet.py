@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from grader.errors import InputError
 from grader.key import AnswerKey
 from grader.review import decisions_template
 from grader.spec import QuestionBank
@@ -34,7 +35,13 @@ def _originals(bank: QuestionBank, qid: str, assets: Path | None, out_dir: Path)
 def render_review_sheet(bank: QuestionBank, key: AnswerKey, key_text: str, out_dir: Path,
                         evidence_dir: Path | None, key_name: str = "", assets: Path | None = None) -> tuple[Path, Path]:
     """Write ``out_dir/index.html`` (+ ``media/``) and ``out_dir/decisions.yaml``; returns both paths. With ``assets``
-    (the Colab's files) each question's original clips play next to the decodes."""
+    (the Colab's files) each question's original clips play next to the decodes. A ``decisions.yaml`` already there
+    that a TA has filled in is never overwritten (an :class:`InputError`)."""
+    decisions = out_dir / "decisions.yaml"
+    template = decisions_template(bank, key, key_text)
+    if decisions.is_file() and decisions.read_text(encoding="utf-8", errors="replace") != template:
+        raise InputError("holds decisions that differ from a fresh sheet's (a TA's work?): apply them with "
+                         "`hw10 review KEY --decisions FILE --out KEY2`, or choose another --out", file=str(decisions))
     out_dir.mkdir(parents=True, exist_ok=True)
     media = out_dir / "media"
     if media.exists():
@@ -47,6 +54,5 @@ def render_review_sheet(bank: QuestionBank, key: AnswerKey, key_text: str, out_d
         reviewed=key.reviewed)
     page = out_dir / "index.html"
     page.write_text(html, encoding="utf-8")
-    decisions = out_dir / "decisions.yaml"
-    decisions.write_text(decisions_template(bank, key, key_text), encoding="utf-8")
+    decisions.write_text(template, encoding="utf-8")
     return page, decisions

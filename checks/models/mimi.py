@@ -376,10 +376,13 @@ class MimiCodec:
 
     def decode(self, codes: "torch.Tensor") -> "np.ndarray":
         """Audio ``[B, N]`` float32 at :attr:`sampling_rate` from codes ``[B, K, T]``."""
+        return self._decode_with(self.model, codes)
+
+    def _decode_with(self, model, codes: "torch.Tensor") -> "np.ndarray":
         import torch
 
         with torch.inference_mode():
-            out = self.model.decode(codes.to(self.device))
+            out = model.decode(codes.to(self.device))
         audio = out.audio_values if hasattr(out, "audio_values") else out[0]
         return audio[:, 0].float().cpu().numpy()
 
@@ -394,11 +397,8 @@ class MimiCodec:
         if getattr(torch, dtype) == self.dtype:
             return self.decode(codes)
         model = copy.deepcopy(self.model).to(dtype=torch_dtype(dtype))
-        reset_codebook_caches(model)
-        with torch.inference_mode():
-            out = model.decode(codes.to(self.device))
-        audio = out.audio_values if hasattr(out, "audio_values") else out[0]
-        return audio[:, 0].float().cpu().numpy()
+        reset_codebook_caches(model)  # the copy's cached tables are in the old dtype
+        return self._decode_with(model, codes)
 
     # -- codebooks ------------------------------------------------------------------------------
     def codebook(self, layer: int):

@@ -134,3 +134,17 @@ def test_verify_lists_a_ta_verdict_that_the_evidence_decided_otherwise(bank, tmp
     assert main(["verify", "--key", str(reviewed), "--against", str(computed)]) == 1
     out = capsys.readouterr().out
     assert "q07" in out and "TA verdicts contradicting the evidence: B: TA true (TA Lin: hiss), evidence false" in out
+
+
+def test_a_filled_decisions_file_is_never_overwritten_by_a_new_sheet(bank, tmp_path, capsys):
+    key_path, evidence = review_key(bank, tmp_path)
+    sheet = tmp_path / "sheet"
+    args = ["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]
+    assert main(args) == 0 and main(args) == 0  # an untouched sheet is simply written again
+    filled = (sheet / "decisions.yaml").read_text(encoding="utf-8").replace("reviewer: ''", "reviewer: TA Lin")
+    (sheet / "decisions.yaml").write_text(filled, encoding="utf-8")
+    capsys.readouterr()
+    assert main(args) == 2
+    assert "differ from a fresh sheet" in capsys.readouterr().err
+    assert (sheet / "decisions.yaml").read_text(encoding="utf-8") == filled
+
