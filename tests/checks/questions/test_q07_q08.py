@@ -162,6 +162,15 @@ def test_q08_clause_evidence(bank):
     assert "clip too short for the window test" in v["C"].why
 
 
+def test_q08_long_sequences_is_decided_at_one_length_fixed_in_advance(bank):
+    """A large effect at one of several lengths is what chance gives when the largest is picked: the clause looks at
+    the shortest window length only (paired windows), and reports the others."""
+    chunks = [ChunkScore("music", 1.0, 8, 8, 1.8, 1.7, 0.1), ChunkScore("music", 2.0, 4, 4, 2.2, 1.7, 0.5)]
+    v = q08_nonspeech.judge(q08_measured(chunks=chunks), bank["q08"])["D"]
+    assert "[long sequences are the problem: false]" in v.why and "+0.10 at the shortest window, 1 s" in v.why
+    assert "2 s: alone 2.20 vs in context 1.70" in v.why
+
+
 def test_q08_pesq_alone_never_decides_music_against_laughter(bank):
     """The audit's case: PESQ says music is worst by a clear gap, but the spectral distance (valid for non-speech)
     ranks laughter as the worse reconstruction: the measures disagree, the question is not decided."""
