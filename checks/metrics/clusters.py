@@ -3,6 +3,7 @@
 * :func:`silhouette` is the mean silhouette coefficient (Rousseeuw 1987) from a precomputed distance
   matrix, vectorised so that hundreds of resamples cost milliseconds; it equals
   ``sklearn.metrics.silhouette_score(D, labels, metric="precomputed")``.
+* :func:`permutation_null` is the silhouette with the labels shuffled: the chance level for these points;
 * :func:`resample_indices` draws stratified subsamples *without* replacement (m-out-of-n bootstrap):
   a classic bootstrap repeats points, and a repeated point is at distance 0 from its copy, which
   inflates the silhouette. The interval is the percentile interval of the statistic over subsamples.
@@ -80,6 +81,16 @@ def silhouette(d: "np.ndarray", labels: "np.ndarray") -> float:
     denom = np.maximum(a, b)
     s = np.where((own > 1) & (denom > 0), (b - a) / np.where(denom > 0, denom, 1.0), 0.0)
     return float(s.mean())
+
+
+def permutation_null(d: "np.ndarray", labels: "np.ndarray", n_permutations: int, seed: int) -> "np.ndarray":
+    """The silhouette of the same points with their labels shuffled, ``n_permutations`` times (seeded): what
+    chance gives for these class sizes, the level a silhouette has to beat to mean anything."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)
+    return np.array([silhouette(d, rng.permutation(labels)) for _ in range(int(n_permutations))])
 
 
 def resample_indices(labels: "np.ndarray", n_resamples: int, fraction: float, seed: int) -> list["np.ndarray"]:

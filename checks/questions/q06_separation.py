@@ -3,14 +3,15 @@
 :func:`mean_code_vectors` turns each clip's codes into one vector per layer (the mean over frames of the
 codebook vectors of its codes); :func:`measure_separation` computes, for every layer and every class subset
 the spec's claims name (:func:`claim_needs`), the mean silhouette by emotion in the original space and on
-UMAP coordinates (several seeds) with percentile intervals over stratified subsamples, the layer gaps the
+UMAP coordinates (several seeds) with percentile intervals over stratified subsamples and the chance level
+(a permutation null: the same points with the labels shuffled), the layer gaps the
 claims compare, and one scatter plot per layer. :mod:`checks.questions.q06_umap` judges these numbers.
 """
 from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -18,6 +19,7 @@ from checks.evidence import SpecError, threshold
 from checks.metrics.clusters import (
     distances,
     percentile_interval,
+    permutation_null,
     resample_indices,
     resampled_silhouettes,
     scatter,
@@ -50,6 +52,10 @@ class SeparationStat:
     """Median over the UMAP seeds of the silhouette of the 2-D coordinates (euclidean)."""
     umap_per_seed: list[float]
     umap_interval: list[float]
+    null_original: list[float] = field(default_factory=list)
+    """Chance level in the original space: ``[mean, null_quantile]`` of the silhouette with labels shuffled."""
+    null_umap: list[float] = field(default_factory=list)
+    """The same on the UMAP coordinates (median over the seeds)."""
 
 
 @dataclass
@@ -146,6 +152,12 @@ def mean_code_vectors(codec, codes: Sequence["np.ndarray"], layers: Sequence[int
 
 # -- numbers part (no model) ------------------------------------------------------------------------------
 
+def _null(values: "np.ndarray", quantile: float) -> list[float]:
+    import numpy as np
+
+    return [float(np.mean(values)), float(np.quantile(values, quantile))]
+
+
 def measure_separation(vectors: dict[int, "np.ndarray"], labels: Sequence[str], spec, seed: int,
                        plot_dir: Path | None, n_seeds: int | None = None) -> SeparationResult:
     """Silhouettes (both spaces, intervals), gaps and one scatter plot per layer, from per-clip vectors."""
@@ -161,6 +173,8 @@ def measure_separation(vectors: dict[int, "np.ndarray"], labels: Sequence[str], 
     frac = float(threshold(spec, "bootstrap_fraction"))
     level = float(threshold(spec, "interval_level"))
     metric = str(threshold(spec, "original_metric"))
+    n_perm = int(threshold(spec, "null_permutations"))
+    q_null = float(threshold(spec, "null_quantile"))
     subsets, gap_specs = claim_needs(spec)
     order = [x for x in LABELS if x in set(labels)]
     sub_idx: dict[str, np.ndarray] = {}
@@ -189,15 +203,18 @@ def measure_separation(vectors: dict[int, "np.ndarray"], labels: Sequence[str], 
             sl = lab[idx]
             orig = silhouette(d, sl)
             ro = resampled_silhouettes(d, sl, boots[sub])
-            per_seed, rs = [], []
+            null_o = permutation_null(d, sl, n_perm, seed)
+            per_seed, rs, null_u = [], [], []
             for c in coords[layer]:
                 du = distances(c[idx], "euclidean")
                 per_seed.append(silhouette(du, sl))
                 rs.append(resampled_silhouettes(du, sl, boots[sub]))
+                null_u.append(permutation_null(du, sl, n_perm, seed))
             ru = np.median(np.stack(rs), axis=0)
             res_orig[(layer, sub)], res_umap[(layer, sub)] = ro, ru
             stats.append(SeparationStat(layer, sub, len(idx), orig, list(percentile_interval(ro, level)),
-                                        float(np.median(per_seed)), per_seed, list(percentile_interval(ru, level))))
+                                        float(np.median(per_seed)), per_seed, list(percentile_interval(ru, level)),
+                                        _null(null_o, q_null), _null(np.median(np.stack(null_u), axis=0), q_null)))
     by_key = {(s.layer, s.subset): s for s in stats}
     gaps: list[GapStat] = []
     for better, worse, sub in gap_specs:

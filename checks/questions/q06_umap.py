@@ -11,7 +11,9 @@ coordinates (``thresholds.decide_on: umap``, the median over ``umap_seeds`` UMAP
 both are always reported. For every layer it is computed for all five emotions and for each class
 subset an option names, with a percentile interval over stratified subsamples (``bootstrap``).
 
-* ``separated`` claims (E–H): silhouette(layer, classes) ≥ ``subset_separated_min``;
+* ``separated`` claims (E–H): silhouette(layer, classes) ≥ ``subset_separated_min`` (Kaufman & Rousseeuw's
+  boundary of a weak structure) *and* above chance: the ``null_quantile`` of the silhouette with the labels
+  shuffled ``null_permutations`` times (the same points), which is reported with every verdict;
 * ``layer_gap`` claims (C, D): silhouette(better) − silhouette(worse) ≥ ``layer_gap_min``, with a paired
   interval (the same subsamples for both layers);
 * both outside ``± undecided_band`` of the threshold, else undecided. A claim is **FRAGILE**, and not
@@ -116,6 +118,19 @@ def _space_values(stat, space: str) -> tuple[float, list[float], list[float]]:
     return stat.original, [], list(stat.original_interval)
 
 
+def _above_chance(verdict: OptionVerdict, stat, space: str) -> OptionVerdict:
+    """A ``separated`` verdict held against chance: true stands only above the permutation null's quantile (the
+    null is reported in every case); without a null measured (older evidence) it is left as it was."""
+    null = stat.null_umap if space == "umap" else stat.null_original
+    if len(null) != 2:
+        return verdict
+    value = _space_values(stat, space)[0]
+    chance = f"chance (labels shuffled): mean {null[0]:.3f}, upper quantile {null[1]:.3f}"
+    if verdict.verdict == "true" and value <= null[1]:
+        return OptionVerdict("undecided", f"{verdict.why}; but not above {chance}: shuffled labels separate as well")
+    return OptionVerdict(verdict.verdict, f"{verdict.why}; {chance}", verdict.margin)
+
+
 def _fragility(value_t: float, per_seed: list[float], interval: list[float]) -> list[str]:
     """Reasons a verdict against threshold ``value_t`` is fragile (seeds or interval on both sides)."""
     reasons = []
@@ -197,8 +212,8 @@ def judge(m: UmapMeasured, spec) -> dict[str, OptionVerdict]:
                 out[opt.id] = OptionVerdict("undecided", f"no silhouette for layer {c.layer}, {sub}")
                 continue
             value, per_seed, interval = _space_values(s, space)
-            out[opt.id] = _measured_verdict(value, sep_min, band, per_seed, interval,
-                                            f"silhouette({space}, layer {c.layer}, {sub})")
+            out[opt.id] = _above_chance(_measured_verdict(value, sep_min, band, per_seed, interval,
+                                                          f"silhouette({space}, layer {c.layer}, {sub})"), s, space)
         else:
             sub = subset_name(getattr(c, "classes", ALL))
             g = gaps.get((int(c.better), int(c.worse), sub))

@@ -101,6 +101,9 @@ def test_known_clusters_give_the_known_answer(spec, synthetic):
     assert sil[(6, "amused+angry")].umap < 0.25 < sil[(6, "angry+sleepy")].umap
     lo, hi = sil[(0, "all")].umap_interval
     assert lo <= hi and len(sil[(0, "all")].umap_per_seed) == 2
+    # chance: the same points with the labels shuffled separate about as well as nothing
+    mean, upper = sil[(0, "all")].null_original
+    assert mean < upper < 0.2 < sil[(0, "all")].original  # shuffled labels on clustered points: mean below 0
     verdicts = q06_umap.judge(measured(result, n), small(spec))
     assert {k: v.verdict for k, v in verdicts.items()} == {
         "A": "true", "B": "true", "C": "false", "D": "true", "E": "true", "F": "true", "G": "false", "H": "true"}
@@ -151,6 +154,17 @@ def test_undecided_band_and_fragile_claims_are_not_decided(spec):
     v = q06_umap.judge(hand_measured([], [gap]), spec)["D"]
     assert v.verdict == "true" and v.margin == pytest.approx(0.15)
     assert q06_umap.judge(hand_measured([], [gap]), spec)["C"].verdict == "undecided"  # no (31, 0) gap measured
+
+
+def test_separated_claims_are_held_against_chance(spec):
+    """A silhouette of 0.35 clears 0.25, but with few points shuffled labels can do as well: not decided then."""
+    sub = "amused+angry+sleepy"
+    small_n = SeparationStat(0, sub, 9, 0.0, [0.0, 0.0], 0.35, [0.35] * 3, [0.3, 0.4], [0.0, 0.0], [0.1, 0.4])
+    v = q06_umap.judge(hand_measured([small_n]), spec)["E"]
+    assert v.verdict == "undecided" and "not above chance (labels shuffled): mean 0.100, upper quantile 0.400" in v.why
+    plenty = SeparationStat(0, sub, 120, 0.0, [0.0, 0.0], 0.35, [0.35] * 3, [0.3, 0.4], [0.0, 0.0], [0.0, 0.08])
+    v = q06_umap.judge(hand_measured([plenty]), spec)["E"]
+    assert v.verdict == "true" and "chance (labels shuffled): mean 0.000, upper quantile 0.080" in v.why
 
 
 def test_complementary_layer_claims_are_never_both_false(spec):
