@@ -134,6 +134,17 @@ def _rng_seed(seed: int, label: str, speaker: str) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
+def complete_speakers(clips: Iterable[EmovdbClip],
+                      labels: Sequence[str] = LABELS) -> tuple[list[str], dict[str, list[str]]]:
+    """The speakers with clips of every label in ``labels`` (sorted), and every other speaker with the labels it
+    lacks (EmoV-DB's josh recorded no angry and no disgusted clips). A subset drawn from the complete speakers
+    has the same speakers in every emotion, so the speaker cannot be what separates the emotions."""
+    table = counts(clips)
+    found = sorted({spk for per in table.values() for spk in per})
+    lacking = {spk: [x for x in labels if not table.get(x, {}).get(spk)] for spk in found}
+    return [s for s in found if not lacking[s]], {s: miss for s, miss in lacking.items() if miss}
+
+
 def balanced_subset(clips: Sequence[EmovdbClip], per_class: int, labels: Sequence[str] = LABELS,
                     speakers: Sequence[str] | None = None, seed: int = 0,
                     folder: Path | str = "EmoV-DB") -> list[EmovdbClip]:

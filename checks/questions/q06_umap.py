@@ -42,7 +42,7 @@ from checks.metrics.quality import pesq_wb
 from checks.models.batch_encode import encode_batched
 from checks.models.batching import items_per_call
 from checks.questions.claims import at_least, complement_pairs, complementary, decide_multi
-from checks.questions.emovdb import LABELS, balanced_subset, counts, resolve_folder, scan
+from checks.questions.emovdb import LABELS, balanced_subset, complete_speakers, counts, resolve_folder, scan
 from checks.questions.q06_separation import (
     ALL,
     GapStat,
@@ -91,6 +91,8 @@ class UmapMeasured:
     plots: list[PlotRecord] = field(default_factory=list)
     codec_check: list[CodecCheck] = field(default_factory=list)
     codec_best_pesq: float | None = None
+    speakers_left_out: dict[str, list[str]] = field(default_factory=dict)
+    """Speakers not sampled because they lack some emotion (each with the emotions it lacks)."""
     silent_clips: list[str] = field(default_factory=list)
     encode_seconds: float = 0.0
     umap_seconds: float = 0.0
@@ -264,7 +266,12 @@ def compute(ctx, spec) -> Evidence:
     folder = resolve_folder(getattr(ctx, "emovdb", None), ctx.assets)
     per_class = getattr(ctx, "emovdb_per_class", None) or int(threshold(spec, "per_class"))
     speakers = spec.thresholds.get("speakers")
-    clips = balanced_subset(scan(folder), per_class, LABELS, speakers=speakers, seed=ctx.seed, folder=folder)
+    found = scan(folder)
+    left_out: dict[str, list[str]] = {}
+    if speakers is None:  # a fair design: the same speakers in every emotion (else the speaker confounds it)
+        speakers, left_out = complete_speakers(found, LABELS)
+        speakers = speakers or None  # no speaker has every emotion: balanced_subset says what is missing
+    clips = balanced_subset(found, per_class, LABELS, speakers=speakers, seed=ctx.seed, folder=folder)
     codec = ctx.mimi()
     asked = [int(x) for x in threshold(spec, "layers")]
     layers = [x for x in asked if 0 <= x < codec.num_quantizers]
@@ -301,9 +308,10 @@ def compute(ctx, spec) -> Evidence:
                      decide_on=str(threshold(spec, "decide_on")),
                      umap_seeds=result.umap_seeds, stats=result.stats, gaps=result.gaps, plots=result.plots,
                      codec_check=checks, codec_best_pesq=max(scored) if scored else None, silent_clips=silent,
-                     encode_seconds=encode_seconds, umap_seconds=result.umap_seconds)
+                     encode_seconds=encode_seconds, umap_seconds=result.umap_seconds, speakers_left_out=left_out)
     verdicts = judge(m, spec)
-    notes = []
+    notes = [f"speaker {spk} left out: no {', '.join(miss)} clips (every emotion is sampled from the same "
+             "speakers, so the speaker cannot be what separates them)" for spk, miss in left_out.items()]
     if missing:
         notes.append(f"this Mimi has {n_q} code layers: layers {', '.join(map(str, missing))} cannot be measured "
                      "(the real kyutai/mimi has 32)")

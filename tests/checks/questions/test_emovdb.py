@@ -134,3 +134,15 @@ def test_committed_replica_matches_its_script():
     done = subprocess.run([sys.executable, str(ROOT / "fixtures" / "make_emovdb_replica.py"), "--check"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_only_speakers_with_every_emotion_are_sampled_by_default(clips):
+    """josh recorded no angry or disgusted clips: sampled anyway, his voice would mark three emotions and not the
+    other two, and the silhouette would partly measure the speaker. q06 leaves him out and says so."""
+    from checks.questions.emovdb import complete_speakers
+
+    speakers, left_out = complete_speakers(clips)
+    assert speakers == ["bea", "jenie", "sam"] and left_out == {"josh": ["angry", "disgusted"]}
+    subset = balanced_subset(clips, 6, speakers=speakers, seed=0)
+    table = counts(subset)
+    assert all(table[label] == {"bea": 2, "jenie": 2, "sam": 2} for label in LABELS)  # the same cells everywhere

@@ -245,6 +245,10 @@ def test_compute_on_the_replica_with_the_full_size_architecture(spec, architectu
     ev = q06_umap.compute(ctx_for(architecture, tmp_path, emovdb_per_class=3), small(spec, codec_check_clips=2))
     m = ev.measured
     assert (m.clips, m.per_class, m.layers, m.layers_missing) == (15, 3, [0, 6, 16, 31], [])
+    # the same speakers in every emotion: josh (no angry/disgusted clips) left out, and the evidence says so
+    assert m.speakers_left_out == {"josh": ["angry", "disgusted"]}
+    assert all(set(per) == {"bea", "jenie", "sam"} for per in m.clip_counts.values())
+    assert any(n.startswith("speaker josh left out: no angry, disgusted clips") for n in ev.notes)
     assert {(s.layer, s.subset) for s in m.stats} >= {(31, "all"), (6, "amused+angry"), (0, "amused+angry+sleepy")}
     for layer in (0, 6, 16, 31):
         png = tmp_path / "ev" / "q06" / f"umap_layer{layer:02d}.png"
