@@ -41,11 +41,16 @@ class OptionVerdict:
     margin: float | None = None
     """Signed distance to the threshold in the threshold's unit; positive = on the safe side of it.
     ``None`` when the comparison is an exact equality of integers or labels (no threshold)."""
+    lean: Verdict | None = None
+    """For an undecided verdict: the side the numbers fall on (inside the band, or by the median of fragile
+    seeds); what a TA's review starts from. ``None``: no side (measures that disagree, nothing measured)."""
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"verdict": self.verdict, "why": self.why}
         if self.margin is not None:
             d["margin"] = _plain(self.margin)
+        if self.lean is not None and self.verdict == "undecided":
+            d["lean"] = self.lean
         return d
 
 

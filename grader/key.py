@@ -34,6 +34,8 @@ class OpenClaim(BaseModel):
     option: str
     why: str
     """The numbers and the threshold they missed (the check's verdict line)."""
+    lean: Literal["true", "false"] | None = None
+    """The side the numbers fall on, when they fall on one (inside the band, fragile by the median)."""
 
 
 class ClaimReview(BaseModel):

@@ -7,14 +7,16 @@ those claims to a TA, who listens and looks, and records a verdict per claim:
 1. :func:`decisions_template` — the decisions file (YAML) for a key: one entry per open claim, with the
    evidence line to read, ``verdict:`` and ``note:`` to fill, and the key's sha256 (a decisions file
    applies to that key only);
-2. :func:`apply_decisions` — the reviewed key: every open claim decided by the TA (``true``/``false``
-   with a note: what was heard or seen), the evidence's own verdicts kept, and the answer that follows
-   (multi-answer: the true claims; single-answer: the one true option) with ``status: reviewed`` and, per
-   option, who decided it (``decided_by: evidence|ta``), the note, who and when.
+2. :func:`apply_decisions` — the reviewed key: every open claim decided by the TA (``true``/``false``;
+   a verdict is pre-filled where the numbers lean one way, and one against that lean needs a note), the
+   evidence's own verdicts kept, and the answer that follows (multi-answer: the true claims; single-answer:
+   the one true option) with ``status: reviewed`` and, per option, who decided it
+   (``decided_by: evidence|ta``), the note, who and when.
 
 Refused (an :class:`InputError`, exit 2, naming the file and entry; nothing written): a file for another
-key, a question or option that is not open, an open claim left undecided, a verdict without a note, no
-reviewer, a single-answer question that does not come out with exactly one true option.
+key, a question or option that is not open, an open claim left undecided, a verdict without a note where it
+goes against the side the numbers lean to (or they lean no way), no reviewer, a single-answer question that
+does not come out with exactly one true option.
 """
 from __future__ import annotations
 
@@ -46,12 +48,15 @@ def decisions_template(bank: QuestionBank, key: AnswerKey, key_text: str) -> str
         claims = {}
         for c in a.open_claims:
             opt = next(o for o in spec.options if o.id == c.option)
-            claims[c.option] = {"option": opt.text_en, "evidence": c.why, "verdict": "", "note": ""}
+            claims[c.option] = {"option": opt.text_en, "evidence": c.why, "evidence_leans": c.lean or "no way",
+                                "verdict": c.lean or "", "note": ""}
         questions[qid] = {"question": spec.stem_en, "kind": spec.kind, "evidence_supports": list(a.proposed),
                           "claims": claims}
     data = {"format": DECISIONS_FORMAT, "key_sha256": key_sha256(key_text), "reviewer": "", "questions": questions}
-    head = ("# hw10 review: decide every open claim (verdict: true or false) and say why in the note (what you heard\n"
-            "# or saw); put your name under reviewer. Then: hw10 review KEY --decisions THIS_FILE --out REVIEWED_KEY\n")
+    head = ("# hw10 review: decide every open claim (verdict: true or false) after listening; put your name under\n"
+            "# reviewer. A verdict is pre-filled where the numbers lean one way (evidence_leans); a verdict against\n"
+            "# that lean, or where they lean no way, needs a note saying what you heard or saw.\n"
+            "# Then: hw10 review KEY --decisions THIS_FILE --out REVIEWED_KEY\n")
     return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
 
 
@@ -117,9 +122,12 @@ def _reviewed(bank: QuestionBank, qid: str, a: KeyAnswer, entry: Any, file: str,
                 raise InputError("undecided: fill in verdict (true or false) and note", file=file, column=where)
             verdict = _verdict(decided.get("verdict"), file, f"{where}.verdict")
             note = str(decided.get("note") or "").strip()
-            if not note:
-                raise InputError("a verdict needs a note: what you heard or saw that decided it", file=file,
-                                 column=f"{where}.note")
+            lean = next(c.lean for c in a.open_claims if c.option == letter)
+            if not note and verdict != lean:
+                against = f"goes against the evidence's lean ({lean})" if lean else "has no lean of the evidence"
+                raise InputError(f"a verdict that {against} needs a note: what you heard or saw that decided it",
+                                 file=file, column=f"{where}.note")
+            note = note or f"agrees with the evidence's lean ({lean})"
             review.append(ClaimReview(option=letter, verdict=verdict, decided_by="ta", note=note, who=who, when=when))
         else:
             v = evidence.get(letter) or {}

@@ -73,7 +73,7 @@ def _evidence_for_key(o: QuestionOutcome) -> dict[str, Any] | None:
 def open_claims(evidence: dict[str, Any] | None) -> list[OpenClaim]:
     """The undecided verdicts of a question's evidence, as claims for a TA to decide."""
     verdicts = (evidence or {}).get("verdicts") or {}
-    return [OpenClaim(option=k, why=str(v.get("why", ""))) for k, v in sorted(verdicts.items())
+    return [OpenClaim(option=k, why=str(v.get("why", "")), lean=v.get("lean")) for k, v in sorted(verdicts.items())
             if isinstance(v, dict) and v.get("verdict") == "undecided"]
 
 

@@ -59,7 +59,23 @@ def combine(clauses: Sequence[Clause]) -> OptionVerdict:
     if all(c.verdict == "true" for c in clauses):
         margins = [c.margin for c in clauses if c.margin is not None]
         return OptionVerdict("true", why, min(margins) if margins else None)
-    return OptionVerdict("undecided", why)
+    return OptionVerdict("undecided", why, lean=_lean(clauses))
+
+
+def _lean(clauses: Sequence[Clause]) -> Verdict | None:
+    """The side an undecided conjunction falls on: an undecided clause's signed margin (:func:`at_least`) gives
+    its side; any clause leaning false makes it lean false, all leaning true (or true) make it lean true."""
+    sides = []
+    for c in clauses:
+        if c.verdict == "true":
+            sides.append("true")
+        elif c.verdict == "undecided" and c.margin is not None:
+            sides.append("true" if c.margin >= 0 else "false")
+        else:
+            sides.append(None)
+    if "false" in sides:
+        return "false"
+    return "true" if all(x == "true" for x in sides) else None
 
 
 def decide_multi(verdicts: Mapping[str, OptionVerdict], letters: Sequence[str]) -> Decision:

@@ -129,8 +129,9 @@ def _above_chance(verdict: OptionVerdict, stat, space: str) -> OptionVerdict:
     value = _space_values(stat, space)[0]
     chance = f"chance (labels shuffled): mean {null[0]:.3f}, upper quantile {null[1]:.3f}"
     if verdict.verdict == "true" and value <= null[1]:
-        return OptionVerdict("undecided", f"{verdict.why}; but not above {chance}: shuffled labels separate as well")
-    return OptionVerdict(verdict.verdict, f"{verdict.why}; {chance}", verdict.margin)
+        return OptionVerdict("undecided", f"{verdict.why}; but not above {chance}: shuffled labels separate as well",
+                             lean="false")
+    return OptionVerdict(verdict.verdict, f"{verdict.why}; {chance}", verdict.margin, verdict.lean)
 
 
 def _fragility(value_t: float, per_seed: list[float], interval: list[float]) -> list[str]:
@@ -157,8 +158,10 @@ def _measured_verdict(value: float, t: float, band: float, per_seed: list[float]
     fragile = _fragility(t, per_seed, interval) if verdict != "undecided" else []
     if fragile:  # seeds or interval on both sides of the threshold: not decided (a person looks at the plots)
         return OptionVerdict("undecided", f"{why}; FRAGILE, so not decided ({verdict} by the median): "
-                                          + "; ".join(fragile))
-    return OptionVerdict(verdict, why, margin if verdict != "undecided" else None)
+                                          + "; ".join(fragile), lean=verdict)
+    if verdict == "undecided":
+        return OptionVerdict("undecided", why, lean="true" if value >= t else "false")
+    return OptionVerdict(verdict, why, margin)
 
 
 def fragile_options(verdicts: dict[str, OptionVerdict]) -> list[str]:

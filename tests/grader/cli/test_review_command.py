@@ -31,6 +31,10 @@ def test_a_claim_inside_its_band_goes_to_review_and_a_ta_closes_it(bank, tmp_pat
     assert html.count("<audio") == 2 and "pesq.png" in html
     template = yaml.safe_load((sheet / "decisions.yaml").read_text(encoding="utf-8"))
     assert list(template["questions"]) == ["q07"] and list(template["questions"]["q07"]["claims"]) == ["B"]
+    # 1.71 sits inside the band but below 1.8: the numbers lean to "neither effective", pre-filled for the TA
+    assert template["questions"]["q07"]["claims"]["B"]["verdict"] == "true"
+    assert template["questions"]["q07"]["claims"]["B"]["evidence_leans"] == "true"
+    assert a.open_claims[0].lean == "true"
     assert "1 open claim(s)" in capsys.readouterr().out
 
     # the TA decides: B true (both clips drown in noise), the answer follows: B
@@ -89,7 +93,7 @@ def test_bad_decisions_are_refused_naming_the_entry_and_nothing_is_written(bank,
         assert not out.exists()
 
     refused(fill(template, B=("", "")), "questions.q07.claims.B.verdict")  # left undecided
-    refused(fill(template, B=("true", "")), "a verdict needs a note")
+    refused(fill(template, B=("false", "")), "goes against the evidence's lean (true) needs a note")
     refused(fill(template, reviewer="", B=("true", "hiss")), "reviewer is empty")
     refused(fill(template, B=("maybe", "hiss")), "verdict must be true or false")
     refused(fill(template, B=("true", "hiss"), A=("true", "?")), "option A is not an open claim")
@@ -147,4 +151,15 @@ def test_a_filled_decisions_file_is_never_overwritten_by_a_new_sheet(bank, tmp_p
     assert main(args) == 2
     assert "differ from a fresh sheet" in capsys.readouterr().err
     assert (sheet / "decisions.yaml").read_text(encoding="utf-8") == filled
+
+
+def test_agreeing_with_the_evidences_lean_needs_no_note(bank, tmp_path):
+    key_path, evidence = review_key(bank, tmp_path)
+    sheet = tmp_path / "sheet"
+    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
+    reviewed = tmp_path / "reviewed.yaml"
+    assert main(["review", str(key_path), "--decisions", str(fill(sheet / "decisions.yaml", B=("true", ""))),
+                 "--out", str(reviewed)]) == 0
+    r = load_key(reviewed, bank).answer("q07")
+    assert r.correct == ["B"] and next(x for x in r.review if x.option == "B").note.startswith("agrees with the")
 
