@@ -13,12 +13,14 @@ Four lines of evidence, each measured, each deciding the options it speaks to:
    ``thresholds.decode_min_snr_db_mixed_dtype`` when they do not (e.g. CSM in bfloat16 on a GPU,
    Mimi in float32);
 4. **intelligibility** — both audios transcribed, WER against the prompt text (the last turn);
-   ≤ ``thresholds.intelligible_wer_max`` is speech.
+   ≤ ``thresholds.intelligible_wer_max`` is speech; for every one of ``thresholds.samples`` seeded replies
+   (``--samples`` overrides), so that D is not decided from one seed.
 
 Verdicts: A (the tokens go straight back into Mimi) is true when 1 and 3 hold (with every code in
 Mimi's range); B's premise (Mimi post-trained inside CSM) is refuted by identical weights, its
 conclusion by 3; C's conclusion (cannot be decoded) is refuted by 3; D (only noise) is refuted by an
-intelligible standalone decode — with untrained weights (the tiny fixture) both audios are noise,
+intelligible standalone decode in any reply, and true when some reply's own audio is speech while Mimi's
+decode never is — with untrained weights (the tiny fixture) both audios are noise,
 so D stays undecided and the question pending: the mechanism is shown, the "not noise" part needs
 the real csm-1b.
 """
@@ -38,6 +40,18 @@ from checks.questions.q12_weights import compare_state_dicts, config_differences
 log = logging.getLogger(__name__)
 
 OPTIONAL_ASSETS: frozenset[str] = frozenset()
+
+
+@dataclass
+class SpeechSample:
+    """One seeded reply: CSM's own audio and the standalone Mimi's decode of its codes, each transcribed."""
+
+    seed: int
+    frames_decoded: int
+    transcript_csm: str | None
+    transcript_mimi: str | None
+    wer_csm: float | None
+    wer_mimi: float | None
 
 
 @dataclass
@@ -82,6 +96,8 @@ class CodecMeasured:
     notes: list[str] = field(default_factory=list)
     decode_dtype: str | None = None
     """The dtype the standalone Mimi decoded CSM's codes in: CSM's (a copy of Mimi cast to it when they differ)."""
+    speech: list[SpeechSample] = field(default_factory=list)
+    """Every seeded reply (the first is the one above), transcribed both ways: what D is decided on."""
 
 
 # ----------------------------------------------------------------------------- pure decisions
@@ -151,22 +167,45 @@ def _weights_text(m: CodecMeasured) -> str:
 
 def _speech_text(m: CodecMeasured, spec) -> str:
     wer_max = float(threshold(spec, "intelligible_wer_max"))
+    replies = _replies(m) or [SpeechSample(m.seed, m.frames_decoded, m.transcript_csm, m.transcript_mimi, m.wer_csm,
+                                           m.wer_mimi)]
     parts = []
-    for who, w, t in (("Mimi's decode", m.wer_mimi, m.transcript_mimi),
-                      ("CSM's own audio", m.wer_csm, m.transcript_csm)):
-        parts.append(f"{who}: “{t}” WER {w:.2f}" if w is not None else f"{who}: not transcribed")
-    return "; ".join(parts) + f" (speech = WER ≤ {wer_max:g} against “{m.prompt_text}”)"
+    for r in replies:
+        texts = [f"{who}: “{t}” WER {w:.2f}" if w is not None else f"{who}: not transcribed"
+                 for who, w, t in (("Mimi's decode", r.wer_mimi, r.transcript_mimi),
+                                   ("CSM's own audio", r.wer_csm, r.transcript_csm))]
+        parts.append(("" if len(replies) == 1 else f"seed {r.seed}: ") + "; ".join(texts))
+    return " | ".join(parts) + f" (speech = WER ≤ {wer_max:g} against “{m.prompt_text}”)"
+
+
+def _replies(m: CodecMeasured) -> list[SpeechSample]:
+    """Every transcribed reply (older or hand-made evidence without ``speech``: the single one above)."""
+    if m.speech:
+        return [r for r in m.speech if r.wer_mimi is not None and r.wer_csm is not None]
+    if m.wer_mimi is None or m.wer_csm is None:
+        return []
+    return [SpeechSample(m.seed, m.frames_decoded, m.transcript_csm, m.transcript_mimi, m.wer_csm, m.wer_mimi)]
+
+
+def speech_counts(m: CodecMeasured, spec) -> tuple[int, int, int]:
+    """Over the transcribed replies: (Mimi's decode is speech, only CSM's own audio is speech, neither is)."""
+    wer_max = float(threshold(spec, "intelligible_wer_max"))
+    replies = _replies(m)
+    mimi = sum(1 for r in replies if r.wer_mimi <= wer_max)
+    csm_only = sum(1 for r in replies if r.wer_csm <= wer_max < r.wer_mimi)
+    return mimi, csm_only, len(replies) - mimi - csm_only
 
 
 def gate(m: CodecMeasured, spec) -> str | None:
-    """Why these weights cannot answer the question (nothing decoded, or neither CSM's own audio nor Mimi's decode
-    is speech: an untrained CSM makes noise either way), or ``None``."""
-    L = lines(m, spec)
-    if L.mimi_intelligible is None:
+    """Why these weights cannot answer the question (nothing decoded, or in no reply is either CSM's own audio or
+    Mimi's decode speech: an untrained CSM makes noise either way), or ``None``."""
+    replies = _replies(m)
+    if not replies:
         return "no audio was transcribed (nothing decoded)"
-    if L.mimi_intelligible is False and L.csm_intelligible is False:
-        return (f"not meaningful with these weights: neither CSM's own audio nor Mimi's decode is speech "
-                f"({_speech_text(m, spec)}); run with the real sesame/csm-1b")
+    mimi, csm_only, _ = speech_counts(m, spec)
+    if mimi == 0 and csm_only == 0:
+        return (f"not meaningful with these weights: in none of {len(replies)} replies is CSM's own audio or Mimi's "
+                f"decode speech ({_speech_text(m, spec)}); run with the real sesame/csm-1b")
     return None
 
 
@@ -205,23 +244,45 @@ def judge(m: CodecMeasured, spec) -> dict[str, OptionVerdict]:
     else:
         out["C"] = OptionVerdict("undecided", f"{L.reproduction_why}; nothing measured here tests C's reason "
                                               "(joint training)")
-    # D — only noise
-    if L.mimi_intelligible is True:
-        out["D"] = OptionVerdict("false", f"Mimi's decode of CSM's codes is speech: {_speech_text(m, spec)}",
-                                 wer_max - m.wer_mimi)
-    elif L.mimi_intelligible is False and L.csm_intelligible is True:
-        out["D"] = OptionVerdict("true", f"CSM's own audio is speech but Mimi's decode is not: {_speech_text(m, spec)}",
-                                 m.wer_mimi - wer_max)
-    elif L.mimi_intelligible is False:
-        out["D"] = OptionVerdict("undecided", "not meaningful with these weights: neither CSM's own audio nor Mimi's "
-                                              f"decode is speech ({_speech_text(m, spec)}); an untrained CSM makes "
-                                              "noise either way — run with the real sesame/csm-1b")
+    # D — only noise: decided on every reply, not one seed
+    replies = _replies(m)
+    mimi, csm_only, neither = speech_counts(m, spec)
+    tally = (f"of {len(replies)} replies, Mimi's decode is speech in {mimi}, only CSM's own audio in {csm_only}, "
+             f"neither in {neither}")
+    if mimi:
+        best = min(r.wer_mimi for r in replies)
+        out["D"] = OptionVerdict("false", f"Mimi's decode of CSM's codes is speech: {tally} ({_speech_text(m, spec)})",
+                                 wer_max - best)
+    elif csm_only:
+        closest = min(r.wer_mimi for r in replies if r.wer_csm <= wer_max)
+        out["D"] = OptionVerdict("true", f"CSM's own audio is speech but Mimi's decode never is: {tally} "
+                                         f"({_speech_text(m, spec)})", closest - wer_max)
+    elif replies:
+        out["D"] = OptionVerdict("undecided", f"not meaningful with these weights: {tally} "
+                                              f"({_speech_text(m, spec)}); an untrained CSM makes noise either way — "
+                                              "run with the real sesame/csm-1b")
     else:
         out["D"] = OptionVerdict("undecided", "no audio was transcribed (nothing decoded)")
     return out
 
 
 # ----------------------------------------------------------------------------- measuring
+
+
+def _speech_sample(runner, codec, asr, inputs, seed: int, max_new: int, dtype: str, prompt: str,
+                   rate: int) -> SpeechSample | None:
+    """One more seeded reply, decoded by the standalone Mimi (in CSM's dtype) and both audios transcribed; ``None``
+    when there is nothing to decode (an end frame first, codes outside Mimi's range)."""
+    import numpy as np
+
+    g = runner.generate(inputs, seed=seed, max_new_tokens=max_new)
+    codes = g.audio_codes()
+    if g.empty or not codes.numel() or int(codes.min()) < 0 or int(codes.max()) >= codec.codebook_size:
+        return None
+    mimi_audio = codec.decode_as(codes, dtype)[0]
+    heard = asr.transcribe([np.asarray(g.audio, dtype=np.float32), mimi_audio], rate=rate)
+    return SpeechSample(seed, g.audio_frames, heard[0].text, heard[1].text, wer(prompt, heard[0].text),
+                        wer(prompt, heard[1].text))
 
 
 def summary(m: CodecMeasured, spec) -> str:
@@ -289,6 +350,12 @@ def compute(ctx, spec) -> Evidence:
         if out_dir is not None:
             write_float_wav(out_dir / "csm_output_audio.wav", csm_audio, rate)
             write_float_wav(out_dir / "mimi_decode.wav", mimi_audio, rate)
+        m.speech.append(SpeechSample(seed, g.audio_frames, m.transcript_csm, m.transcript_mimi, m.wer_csm, m.wer_mimi))
+    n = runner.options.samples or int(threshold(spec, "samples"))
+    for extra in range(1, n):  # D is decided on every reply, not one seed
+        reply = _speech_sample(runner, codec, asr, inputs, seed + extra, max_new, m.csm_dtype, prompt, rate)
+        if reply is not None:
+            m.speech.append(reply)
     if m.csm_dtype != m.mimi_dtype:
         m.notes.append(f"CSM runs in {m.csm_dtype}, the standalone Mimi in {m.mimi_dtype}: Mimi decoded CSM's codes "
                        f"in {m.csm_dtype} (a copy of it), so both decodes do the same arithmetic")

@@ -50,7 +50,7 @@ def tiny():
 
 @pytest.fixture(scope="module")
 def runner(tiny):
-    return load_csm(CsmSource(str(tiny.csm), device="cpu"), CsmRunOptions(max_new_tokens=8))
+    return load_csm(CsmSource(str(tiny.csm), device="cpu"), CsmRunOptions(samples=2, max_new_tokens=8))
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +169,22 @@ def test_nothing_decoded_is_undecided(spec):
     assert d.verdicts["B"].verdict == "false"  # identical weights still refute B's premise
 
 
+def test_d_is_decided_on_every_reply_not_one_seed(spec):
+    """One reply whose Mimi decode is speech refutes "only noise" even when the first reply's is not; D is true only
+    when some reply's own audio is speech and Mimi's decode never is."""
+    first = q12.SpeechSample(0, 26, "do you know", "hmm", 0.1, 0.9)
+    speech = q12.SpeechSample(1, 26, "do you know that", "do you know that", 0.1, 0.1)
+    noise = q12.SpeechSample(2, 26, "uh", "hm", 0.9, 0.9)
+    m = real_like(transcript_mimi="hmm", wer_mimi=0.9, speech=[first, speech])
+    v = decide(m, spec).verdicts["D"]
+    assert v.verdict == "false" and "of 2 replies, Mimi's decode is speech in 1, only CSM's own audio in 1" in v.why
+    m = real_like(transcript_mimi="hmm", wer_mimi=0.9, speech=[first, noise])
+    assert decide(m, spec).verdicts["D"].verdict == "true"
+    m = real_like(transcript_csm="uh", wer_csm=0.9, transcript_mimi="hm", wer_mimi=0.9, speech=[noise, noise])
+    d = decide(m, spec)
+    assert d.status == "pending" and q12.gate(m, spec).startswith("not meaningful with these weights: in none of 2")
+
+
 def test_codes_outside_mimis_range_refute_a(spec):
     d = decide(real_like(code_max=2050), spec)
     assert d.verdicts["A"].verdict == "false" and "outside Mimi's 0…2047" in d.verdicts["A"].why
@@ -189,6 +205,7 @@ def test_hw10_key_writes_evidence_for_both_questions(tiny, tmp_path):
     q11_ev = yaml.safe_load((ev / "q11.yaml").read_text())
     q12_ev = yaml.safe_load((ev / "q12.yaml").read_text())
     assert len(q11_ev["measured"]["samples"]) == 2 and q12_ev["measured"]["max_abs_diff"] == 0.0
+    assert [r["seed"] for r in q12_ev["measured"]["speech"]] == [0, 1]  # D looks at every reply (--samples 2)
     answers = yaml.safe_load(key.read_text())
     assert answers["answers"]["q11"]["status"] == "pending"
     assert answers["answers"]["q11"]["reason"].startswith("not meaningful")
