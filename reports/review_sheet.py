@@ -13,7 +13,10 @@ from grader.spec import QuestionBank
 from reports.evidence_report import AUDIO_SUFFIXES, question_view
 from reports.render import environment
 
-__all__ = ["render_review_sheet"]
+__all__ = ["GENERATOR", "render_review_sheet"]
+
+GENERATOR = '<meta name="generator" content="hw10 review">'
+"""Marks a sheet's index.html as written by hw10 (only then may its media/ be replaced)."""
 
 
 def _originals(bank: QuestionBank, qid: str, assets: Path | None, out_dir: Path) -> list[dict[str, str]]:
@@ -42,17 +45,21 @@ def render_review_sheet(bank: QuestionBank, key: AnswerKey, key_text: str, out_d
     if decisions.is_file() and decisions.read_text(encoding="utf-8", errors="replace") != template:
         raise InputError("holds decisions that differ from a fresh sheet's (a TA's work?): apply them with "
                          "`hw10 review KEY --decisions FILE --out KEY2`, or choose another --out", file=str(decisions))
-    out_dir.mkdir(parents=True, exist_ok=True)
     media = out_dir / "media"
+    page = out_dir / "index.html"
+    ours = page.is_file() and GENERATOR in page.read_text(encoding="utf-8", errors="replace")
+    if (media.exists() or page.exists()) and not ours:
+        raise InputError("holds an index.html or media/ that hw10 review did not write: choose another --out (an "
+                         "empty or new folder)", file=str(out_dir))
+    out_dir.mkdir(parents=True, exist_ok=True)
     if media.exists():
-        shutil.rmtree(media)
+        shutil.rmtree(media)  # an earlier sheet's clips and plots (this folder's index.html says hw10 wrote them)
     questions = [question_view(bank, key, q, evidence_dir, out_dir) for q in key.in_review]
     for q in questions:
         q["audio"] = _originals(bank, q["id"], assets, out_dir) + q["audio"]
     html = environment().get_template("review_sheet.html.j2").render(
         questions=questions, key_name=key_name, bank_sha=key.questions_sha256[:16],
         reviewed=key.reviewed)
-    page = out_dir / "index.html"
     page.write_text(html, encoding="utf-8")
     decisions.write_text(template, encoding="utf-8")
     return page, decisions

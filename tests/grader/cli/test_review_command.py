@@ -163,3 +163,13 @@ def test_agreeing_with_the_evidences_lean_needs_no_note(bank, tmp_path):
     r = load_key(reviewed, bank).answer("q07")
     assert r.correct == ["B"] and next(x for x in r.review if x.option == "B").note.startswith("agrees with the")
 
+
+def test_a_folder_hw10_did_not_fill_is_never_emptied(bank, tmp_path, capsys):
+    key_path, evidence = review_key(bank, tmp_path)
+    mine = tmp_path / "mine"
+    (mine / "media").mkdir(parents=True)
+    (mine / "media" / "holiday.wav").write_bytes(b"RIFF")
+    capsys.readouterr()
+    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(mine)]) == 2
+    assert "did not write" in capsys.readouterr().err and (mine / "media" / "holiday.wav").exists()
+
