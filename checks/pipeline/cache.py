@@ -161,7 +161,8 @@ class KeyCache:
         self.hits.append(qid)
         return QuestionOutcome(qid, data["status"], tuple(data.get("correct") or ()), data.get("level"),
                                data.get("reason"), evidence, data.get("margin"), blocked_by=data.get("blocked_by"),
-                               proposed=tuple(data.get("proposed") or ()))
+                               proposed=tuple(data.get("proposed") or ()),
+                               open_options=tuple(data.get("open_options") or ()))
 
     def store(self, key: str, outcome, artifact_dir: Path | None, models: dict[str, dict[str, Any]]) -> None:
         """Store a computed outcome; ``models`` is the provenance of the models it used."""
@@ -179,7 +180,8 @@ class KeyCache:
                 ev = _swap_paths(ev, str(artifact_dir), ARTIFACTS_TOKEN)
         data = {"format": FORMAT, "qid": outcome.qid, "status": outcome.status, "correct": list(outcome.correct),
                 "level": outcome.level, "reason": outcome.reason, "margin": outcome.margin,
-                "blocked_by": outcome.blocked_by, "proposed": list(outcome.proposed), "evidence": ev, "models": models}
+                "blocked_by": outcome.blocked_by, "proposed": list(outcome.proposed),
+                "open_options": list(outcome.open_options), "evidence": ev, "models": models}
         (tmp / "outcome.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         if artifact_dir is not None and artifact_dir.is_dir() and any(artifact_dir.iterdir()):
             shutil.copytree(artifact_dir, tmp / "artifacts")

@@ -35,6 +35,8 @@ class QuestionOutcome:
     """Name of the model that failed to load (when ``blocked_by == 'model'``)."""
     proposed: tuple[str, ...] = ()
     """``review``: the options the evidence already supports."""
+    open_options: tuple[str, ...] = ()
+    """``review``: the options a TA is to decide."""
 
 
 def pending(qid: str, reason: str, blocked_by: Blocker, **kw: Any) -> QuestionOutcome:
@@ -70,11 +72,16 @@ def _evidence_for_key(o: QuestionOutcome) -> dict[str, Any] | None:
     return d
 
 
-def open_claims(evidence: dict[str, Any] | None) -> list[OpenClaim]:
-    """The undecided verdicts of a question's evidence, as claims for a TA to decide."""
+def open_claims(evidence: dict[str, Any] | None, options: tuple[str, ...]) -> list[OpenClaim]:
+    """``options`` of a question's evidence as claims for a TA to decide, with the numbers and their lean (an
+    option the evidence found true leans true: the TA picks among several such)."""
     verdicts = (evidence or {}).get("verdicts") or {}
-    return [OpenClaim(option=k, why=str(v.get("why", "")), lean=v.get("lean")) for k, v in sorted(verdicts.items())
-            if isinstance(v, dict) and v.get("verdict") == "undecided"]
+    out = []
+    for k in sorted(options):
+        v = verdicts.get(k) if isinstance(verdicts.get(k), dict) else {}
+        lean = "true" if v.get("verdict") == "true" else v.get("lean")
+        out.append(OpenClaim(option=k, why=str(v.get("why", "")), lean=lean))
+    return out
 
 
 def build_key(bank, outcomes: list[QuestionOutcome], provenance: dict[str, Any]) -> AnswerKey:
@@ -89,5 +96,5 @@ def build_key(bank, outcomes: list[QuestionOutcome], provenance: dict[str, Any])
                                    level=o.level if o.status == "computed" else None,
                                    reason=o.reason, evidence=evidence, fragile=is_fragile(evidence),
                                    proposed=list(o.proposed) if review else [],
-                                   open_claims=open_claims(evidence) if review else [])
+                                   open_claims=open_claims(evidence, o.open_options) if review else [])
     return AnswerKey(format="hw10-key/1", questions_sha256=bank.sha256(), provenance=provenance, answers=answers)

@@ -106,20 +106,30 @@ def run_question(spec, ctx: CheckContext) -> QuestionOutcome:
         return pending(spec.id, f"check failed: {type(exc).__name__}: {exc}", "error")
     if decision.status == "computed":
         return QuestionOutcome(spec.id, "computed", tuple(decision.correct), level, None, evidence, decision.margin)
-    if needs_review(module, evidence, decision, spec):
-        supported = tuple(k for k, v in sorted(decision.verdicts.items()) if v.verdict == "true")
+    open_options = options_to_review(module, evidence, decision, spec)
+    if open_options:
+        supported = tuple(k for k, v in sorted(decision.verdicts.items())
+                          if v.verdict == "true" and k not in open_options)
         return QuestionOutcome(spec.id, "review", reason=f"open for a TA's review: {decision.reason}",
-                               evidence=evidence, margin=decision.margin, proposed=supported)
+                               evidence=evidence, margin=decision.margin, proposed=supported,
+                               open_options=open_options)
     return QuestionOutcome(spec.id, "pending", reason=decision.reason, evidence=evidence, margin=decision.margin)
 
 
-def needs_review(module, evidence, decision, spec) -> bool:
-    """A pending decision goes to a TA's review when the evidence left claims open (an undecided verdict) and no
-    gate says the measurement means nothing with these models (untrained or fixture weights, too few layers)."""
-    if not any(v.verdict == "undecided" for v in decision.verdicts.values()):
-        return False  # every claim decided, yet no answer fits: nothing for a listener to settle
+def options_to_review(module, evidence, decision, spec) -> tuple[str, ...]:
+    """The options a TA is to decide when a decision is pending: its undecided claims, or (single answer) the
+    several options the evidence found true, of which a listener picks one. Nothing when every claim is decided
+    and no answer fits, or when a gate says the measurement means nothing with these models (untrained or
+    fixture weights, too few layers)."""
+    verdicts = decision.verdicts
+    open_options = tuple(k for k, v in sorted(verdicts.items()) if v.verdict == "undecided")
+    if not open_options and spec.kind == "single":
+        true = tuple(k for k, v in sorted(verdicts.items()) if v.verdict == "true")
+        open_options = true if len(true) > 1 else ()
+    if not open_options:
+        return ()
     gate = getattr(module, "gate", None)
-    return gate is None or gate(evidence.measured, spec) is None
+    return open_options if gate is None or gate(evidence.measured, spec) is None else ()
 
 
 def run_checks(bank, selected: list[str], ctx: CheckContext, cache=None, progress=None) -> list[QuestionOutcome]:

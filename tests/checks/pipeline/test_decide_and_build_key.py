@@ -305,3 +305,46 @@ def test_checks_cli_imports_without_torch():
             "assert not bad, bad")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 0, res.stderr
+
+
+def _module(monkeypatch, name, verdicts, gate=None):
+    """A check module whose evidence carries ``verdicts`` (letter → verdict), decided by the single-answer rule."""
+    mod = types.ModuleType(name)
+    mod.compute = lambda ctx, spec: Evidence(spec.id, {}, {k: OptionVerdict(v, f"{k} is {v}", lean=(
+        "true" if v == "undecided" else None)) for k, v in verdicts.items()}, "numbers")
+    mod.decide = lambda ev, spec: decide_single(ev.verdicts, list(spec.letters))
+    if gate is not None:
+        mod.gate = gate
+    monkeypatch.setitem(sys.modules, name, mod)
+    spec = load_bank()["q03"]
+    return spec.model_copy(update={"check": spec.check.model_copy(update={"module": name, "models": [],
+                                                                          "assets": []})})
+
+
+def test_what_goes_to_a_tas_review_and_what_stays_pending(bank, monkeypatch):
+    """An undecided claim → review (open: that claim); two options true for a single answer → review (the TA picks
+    one of them); every claim decided and none fits → pending; a gate that says the models are unfit → pending."""
+    from checks.pipeline.run import run_question
+
+    undecided = _module(monkeypatch, "checks.q91", {"A": "false", "B": "undecided", "C": "false", "D": "false"})
+    out = run_question(undecided, CheckContext())
+    assert (out.status, out.open_options, out.proposed) == ("review", ("B",), ())
+    two = _module(monkeypatch, "checks.q92", {"A": "true", "B": "true", "C": "false", "D": "false"})
+    out = run_question(two, CheckContext())
+    assert (out.status, out.open_options) == ("review", ("A", "B")) and "several options fit" in out.reason
+    none = _module(monkeypatch, "checks.q93", {"A": "false", "B": "false", "C": "false", "D": "false"})
+    assert run_question(none, CheckContext()).status == "pending"
+    gated = _module(monkeypatch, "checks.q94", {"A": "false", "B": "undecided", "C": "false", "D": "false"},
+                    gate=lambda m, spec: "untrained weights")
+    assert run_question(gated, CheckContext()).status == "pending"
+
+
+def test_open_claims_in_the_key_carry_their_lean(bank, monkeypatch):
+    from checks.pipeline.outcome import QuestionOutcome
+    from checks.pipeline.run import run_question
+
+    two = _module(monkeypatch, "checks.q95", {"A": "true", "B": "true", "C": "false", "D": "false"})
+    review = run_question(two, CheckContext())
+    outcomes = [review if s.id == "q03" else QuestionOutcome(s.id, "pending", reason="not run") for s in bank]
+    a = build_key(bank, outcomes, {}).answers["q03"]
+    assert a.status == "review" and [(c.option, c.lean) for c in a.open_claims] == [("A", "true"), ("B", "true")]
