@@ -94,6 +94,20 @@ class SeparationResult:
     plots: list[PlotRecord]
     umap_seeds: list[int]
     umap_seconds: float
+    per_speaker: list[SpeakerStat] = field(default_factory=list)
+
+
+@dataclass
+class SpeakerStat:
+    """Silhouette by emotion among one speaker's clips at one layer (all five emotions): whether the emotions
+    separate within a voice, not only across voices. Reported; no claim is decided on it."""
+
+    layer: int
+    speaker: str
+    n_points: int
+    original: float
+    umap: float
+    """On the first UMAP seed's coordinates (the plotted ones)."""
 
 
 # -- the spec's claims --------------------------------------------------------------------------------------
@@ -159,8 +173,10 @@ def _null(values: "np.ndarray", quantile: float) -> list[float]:
 
 
 def measure_separation(vectors: dict[int, "np.ndarray"], labels: Sequence[str], spec, seed: int,
-                       plot_dir: Path | None, n_seeds: int | None = None) -> SeparationResult:
-    """Silhouettes (both spaces, intervals), gaps and one scatter plot per layer, from per-clip vectors."""
+                       plot_dir: Path | None, n_seeds: int | None = None,
+                       speakers: Sequence[str] | None = None) -> SeparationResult:
+    """Silhouettes (both spaces, intervals), gaps and one scatter plot per layer, from per-clip vectors; with each
+    clip's ``speakers``, the silhouette by emotion within each speaker too."""
     import numpy as np
 
     labels = list(labels)
@@ -237,4 +253,15 @@ def measure_separation(vectors: dict[int, "np.ndarray"], labels: Sequence[str], 
             info = scatter(coords[layer][0], labels, LABELS, title, folder / f"umap_layer{layer:02d}.png")
             plots.append(PlotRecord(layer, info.path if plot_dir is not None else "(not kept: no --evidence-dir)",
                                     info.title, info.legend, info.points_per_entry, info.one_colour_per_label))
-    return SeparationResult(stats, gaps, plots, seeds, umap_seconds)
+    per_speaker: list[SpeakerStat] = []
+    if speakers is not None:
+        spk = np.array(list(speakers))
+        for layer, x in sorted(vectors.items()):
+            for who in sorted(set(spk)):
+                idx = np.flatnonzero(spk == who)
+                sl = lab[idx]
+                if len(set(sl)) < 2 or len(set(sl)) >= len(idx):
+                    continue  # a silhouette needs two emotions and more clips than emotions
+                per_speaker.append(SpeakerStat(layer, str(who), len(idx), silhouette(distances(x[idx], metric), sl),
+                                               silhouette(distances(coords[layer][0][idx], "euclidean"), sl)))
+    return SeparationResult(stats, gaps, plots, seeds, umap_seconds, per_speaker)

@@ -18,6 +18,8 @@ subset an option names, with a percentile interval over stratified subsamples (`
   interval (the same subsamples for both layers);
 * both outside ``± undecided_band`` of the threshold, else undecided. A claim is **FRAGILE**, and not
   decided, when UMAP seeds land on both sides of the threshold or the interval straddles it;
+* the sample has the same speakers in every emotion (a speaker lacking one is left out, said in the notes), and
+  the silhouette by emotion *within* each speaker is reported per layer (``per_speaker``; not decided on);
 * C and D (higher vs lower layer separates better) are complements (``claim.complement``), decided together:
   both false (a gap inside the threshold either way) leaves both undecided
   (:func:`checks.questions.claims.complementary`).
@@ -48,6 +50,7 @@ from checks.questions.q06_separation import (
     GapStat,
     PlotRecord,
     SeparationStat,
+    SpeakerStat,
     mean_code_vectors,
     measure_separation,
     subset_name,
@@ -93,6 +96,8 @@ class UmapMeasured:
     codec_best_pesq: float | None = None
     speakers_left_out: dict[str, list[str]] = field(default_factory=dict)
     """Speakers not sampled because they lack some emotion (each with the emotions it lacks)."""
+    per_speaker: list[SpeakerStat] = field(default_factory=list)
+    """The silhouette by emotion within each speaker, per layer (reported, not decided on)."""
     silent_clips: list[str] = field(default_factory=list)
     encode_seconds: float = 0.0
     umap_seconds: float = 0.0
@@ -305,13 +310,14 @@ def compute(ctx, spec) -> Evidence:
     scored = [c.pesq for c in checks if c.pesq is not None]
 
     result = measure_separation(vectors, labels, spec, ctx.seed, ctx.artifact_dir(spec.id),
-                                n_seeds=getattr(ctx, "repeats", None))
+                                n_seeds=getattr(ctx, "repeats", None), speakers=[c.speaker for c in clips])
     m = UmapMeasured(folder=str(folder), per_class=per_class, clips=len(clips), clip_counts=counts(clips),
                      model_layers=n_q, layers=layers, layers_missing=missing,
                      decide_on=str(threshold(spec, "decide_on")),
                      umap_seeds=result.umap_seeds, stats=result.stats, gaps=result.gaps, plots=result.plots,
                      codec_check=checks, codec_best_pesq=max(scored) if scored else None, silent_clips=silent,
-                     encode_seconds=encode_seconds, umap_seconds=result.umap_seconds, speakers_left_out=left_out)
+                     encode_seconds=encode_seconds, umap_seconds=result.umap_seconds, speakers_left_out=left_out,
+                     per_speaker=result.per_speaker)
     verdicts = judge(m, spec)
     notes = [f"speaker {spk} left out: no {', '.join(miss)} clips (every emotion is sampled from the same "
              "speakers, so the speaker cannot be what separates them)" for spk, miss in left_out.items()]

@@ -81,7 +81,9 @@ def synthetic(spec):
                6: blobs({"amused": "a", "angry": "a", "disgusted": "b", "neutral": "b", "sleepy": "c"}, 3.0, n, rng),
                16: blobs({x: "one" for x in LABELS}, 0.0, n, rng),
                31: blobs({x: "one" for x in LABELS}, 0.0, n, rng)}
-    return q06_separation.measure_separation(vectors, labels, small(spec), seed=0, plot_dir=None), n
+    speakers = ["s1", "s2", "s3"] * (len(labels) // 3)  # every emotion spoken by each of three voices
+    return q06_separation.measure_separation(vectors, labels, small(spec), seed=0, plot_dir=None,
+                                             speakers=speakers), n
 
 
 def measured(result, n=12, pesq=3.5, layers_missing=(), model_layers=32) -> UmapMeasured:
@@ -101,6 +103,10 @@ def test_known_clusters_give_the_known_answer(spec, synthetic):
     assert sil[(6, "amused+angry")].umap < 0.25 < sil[(6, "angry+sleepy")].umap
     lo, hi = sil[(0, "all")].umap_interval
     assert lo <= hi and len(sil[(0, "all")].umap_per_seed) == 2
+    # within each voice too: layer 0's emotions separate for every speaker, layer 31's for none
+    within = {(x.layer, x.speaker): x for x in result.per_speaker}
+    assert {w for (layer, w) in within if layer == 0} == {"s1", "s2", "s3"}
+    assert all(within[(0, w)].original > 0.6 and within[(31, w)].original < 0.2 for w in ("s1", "s2", "s3"))
     # chance: the same points with the labels shuffled separate about as well as nothing
     mean, upper = sil[(0, "all")].null_original
     assert mean < upper < 0.2 < sil[(0, "all")].original  # shuffled labels on clustered points: mean below 0
@@ -249,6 +255,8 @@ def test_compute_on_the_replica_with_the_full_size_architecture(spec, architectu
     assert m.speakers_left_out == {"josh": ["angry", "disgusted"]}
     assert all(set(per) == {"bea", "jenie", "sam"} for per in m.clip_counts.values())
     assert any(n.startswith("speaker josh left out: no angry, disgusted clips") for n in ev.notes)
+    # one clip per speaker and emotion: no within-speaker silhouette can be computed (it needs two per cell)
+    assert m.per_speaker == []
     assert {(s.layer, s.subset) for s in m.stats} >= {(31, "all"), (6, "amused+angry"), (0, "amused+angry+sleepy")}
     for layer in (0, 6, 16, 31):
         png = tmp_path / "ev" / "q06" / f"umap_layer{layer:02d}.png"
