@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from checks.models.asr import DEFAULT_ASR
 from checks.models.csm import CSM_DTYPES, DEFAULT_CSM
-from checks.models.mimi import DEFAULT_MIMI, DTYPES
+from checks.models.mimi import DEFAULT_MIMI, DTYPES, MimiSource
 from checks.models.speaker import DEFAULT_SPEAKER
 
 __all__ = ["Flag", "KeyRunOptions", "MODEL_IDENTITY", "add_run_options", "command_line", "flag_keywords",
@@ -99,14 +99,15 @@ class KeyRunOptions:
         metavar="ID|PATH", identity=(("csm", "ref"),)))
     csm_revision: str | None = _opt(None, Flag("--csm-revision", "Hub revision (branch, tag or commit) of --csm",
                                                metavar="REV", identity=(("csm", "revision"),)))
-    csm_dtype: str = _opt("auto", Flag("--csm-dtype", "CSM dtype (default auto: bfloat16 on a GPU, float32 on the CPU)",
+    csm_dtype: str = _opt("auto", Flag("--csm-dtype", "CSM dtype (default auto: bfloat16 on a GPU that runs it "
+                                                      "natively, else float32)",
                                        choices=CSM_DTYPES, identity=(("csm", "dtype"),)))
     csm_max_new_tokens: int | None = _opt(None, Flag(
         "--csm-max-new-tokens", "most frames per CSM generation (12.5 per second; default: the questions' "
                                 "max_new_tokens)", metavar="N", type=positive_int,
         identity=(("csm", "max_new_tokens"),)))
-    samples: int | None = _opt(None, Flag("--samples", "CSM generations for q11 (different seeds; default: q11.yaml's "
-                                                       "samples)", metavar="N", type=positive_int))
+    samples: int | None = _opt(None, Flag("--samples", "CSM generations for q11 and q12 (different seeds; default: "
+                                                       "their YAML's samples)", metavar="N", type=positive_int))
     device: str = _opt("auto", Flag("--device", "auto (cuda when available), cpu or cuda (default auto)",
                                     identity=_ALL_DEVICES))
     dtype: str = _opt("float32", Flag("--dtype", "model dtype (default float32)", choices=DTYPES,
@@ -132,7 +133,13 @@ class KeyRunOptions:
     no_cache: bool = _opt(False, Flag("--no-cache", "recompute everything (and store nothing)", switch=True,
                                       recorded=False))
     command: str | None = None
-    """The command line to record in the provenance (None: :func:`command_line` of these options)."""
+    """The command line to record in the provenance (None: none; ``hw10 key`` records :func:`command_line`)."""
+
+    @property
+    def mimi_source(self) -> MimiSource:
+        """Where Mimi comes from and how it runs, as these options say."""
+        return MimiSource(ref=self.mimi, revision=self.mimi_revision, device=self.device, dtype=self.dtype,
+                          seed=self.seed)
 
     @property
     def csm_samples(self) -> int | None:

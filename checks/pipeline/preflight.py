@@ -7,7 +7,7 @@ from pathlib import Path
 
 from checks.assets import find_asset, manifest
 from checks.models.hub import resolve_device
-from checks.models.mimi import MimiSource, check_local_checkpoint
+from checks.models.mimi import check_local_checkpoint
 from checks.pipeline.options import KeyRunOptions
 from checks.pipeline.registry import load_check, optional_assets
 from checks.pipeline.selection import parse_questions
@@ -62,7 +62,7 @@ def check_options(opts: KeyRunOptions, bank: QuestionBank) -> CheckedOptions:
     the assets folder, a local Mimi folder, ``--mimi-revision`` and the device (InputError, exit 2)."""
     selected = parse_questions(opts.select, bank.ids)
     assets = check_assets_dir(Path(opts.assets) if opts.assets else None)
-    src = MimiSource(ref=opts.mimi, revision=opts.mimi_revision, device=opts.device, dtype=opts.dtype, seed=opts.seed)
+    src = opts.mimi_source
     if src.kind == "local":
         check_local_checkpoint(Path(opts.mimi).expanduser())
     if src.kind != "hub" and opts.mimi_revision:

@@ -26,7 +26,7 @@ from checks.audio import AudioError
 from checks.evidence import SpecError
 from checks.models.csm import CsmRunOptions, CsmSource
 from checks.models.hub import ModelMismatch
-from checks.models.mimi import MimiSource, load_mimi
+from checks.models.mimi import load_mimi
 from checks.models.numerics import full_precision, numerics_record
 from checks.models.providers import load_asr_model, load_csm_model, load_speaker_model
 from checks.pipeline.cache import KeyCache, default_cache_dir
@@ -185,7 +185,7 @@ def compute_key(opts: KeyRunOptions, bank: QuestionBank,
     """Compute the key; ``checked``: what :func:`check_options` already found for these ``opts`` (else run here)."""
     checked = checked or check_options(opts, bank)
     selected, assets, missing = checked.selected, checked.assets, checked.missing
-    src = MimiSource(ref=opts.mimi, revision=opts.mimi_revision, device=opts.device, dtype=opts.dtype, seed=opts.seed)
+    src = opts.mimi_source
     evidence_dir = Path(opts.evidence_dir) if opts.evidence_dir else None
     csm_src = CsmSource(ref=opts.csm, revision=opts.csm_revision, device=opts.device, dtype=opts.csm_dtype)
     csm_options = CsmRunOptions(samples=opts.csm_samples, max_new_tokens=opts.csm_max_new_tokens)

@@ -269,20 +269,27 @@ def judge(m: CodecMeasured, spec) -> dict[str, OptionVerdict]:
 # ----------------------------------------------------------------------------- measuring
 
 
+def _hear(codec, asr, g, codes, dtype: str, prompt: str, rate: int):
+    """``(CSM's own audio, the standalone Mimi's decode of its codes in CSM's dtype, both transcribed)`` for one
+    generation ``g``: like with like, Mimi runs in ``dtype``."""
+    import numpy as np
+
+    csm_audio = np.asarray(g.audio, dtype=np.float32)
+    mimi_audio = codec.decode_as(codes, dtype)[0]
+    heard = asr.transcribe([csm_audio, mimi_audio], rate=rate)
+    return csm_audio, mimi_audio, SpeechSample(g.seed, g.audio_frames, heard[0].text, heard[1].text,
+                                               wer(prompt, heard[0].text), wer(prompt, heard[1].text))
+
+
 def _speech_sample(runner, codec, asr, inputs, seed: int, max_new: int, dtype: str, prompt: str,
                    rate: int) -> SpeechSample | None:
     """One more seeded reply, decoded by the standalone Mimi (in CSM's dtype) and both audios transcribed; ``None``
     when there is nothing to decode (an end frame first, codes outside Mimi's range)."""
-    import numpy as np
-
     g = runner.generate(inputs, seed=seed, max_new_tokens=max_new)
     codes = g.audio_codes()
     if g.empty or not codes.numel() or int(codes.min()) < 0 or int(codes.max()) >= codec.codebook_size:
         return None
-    mimi_audio = codec.decode_as(codes, dtype)[0]
-    heard = asr.transcribe([np.asarray(g.audio, dtype=np.float32), mimi_audio], rate=rate)
-    return SpeechSample(seed, g.audio_frames, heard[0].text, heard[1].text, wer(prompt, heard[0].text),
-                        wer(prompt, heard[1].text))
+    return _hear(codec, asr, g, codes, dtype, prompt, rate)[2]
 
 
 def summary(m: CodecMeasured, spec) -> str:
@@ -333,9 +340,8 @@ def compute(ctx, spec) -> Evidence:
     elif m.code_min < 0 or m.code_max >= codec.codebook_size:
         m.notes.append(f"codes {m.code_min}…{m.code_max} are outside Mimi's codebooks: not decoded")
     else:
-        mimi_audio = codec.decode_as(codes, m.csm_dtype)[0]  # like with like: Mimi in CSM's dtype
+        csm_audio, mimi_audio, reply = _hear(codec, asr, g, codes, m.csm_dtype, prompt, rate)
         m.decode_dtype = m.csm_dtype
-        csm_audio = np.asarray(g.audio, dtype=np.float32)
         m.csm_audio_samples, m.mimi_audio_samples = int(csm_audio.size), int(mimi_audio.size)
         if csm_audio.size == mimi_audio.size:
             d = mimi_audio.astype(np.float64) - csm_audio.astype(np.float64)
@@ -344,13 +350,12 @@ def compute(ctx, spec) -> Evidence:
             m.snr_db = math.inf if noise == 0 else float(10 * np.log10(float((csm_audio.astype(np.float64) ** 2).sum())
                                                                         / noise))
         m.audio_peak = float(np.abs(csm_audio).max())
-        heard = asr.transcribe([csm_audio, mimi_audio], rate=rate)
-        m.transcript_csm, m.transcript_mimi = heard[0].text, heard[1].text
-        m.wer_csm, m.wer_mimi = wer(prompt, m.transcript_csm), wer(prompt, m.transcript_mimi)
+        m.transcript_csm, m.transcript_mimi = reply.transcript_csm, reply.transcript_mimi
+        m.wer_csm, m.wer_mimi = reply.wer_csm, reply.wer_mimi
         if out_dir is not None:
             write_float_wav(out_dir / "csm_output_audio.wav", csm_audio, rate)
             write_float_wav(out_dir / "mimi_decode.wav", mimi_audio, rate)
-        m.speech.append(SpeechSample(seed, g.audio_frames, m.transcript_csm, m.transcript_mimi, m.wer_csm, m.wer_mimi))
+        m.speech.append(reply)
     n = runner.options.samples or int(threshold(spec, "samples"))
     for extra in range(1, n):  # D is decided on every reply, not one seed
         reply = _speech_sample(runner, codec, asr, inputs, seed + extra, max_new, m.csm_dtype, prompt, rate)
