@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
-import yaml
+from grader.safeyaml import dump_yaml
 
 Verdict = Literal["true", "false", "undecided"]
 
@@ -90,7 +90,7 @@ class Evidence:
 
 def evidence_yaml(qid: str, evidence: dict[str, Any]) -> str:
     """The ``<evidence-dir>/<qid>.yaml`` text of one question's evidence (fresh or read back from the cache)."""
-    return yaml.safe_dump({"question": qid, **evidence}, allow_unicode=True, sort_keys=False, width=100)
+    return dump_yaml({"question": qid, **evidence}, allow_unicode=True, sort_keys=False, width=100)
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,21 @@
 """`hw10 grade`: read an export, grade it with a key, write every output. No printing here."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reports.render import FeedbackRenderer, render_class_report
 
 from .errors import InputError
+from .filenames import feedback_names
 from .items import QuizStats, analyse
 from .key import AnswerKey, load_key
+from .outfolder import OutputFolder
 from .readers import load_pins, read_submissions
 from .sheet import AttemptPolicy, ScoreSheet, grade_roster
 from .spec import QuestionBank
 from .submissions import Roster
-from .writers import Assignment, RegradeRow, grades_rows, items_rows, regrade_diff, regrade_rows, scores_rows, write_csv
+from .writers import Assignment, RegradeRow, csv_bytes, grades_rows, items_rows, regrade_diff, regrade_rows, scores_rows
 
 
 @dataclass(frozen=True)
@@ -45,17 +46,6 @@ class GradeOutcome:
     regrade: list[RegradeRow] | None = None
 
 
-def feedback_name(student_id: str, taken: set[str]) -> str:
-    """A safe, unique file stem for a student id."""
-    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", student_id).strip(".") or "student"
-    base, i = stem, 2
-    while stem in taken:
-        stem = f"{base}-{i}"
-        i += 1
-    taken.add(stem)
-    return stem
-
-
 def grades_withheld(key: AnswerKey, sheet: ScoreSheet, opts: GradeOptions) -> list[str]:
     """Why grades.csv (the gradebook import) must not be written with this key, each with its way out."""
     why = []
@@ -79,6 +69,8 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
         raise InputError(f"--decimals {opts.decimals} is out of range 0…8")
     if not opts.assignment.strip():
         raise InputError("--assignment is empty: grades.csv needs a gradebook column title, e.g. \"HW10 (12345)\"")
+    # the output folder is checked first (inputs inside it, files hw10 did not write), before any work is done
+    target = OutputFolder(opts.out, inputs=[opts.export, opts.key, opts.previous_key, opts.match])
     key: AnswerKey = load_key(opts.key, bank)
     old_key = load_key(opts.previous_key, bank) if opts.previous_key else None
     pins = load_pins(opts.match, bank)
@@ -92,45 +84,27 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
         old_sheet = grade_roster(roster, bank, old_key, opts.attempt)
         outcome.regrade = regrade_diff(sheet, old_sheet)
 
-    out = opts.out
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "feedback").mkdir(exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the output folder: {exc.strerror}", file=str(out)) from None
-
-    def put_csv(name: str, rows: list[list[str]]) -> None:
-        write_csv(out / name, rows)
-        outcome.written.append(out / name)
-
-    put_csv("scores.csv", scores_rows(sheet, opts.decimals))
-    withheld = grades_withheld(key, sheet, opts)
-    if withheld:
-        stale = out / "grades.csv"
-        if stale.exists():
-            stale.unlink()
-        outcome.skipped.extend(withheld)
-    else:
-        put_csv("grades.csv", grades_rows(sheet, Assignment(opts.assignment), opts.decimals, opts.points_possible))
-    put_csv("items.csv", items_rows(stats, sheet))
-    if outcome.regrade is not None:
-        put_csv("regrade.csv", regrade_rows(outcome.regrade, opts.decimals))
-    elif (out / "regrade.csv").exists():
-        (out / "regrade.csv").unlink()  # from an earlier run with --previous-key: it would describe another key
-    report = render_class_report(sheet, stats, roster, opts.decimals, outcome.regrade,
-                                 str(opts.previous_key) if opts.previous_key else None, str(opts.key))
-    (out / "report.html").write_text(report, encoding="utf-8")
-    outcome.written.append(out / "report.html")
-
-    fb = out / "feedback"
-    for old in list(fb.glob("*.html")) + list(fb.glob("*.md")):
-        old.unlink()
-    taken: set[str] = set()
-    renderer = FeedbackRenderer(sheet, opts.decimals)
-    for r in sheet.results:
-        stem = feedback_name(r.student_id, taken)
-        html, md = renderer.render(r)
-        (fb / f"{stem}.html").write_text(html, encoding="utf-8")
-        (fb / f"{stem}.md").write_text(md, encoding="utf-8")
-    outcome.written.append(fb)
+    names = feedback_names([r.student_id for r in sheet.results])
+    with target as out:
+        out.write_bytes("scores.csv", csv_bytes(scores_rows(sheet, opts.decimals, names)))
+        withheld = grades_withheld(key, sheet, opts)
+        if withheld:
+            outcome.skipped.extend(withheld)  # and no grades.csv of an earlier run is left beside these files
+        else:
+            out.write_bytes("grades.csv", csv_bytes(grades_rows(sheet, Assignment(opts.assignment), opts.decimals,
+                                                                opts.points_possible)))
+        out.write_bytes("items.csv", csv_bytes(items_rows(stats, sheet)))
+        if outcome.regrade is not None:
+            out.write_bytes("regrade.csv", csv_bytes(regrade_rows(outcome.regrade, opts.decimals)))
+        out.write_text("report.html", render_class_report(sheet, stats, roster, opts.decimals, outcome.regrade,
+                                                          str(opts.previous_key) if opts.previous_key else None,
+                                                          str(opts.key)))
+        renderer = FeedbackRenderer(sheet, opts.decimals)
+        for r in sheet.results:  # one student's pages at a time: never all of them in memory
+            html, md = renderer.render(r)
+            out.write_text(f"feedback/{names[r.student_id]}.html", html)
+            out.write_text(f"feedback/{names[r.student_id]}.md", md)
+        written = out.commit()
+    top = [opts.out / w for w in written if "/" not in w]
+    outcome.written.extend(top + ([opts.out / "feedback"] if len(top) < len(written) else []))
     return outcome

@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError
+from .safeyaml import dump_yaml
 from .spec import QuestionBank, _fmt_loc, load_yaml_file
 
 KEY_FORMAT = "hw10-key/1"
@@ -233,7 +233,7 @@ def dump_key(key: AnswerKey) -> str:
             if not pol.get("full_credit"):
                 pol.pop("full_credit", None)
     data["answers"] = {q: data["answers"][q] for q in sorted(data["answers"])}
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    return dump_yaml(data, allow_unicode=True, sort_keys=False, width=100)
 
 
 def write_key(key: AnswerKey, path: Path | str) -> None:

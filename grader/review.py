@@ -23,11 +23,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import yaml
-
 from grader.errors import InputError
 from grader.key import AnswerKey, ClaimReview, KeyAnswer
 from grader.spec import QuestionBank
+
+from .safeyaml import dump_yaml
 
 __all__ = ["DECISIONS_FORMAT", "apply_decisions", "decisions_template", "key_sha256"]
 
@@ -57,7 +57,7 @@ def decisions_template(bank: QuestionBank, key: AnswerKey, key_text: str) -> str
             "# reviewer. A verdict is pre-filled where the numbers lean one way (evidence_leans); a verdict against\n"
             "# that lean, or where they lean no way, needs a note saying what you heard or saw.\n"
             "# Then: hw10 review KEY --decisions THIS_FILE --out REVIEWED_KEY\n")
-    return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    return head + dump_yaml(data, allow_unicode=True, sort_keys=False, width=100)
 
 
 def _verdict(value: Any, file: str, where: str) -> str:
@@ -97,7 +97,7 @@ def apply_decisions(bank: QuestionBank, key: AnswerKey, key_text: str, decisions
     provenance = dict(key.provenance)
     provenance["reviews"] = list(provenance.get("reviews") or []) + [
         {"who": who, "when": when, "questions": list(key.in_review),
-         "decisions_sha256": hashlib.sha256(yaml.safe_dump(decisions, sort_keys=True).encode()).hexdigest()}]
+         "decisions_sha256": hashlib.sha256(dump_yaml(decisions, sort_keys=True).encode()).hexdigest()}]
     return key.model_copy(update={"answers": answers, "provenance": provenance})
 
 

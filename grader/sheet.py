@@ -6,6 +6,7 @@ from fractions import Fraction
 from typing import Literal
 
 from .errors import InputError
+from .identity import check_people
 from .key import AnswerKey
 from .scoring import QuestionScore, score_question
 from .spec import QuestionBank
@@ -132,6 +133,7 @@ def grade_roster(roster: Roster, bank: QuestionBank, key: AnswerKey,
     """The :class:`ScoreSheet` of a roster: rows grouped by student id, duplicates folded, one attempt graded per
     student (``attempt_policy``, see :func:`choose_attempt`), with notes on attempts, cell problems and pending
     questions; a student is marked ``check`` when a cell had a problem or attempts had no numbers."""
+    check_people(roster.submissions, roster.path)
     groups: dict[str, list[Submission]] = {}
     for sub in roster.submissions:
         sub.order = len(groups.setdefault(sub.student_id, []))

@@ -8,12 +8,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from questions import bank_dir
 
 from .errors import InputError
+from .safeyaml import check_size, load_yaml
 
 OPTION_LETTERS = "ABCDEFGHIJ"
 COURSE_TOTAL = Fraction(10)
@@ -209,15 +209,10 @@ def read_utf8(path: Path) -> str:
 
 
 def load_yaml_file(path: Path) -> Any:
-    """Read YAML with the safe loader; syntax errors name file and line."""
-    text = read_utf8(path)
-    try:
-        return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise InputError(f"malformed YAML: {exc.problem}", file=str(path), row=line) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}", file=str(path)) from None
+    """Read YAML with :func:`grader.safeyaml.load_yaml` (no aliases, no duplicate keys, bounded depth and size);
+    every problem names the file and line."""
+    check_size(path)
+    return load_yaml(read_utf8(path), str(path))
 
 
 def parse_spec(data: Any, path: Path) -> QuestionSpec:

@@ -34,21 +34,29 @@ def _csv_text(rows: list[list[str]]) -> str:
     return buf.getvalue()
 
 
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    """``rows`` as UTF-8 with a BOM and CRLF line ends (cells are not neutralised here)."""
+    return ("\ufeff" + _csv_text(rows)).encode("utf-8")
+
+
 def write_csv(path: Path, rows: list[list[str]]) -> None:
-    """Write ``rows`` to ``path`` as UTF-8 with a BOM and CRLF line ends (cells are not neutralised here)."""
-    path.write_bytes(("\ufeff" + _csv_text(rows)).encode("utf-8"))
+    """Write ``rows`` to ``path`` as :func:`csv_bytes`."""
+    path.write_bytes(csv_bytes(rows))
 
 
-def scores_rows(sheet: ScoreSheet, decimals: int) -> list[list[str]]:
+def scores_rows(sheet: ScoreSheet, decimals: int, feedback: dict[str, str] | None = None) -> list[list[str]]:
     """The rows of scores.csv: per student id, name, section, the points of every question (or "not graded"),
-    total, status and notes."""
+    total, status, notes and (with ``feedback``, id → file stem) the student's feedback file."""
     header = ["id", "name", "section", *sheet.bank.ids, "total", "status", "notes"]
-    rows = [header]
+    rows = [header + (["feedback"] if feedback is not None else [])]
     for r in sheet.results:
         cells = [fmt_points(r.scores[q].points, decimals) if r.scores[q].graded else NOT_GRADED
                  for q in sheet.bank.ids]
-        rows.append([safe_cell(r.student_id), safe_cell(r.name), safe_cell(r.section), *cells,
-                     fmt_points(r.total, decimals), r.status, safe_cell(" | ".join(r.notes))])
+        row = [safe_cell(r.student_id), safe_cell(r.name), safe_cell(r.section), *cells,
+               fmt_points(r.total, decimals), r.status, safe_cell(" | ".join(r.notes))]
+        if feedback is not None:
+            row.append(f"feedback/{feedback[r.student_id]}.html")
+        rows.append(row)
     return rows
 
 
@@ -67,7 +75,7 @@ def grades_rows(sheet: ScoreSheet, assignment: Assignment, decimals: int,
                 points_possible: bool = True) -> list[list[str]]:
     """The rows of grades.csv, the Canvas gradebook import: student, ID, SIS login, section and the total in the
     ``assignment`` column, after a "Points Possible" row when ``points_possible``."""
-    rows = [["Student", "ID", "SIS Login ID", "Section", assignment.title]]
+    rows = [["Student", "ID", "SIS Login ID", "Section", safe_cell(assignment.title)]]
     if points_possible:
         rows.append(["    Points Possible", "", "", "", fmt_points(sheet.max_total, decimals)])
     for r in sheet.results:

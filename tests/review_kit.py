@@ -14,10 +14,15 @@ from grader.key import dump_key
 ASSETS = ROOT / "fixtures" / "assets"
 
 
-def review_key(bank, tmp_path):
+HISS = 0.026
+"""The stand-in codec's hiss (RMS relative to the clip's): both clips come back at PESQ 2.27, inside the band of
+"reconstructed well" (2.2 ± 0.1), with ESTOI 0.998 (every word intact): C is open, leaning true."""
+
+
+def review_key(bank, tmp_path, hiss: float = HISS):
     """A key from the pipeline whose q07 is in review (the others asserted, as a TA's sample key), its evidence
     folder, and the key file."""
-    ctx = CheckContext(assets=ASSETS, models={"mimi": LazyModel.ready("mimi", StandInCodec("noise", k=0.05))},
+    ctx = CheckContext(assets=ASSETS, models={"mimi": LazyModel.ready("mimi", StandInCodec("noise", k=hiss))},
                        evidence_dir=tmp_path / "evidence")
     outcomes = run_checks(bank, ["q07"], ctx)
     computed = build_key(bank, outcomes, {"kind": "computed", "description": "stand-in codec"})

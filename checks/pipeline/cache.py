@@ -27,6 +27,7 @@ import yaml
 from checks.assets import find_asset, fingerprint_path
 from checks.evidence import evidence_yaml
 from checks.pipeline.outcome import QuestionOutcome
+from grader.safeyaml import dump_yaml
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ class KeyCache:
                 "level": outcome.level, "reason": outcome.reason, "margin": outcome.margin,
                 "blocked_by": outcome.blocked_by, "proposed": list(outcome.proposed),
                 "open_options": list(outcome.open_options), "evidence": ev, "models": models}
-        (tmp / "outcome.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        (tmp / "outcome.yaml").write_text(dump_yaml(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         if artifact_dir is not None and artifact_dir.is_dir() and any(artifact_dir.iterdir()):
             shutil.copytree(artifact_dir, tmp / "artifacts")
         if folder.exists():

@@ -5,6 +5,8 @@ option made of several clauses, and the multi-answer decision.
 * :func:`combine` — an option whose text makes several claims (e.g. "X reconstructs worst, *showing* Y")
   is true when every clause is, false when any clause is, otherwise undecided; each clause keeps its
   own evidence line.
+* :func:`agree` — one claim measured several independent ways (PESQ and ESTOI, two spectral distances): decided
+  only when every measure decides it the same way.
 * :func:`decide_multi` — multi-answer questions: every claim decided, the true ones are the answer.
 * :func:`complementary` — claims that say opposite things (``claim.complement`` in the spec, both ways) are
   decided together: one true and one false, or neither decided.
@@ -76,6 +78,41 @@ def _lean(clauses: Sequence[Clause]) -> Verdict | None:
     if "false" in sides:
         return "false"
     return "true" if all(x == "true" for x in sides) else None
+
+
+def agree(name: str, measures: Sequence[Clause]) -> Clause:
+    """One claim judged by several independent ``measures`` (each a :class:`Clause` with its own threshold and
+    band; the first is the primary one, whose margin the verdict keeps). Decided only when every measure decides
+    it and they all say the same; when two decided measures say opposite things the claim is undecided with no
+    lean (the measures disagree: a listener decides); when some measure is undecided (inside its band, or not
+    measurable) and the decided ones agree, it is undecided leaning their way.
+
+    >>> t, f = Clause("pesq", "true", "PESQ 3.1", 0.9), Clause("estoi", "false", "ESTOI 0.3", 0.3)
+    >>> agree("good", [t, Clause("estoi", "true", "ESTOI 0.9", 0.3)]).verdict
+    'true'
+    >>> c = agree("good", [t, f]); (c.verdict, c.margin)
+    ('undecided', None)
+    >>> c = agree("good", [t, Clause("estoi", "undecided", "ESTOI 0.62", 0.02)]); (c.verdict, c.margin)
+    ('undecided', 0.9)
+    >>> agree("good", [Clause("pesq", "undecided", "PESQ 2.25", 0.05), f]).margin is None  # leans against ESTOI
+    True
+    """
+    if not measures:
+        return Clause(name, "undecided", "nothing measured")
+    why = "; ".join(f"{c.why} → {c.verdict}" for c in measures)
+    if len({c.verdict for c in measures if c.verdict != "undecided"}) > 1:
+        return Clause(name, "undecided", why + " — the measures disagree, so not decided")
+    primary = measures[0]
+    if all(c.verdict != "undecided" for c in measures):
+        return Clause(name, primary.verdict, why + (" (measures agree)" if len(measures) > 1 else ""), primary.margin)
+    # undecided: the signed margin carries the lean (as :func:`at_least`'s does: ≥ 0 leans true)
+    if primary.verdict == "undecided" or primary.margin is None:
+        side = None if primary.margin is None else "true" if primary.margin >= 0 else "false"
+        if any(c.verdict not in ("undecided", side) for c in measures):
+            return Clause(name, "undecided", why + " — the measures disagree, so not decided")
+        return Clause(name, "undecided", why, primary.margin)
+    # the primary decided, another measure is inside its band or missing: lean the primary's way
+    return Clause(name, "undecided", why, primary.margin if primary.verdict == "true" else -primary.margin)
 
 
 def decide_multi(verdicts: Mapping[str, OptionVerdict], letters: Sequence[str]) -> Decision:

@@ -1,17 +1,21 @@
 """q07 — English vs Chinese TTS: which does Mimi reconstruct better, and are both reconstructed well?
 
 Each clip (``thresholds.clips``) is encoded with ``num_quantizers`` code layers (all 32) and decoded
-(:mod:`checks.questions.reconstruction`); wideband PESQ at 16 kHz against the original decides. Every option is a
-conjunction of clauses, each judged on its own (:func:`checks.questions.claims.combine`):
+(:mod:`checks.questions.reconstruction`) and scored against the original by two independent measures: wideband
+PESQ at 16 kHz (quality, MOS-LQO) and ESTOI (intelligibility). Every option is a conjunction of clauses, each
+judged on its own (:func:`checks.questions.claims.combine`):
 
 * ``better: X`` — PESQ(X) − PESQ(other) ≥ ``pesq_significant_gap`` *and* the other clip poor
-  (< ``pesq_poor_max``): "significantly better, showing an advantage" needs the other side to fail, not only a
-  gap between two good reconstructions;
-* ``only: X`` — the other clip < ``pesq_good_min`` ("Mimi only suits X" needs the other to fail);
-* ``both: good`` — both ≥ ``pesq_good_min``; ``both: poor`` — both < ``pesq_poor_max``;
+  (PESQ < ``pesq_poor_max`` and ESTOI < ``estoi_poor_max``): "significantly better, showing an advantage" needs
+  the other side to fail, not only a gap between two good reconstructions;
+* ``only: X`` — the other clip not reconstructed well (PESQ < ``pesq_good_min``, ESTOI < ``estoi_good_min``);
+* ``both: good`` — both clips at or above ``pesq_good_min`` and ``estoi_good_min``; ``both: poor`` — both
+  below ``pesq_poor_max`` and ``estoi_poor_max``;
 
-each outside ``± undecided_band`` of its threshold. A clip pesq cannot score (silence, too short, an
-all-zero decode) leaves the clauses that need it undecided, with pesq's reason.
+each measure outside its band (``undecided_band`` for PESQ, ``estoi_undecided_band``) of its threshold, and a
+"well" / "poor" clause decided only when PESQ and ESTOI say the same (:func:`checks.questions.claims.agree`):
+when they disagree the clause is open for a TA's review, with both numbers. A clip pesq cannot score
+(silence, too short, an all-zero decode) leaves the clauses that need it undecided, with pesq's reason.
 
 Gate: a model with fewer code layers than asked, or one whose best PESQ is below
 ``codec_works_pesq_min`` (untrained or fixture weights), decides nothing: the question is pending.
@@ -22,10 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from checks.evidence import Decision, Evidence, OptionVerdict, SpecError, threshold
-from checks.questions.claims import Clause, at_least, combine
+from checks.questions.claims import Clause, agree, at_least, combine
 from checks.questions.reconstruction import (
     ClipScore,
     clip_roles,
+    clip_text,
     decide_gated,
     gate,
     pesq_bar_chart,
@@ -71,36 +76,46 @@ def clause_better(better: ClipScore, other: ClipScore, gap: float, band: float) 
                   margin)
 
 
-def clause_not_good(s: ClipScore, good: float, band: float, name: str) -> Clause:
-    """Clause ``name``: clip ``s`` is not reconstructed well, i.e. its PESQ < ``good`` (``± band``); undecided
-    without a PESQ."""
-    if s.pesq is None:
-        return Clause(name, "undecided", _missing(s))
-    verdict, margin = at_least(good - s.pesq, 0.0, band)
-    return Clause(name, verdict, f"PESQ {s.role} {s.pesq:.2f} {'<' if s.pesq < good else '≥'} good {good:g}", margin)
+MEASURES = {"pesq": "PESQ", "estoi": "ESTOI"}
+"""The two measures of reconstruction quality every "well" / "poor" clause needs to agree on (ClipScore fields)."""
 
 
-def clause_all(scores: list[ClipScore], limit: float, band: float, name: str, above: bool) -> Clause:
-    """All ``scores`` ≥ ``limit`` (``above``) or all < ``limit`` (not ``above``)."""
-    missing = [s for s in scores if s.pesq is None]
+def clause_all(scores: list[ClipScore], limit: float, band: float, name: str, above: bool,
+               measure: str = "pesq") -> Clause:
+    """All ``scores``' ``measure`` (a :data:`MEASURES` key) ≥ ``limit`` (``above``) or all < ``limit`` (not
+    ``above``), outside ``± band``; undecided when a clip lacks the measure."""
+    label = MEASURES[measure]
+    values = {s.role: getattr(s, measure) for s in scores}
+    missing = [s for s in scores if values[s.role] is None]
     if missing:
-        return Clause(name, "undecided", "; ".join(_missing(s) for s in missing))
-    values = ", ".join(f"{s.role} {s.pesq:.2f}" for s in scores)
+        return Clause(name, "undecided", "; ".join(_missing(s) if measure == "pesq" else
+                                                   f"no {label} for {s.role} ({s.file})" for s in missing))
+    text = ", ".join(f"{role} {v:.2f}" for role, v in values.items())
     if above:
-        worst = min(s.pesq for s in scores)
+        worst = min(values.values())
         verdict, margin = at_least(worst, limit, band)
-        return Clause(name, verdict, f"PESQ {values}: lowest {worst:.2f} vs {limit:g}", margin)
-    best = max(s.pesq for s in scores)
+        return Clause(name, verdict, f"{label} {text}: lowest {worst:.2f} vs {limit:g}", margin)
+    best = max(values.values())
     verdict, margin = at_least(limit - best, 0.0, band)
-    return Clause(name, verdict, f"PESQ {values}: highest {best:.2f} vs {limit:g}", margin)
+    return Clause(name, verdict, f"{label} {text}: highest {best:.2f} vs {limit:g}", margin)
+
+
+def quality(scores: list[ClipScore], spec, level: str, name: str, above: bool) -> Clause:
+    """Clause ``name``: every clip of ``scores`` reconstructed well (``level="good"``: at or above the good
+    thresholds, ``above``) or not (below them), or effectively / not effectively (``level="poor"``), judged by
+    PESQ *and* ESTOI (:func:`checks.questions.claims.agree`): decided only when both measures say the same."""
+    band = float(threshold(spec, "undecided_band"))
+    pesq_limit = float(threshold(spec, f"pesq_{level}_{'min' if level == 'good' else 'max'}"))
+    estoi_limit = float(threshold(spec, f"estoi_{level}_{'min' if level == 'good' else 'max'}"))
+    estoi_band = float(threshold(spec, "estoi_undecided_band"))
+    return agree(name, [clause_all(scores, pesq_limit, band, name, above),
+                        clause_all(scores, estoi_limit, estoi_band, name, above, "estoi")])
 
 
 def judge(m: LanguagesMeasured, spec) -> dict[str, OptionVerdict]:
     """Per option: the conjunction of its clauses (``better`` / ``only`` / ``both``) against
-    ``pesq_significant_gap``, ``pesq_good_min`` and ``pesq_poor_max`` (``± undecided_band``); every option
-    undecided when the codec gate closes."""
-    good = float(threshold(spec, "pesq_good_min"))
-    poor = float(threshold(spec, "pesq_poor_max"))
+    ``pesq_significant_gap`` and the good / poor thresholds of PESQ and ESTOI (each ``± its band``; the two
+    measures must agree); every option undecided when the codec gate closes."""
     gap = float(threshold(spec, "pesq_significant_gap"))
     band = float(threshold(spec, "undecided_band"))
     blocked = gate(m, spec)
@@ -118,15 +133,15 @@ def judge(m: LanguagesMeasured, spec) -> dict[str, OptionVerdict]:
             x = role[v["better"]]
             y = zh if x is en else en
             clauses.append(clause_better(x, y, gap, band))
-            clauses.append(clause_all([y], poor, band, f"{y.role} not reconstructed effectively", above=False))
+            clauses.append(quality([y], spec, "poor", f"{y.role} not reconstructed effectively", above=False))
         if "only" in v:
             x = role[v["only"]]
             y = zh if x is en else en
-            clauses.append(clause_not_good(y, good, band, f"only {x.role}: {y.role} not reconstructed well"))
+            clauses.append(quality([y], spec, "good", f"only {x.role}: {y.role} not reconstructed well", above=False))
         if v.get("both") == "good":
-            clauses.append(clause_all([en, zh], good, band, "both reconstructed well", above=True))
+            clauses.append(quality([en, zh], spec, "good", "both reconstructed well", above=True))
         elif v.get("both") == "poor":
-            clauses.append(clause_all([en, zh], poor, band, "neither reconstructed effectively", above=False))
+            clauses.append(quality([en, zh], spec, "poor", "neither reconstructed effectively", above=False))
         elif "both" in v:
             raise SpecError(f"questions/{spec.id}.yaml option {opt.id}: both must be good or poor")
         if not clauses:
@@ -137,11 +152,9 @@ def judge(m: LanguagesMeasured, spec) -> dict[str, OptionVerdict]:
 
 
 def summary(m: LanguagesMeasured) -> str:
-    """The evidence line: each clip's wideband PESQ (or why it has none) and the layers used."""
-    parts = [f"{s.role} {s.pesq:.2f}" if s.pesq is not None else f"{s.role} no score ({s.pesq_error})"
-             for s in m.clips]
-    return (f"PESQ wb after encode/decode with {m.num_quantizers_used} of {m.num_quantizers_asked} layers: "
-            + ", ".join(parts))
+    """The evidence line: each clip's wideband PESQ (or why it has none) and ESTOI, and the layers used."""
+    return (f"PESQ wb / ESTOI after encode/decode with {m.num_quantizers_used} of {m.num_quantizers_asked} layers: "
+            + ", ".join(clip_text(s) for s in m.clips))
 
 
 def compute(ctx, spec) -> Evidence:

@@ -4,12 +4,13 @@ All four clips (``thresholds.clips``: the two speech clips are the control) are 
 ``num_quantizers`` code layers and decoded; wideband PESQ against the original (:mod:`checks.questions.reconstruction`).
 Every option is "X reconstructs worst" *and* an explanation; each clause has its own evidence:
 
-* ``worst: X`` — of the ``compared`` clips, X scores lowest by ≥ ``pesq_worst_gap_min``, *and* the
-  log-spectral distance (not speech-specific, valid for music and laughter) ranks the pair the same way: PESQ
-  is a speech metric and never decides music against laughter alone. Without the second measure, or when it
-  contradicts PESQ's direction, the clause is undecided;
+* ``worst: X`` — of the ``compared`` clips, X scores lowest by ≥ ``pesq_worst_gap_min``, *and* both
+  spectral distances that are not speech-specific (log-spectral and multi-scale mel, valid for music and
+  laughter) rank the pair the same way: PESQ is a speech metric and never decides music against laughter
+  alone. Without them, or when either contradicts PESQ's direction, the clause is undecided (a TA listens);
 * ``paralinguistic`` — laughter < ``pesq_good_min`` while music and the speech clips are ≥ it (a failure
-  specific to the paralinguistic sound);
+  specific to the paralinguistic sound). A speech clip's "reconstructed well" also needs ESTOI
+  (``estoi_good_min``) to agree, as in q07;
 * ``non_speech`` — laughter and music < ``pesq_good_min`` while the speech clips are ≥ it;
 * ``music_hard`` — music < ``pesq_good_min`` even in the shortest windows encoded alone
   (:func:`checks.questions.reconstruction.chunk_test`): what the tokens lose is in the content, so a model
@@ -19,16 +20,16 @@ Every option is "X reconstructs worst" *and* an explanation; each clause has its
   window length in ``chunk_seconds``, fixed in advance (taking the largest effect over the lengths would be
   biased toward true); the other lengths are reported.
 
-Each comparison is decided outside ``± undecided_band`` of its threshold. Gate as in q07 (too few code
-layers, or a best PESQ below ``codec_works_pesq_min``): pending. Artifacts: decoded WAVs, ``pesq.png``,
-``pesq_by_window.png``.
+Each comparison is decided outside ``± undecided_band`` (ESTOI: ``estoi_undecided_band``) of its threshold.
+Gate as in q07 (too few code layers, or a best PESQ below ``codec_works_pesq_min``): pending. Artifacts:
+decoded WAVs, ``pesq.png``, ``pesq_by_window.png``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from checks.evidence import Decision, Evidence, OptionVerdict, SpecError, threshold
-from checks.questions.claims import Clause, at_least, combine
+from checks.questions.claims import Clause, agree, at_least, combine
 from checks.questions.reconstruction import (
     ChunkScore,
     ClipScore,
@@ -66,10 +67,16 @@ def _missing(s: ClipScore) -> str:
     return f"no PESQ for {s.role} ({s.file}: {s.pesq_error}: {s.pesq_message})"
 
 
+SPECTRAL = {"lsd_db": "log-spectral distance", "mel_db": "mel distance"}
+"""The measures that are not speech-specific (ClipScore fields, dB, larger = worse): both must rank a "worst"
+pair the way PESQ does."""
+
+
 def clause_worst(x: ClipScore, others: list[ClipScore], gap: float, band: float) -> Clause:
     """The "``x`` worst" clause: the lowest PESQ among ``others`` minus PESQ(``x``) ≥ ``gap`` (``± band``), decided
-    only when the log-spectral distance ranks the pair the same way (PESQ alone never decides music against
-    laughter); undecided when a clip has no PESQ or no spectral distance, or when the two measures disagree."""
+    only when both spectral distances (:data:`SPECTRAL`: log-spectral and multi-scale mel) rank the pair the same
+    way (PESQ alone never decides music against laughter); undecided when a clip has no PESQ or lacks a spectral
+    distance, or when any measure disagrees."""
     pool = [x, *others]
     missing = [s for s in pool if s.pesq is None]
     if missing:
@@ -79,32 +86,50 @@ def clause_worst(x: ClipScore, others: list[ClipScore], gap: float, band: float)
     verdict, margin = at_least(diff, gap, band)
     why = (f"PESQ {', '.join(f'{s.role} {s.pesq:.2f}' for s in pool)}: {runner.role} − {x.role} = {diff:+.2f} "
            f"vs gap {gap:g}")
-    # the second measure is needed where PESQ ranks the two sounds: x worst by the gap, or x better by it
+    # the spectral measures are needed where PESQ ranks the two sounds: x worst by the gap, or x better by it
     needs_second = verdict == "true" or (verdict == "false" and diff <= -gap)
-    if needs_second and (x.lsd_db is None or runner.lsd_db is None):
-        return Clause(f"{x.role} worst", "undecided", why + "; no log-spectral distance to confirm it: PESQ alone "
-                                                         "does not decide between non-speech sounds")
-    if x.lsd_db is None or runner.lsd_db is None:
-        return Clause(f"{x.role} worst", verdict, why, margin)
-    # the spectral measure must not contradict PESQ's direction: x worse when "true"; when PESQ ranks x above the
-    # other by the gap, not worse. A "false" from a difference too small to count either way stands: the spectral
-    # distance has no gap of its own to say one of them is clearly worst.
-    spectral_worse = x.lsd_db > runner.lsd_db
-    why += f"; log-spectral distance {x.role} {x.lsd_db:.1f} dB, {runner.role} {runner.lsd_db:.1f} dB"
-    contradicts = (verdict == "true" and not spectral_worse) or (needs_second and verdict == "false" and spectral_worse)
-    if contradicts:
-        return Clause(f"{x.role} worst", "undecided", why + f" ranks them the other way: PESQ says {verdict}, "
-                                                            "the measures disagree, so not decided")
-    return Clause(f"{x.role} worst", verdict, why + (" (agrees)" if verdict != "undecided" else ""), margin)
+    absent = [label for f, label in SPECTRAL.items() if getattr(x, f) is None or getattr(runner, f) is None]
+    if needs_second and absent:
+        return Clause(f"{x.role} worst", "undecided", why + f"; no {' or '.join(absent)} to confirm it: PESQ alone "
+                                                            "does not decide between non-speech sounds")
+    contradicting = []
+    for f, label in SPECTRAL.items():
+        if label in absent:
+            continue
+        mine, theirs = getattr(x, f), getattr(runner, f)
+        why += f"; {label} {x.role} {mine:.1f} dB, {runner.role} {theirs:.1f} dB"
+        # the measure must not contradict PESQ's direction: x worse when "true"; when PESQ ranks x above the other
+        # by the gap, not worse. A "false" from a difference too small to count either way stands: the spectral
+        # distances have no gap of their own to say one of them is clearly worst.
+        spectral_worse = mine > theirs
+        if (verdict == "true" and not spectral_worse) or (needs_second and verdict == "false" and spectral_worse):
+            contradicting.append(label)
+    if contradicting:
+        return Clause(f"{x.role} worst", "undecided", why + f": the {' and '.join(contradicting)} rank them the other "
+                                                            f"way; PESQ says {verdict}, the measures disagree, so not "
+                                                            "decided")
+    return Clause(f"{x.role} worst", verdict, why + (" (measures agree)" if needs_second else ""), margin)
 
 
-def _good(s: ClipScore, good: float, band: float, want_good: bool) -> Clause:
+def _good(s: ClipScore, spec, want_good: bool) -> Clause:
+    """Clip ``s`` reconstructed well (``want_good``) or not: PESQ against ``pesq_good_min``; a speech clip's verdict
+    needs ESTOI (``estoi_good_min``) to agree (:func:`checks.questions.claims.agree`). ESTOI measures speech
+    intelligibility and says nothing about laughter or music, whose clause rests on PESQ (with that caveat)."""
     name = f"{s.role} {'reconstructed well' if want_good else 'not reconstructed well'}"
+    good = float(threshold(spec, "pesq_good_min"))
+    band = float(threshold(spec, "undecided_band"))
     if s.pesq is None:
         return Clause(name, "undecided", _missing(s))
-    diff = s.pesq - good if want_good else good - s.pesq
-    verdict, margin = at_least(diff, 0.0, band)
-    return Clause(name, verdict, f"PESQ {s.role} {s.pesq:.2f} vs good {good:g}", margin)
+    verdict, margin = at_least(s.pesq - good if want_good else good - s.pesq, 0.0, band)
+    pesq = Clause(name, verdict, f"PESQ {s.role} {s.pesq:.2f} vs good {good:g}", margin)
+    if s.role not in threshold(spec, "speech"):
+        return pesq
+    limit = float(threshold(spec, "estoi_good_min"))
+    if s.estoi is None:
+        return agree(name, [pesq, Clause(name, "undecided", f"no ESTOI for {s.role}")])
+    verdict, margin = at_least(s.estoi - limit if want_good else limit - s.estoi, 0.0,
+                               float(threshold(spec, "estoi_undecided_band")))
+    return agree(name, [pesq, Clause(name, verdict, f"ESTOI {s.role} {s.estoi:.2f} vs good {limit:g}", margin)])
 
 
 def _all(clauses: list[Clause], name: str) -> Clause:
@@ -122,11 +147,11 @@ def clause_because(because: str, m: NonSpeechMeasured, spec) -> Clause:
     speech = [roles[r] for r in threshold(spec, "speech")]
     laugh, music = roles["laughter"], roles["music"]
     if because == "paralinguistic":
-        return _all([_good(laugh, good, band, False), _good(music, good, band, True),
-                     *(_good(s, good, band, True) for s in speech)], "paralinguistic-specific failure")
+        return _all([_good(laugh, spec, False), _good(music, spec, True),
+                     *(_good(s, spec, True) for s in speech)], "paralinguistic-specific failure")
     if because == "non_speech":
-        return _all([_good(laugh, good, band, False), _good(music, good, band, False),
-                     *(_good(s, good, band, True) for s in speech)], "non-speech fails, speech works")
+        return _all([_good(laugh, spec, False), _good(music, spec, False),
+                     *(_good(s, spec, True) for s in speech)], "non-speech fails, speech works")
     music_chunks = sorted((c for c in m.chunks if c.role == "music"), key=lambda c: c.chunk_seconds)
     if because == "music_hard":
         scored = [c for c in music_chunks if c.pesq_alone is not None]
@@ -137,7 +162,7 @@ def clause_because(because: str, m: NonSpeechMeasured, spec) -> Clause:
                           f"music in {c.chunk_seconds:g} s windows encoded alone: PESQ {c.pesq_alone:.2f} vs good "
                           f"{good:g} (whole clip {music.pesq if music.pesq is not None else float('nan'):.2f})",
                           margin)
-        c2 = _good(music, good, band, False)
+        c2 = _good(music, spec, False)
         return Clause("music content hard", c2.verdict, c2.why + " (clip too short for the window test)", c2.margin)
     if because == "long_sequences":
         effect_min = float(threshold(spec, "length_effect_min"))

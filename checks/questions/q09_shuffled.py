@@ -168,7 +168,8 @@ def judge(m: ShuffledMeasured, spec) -> dict[str, OptionVerdict]:
                                                f"(≥ {gap_min:g})", min(wmax - w, gap - gap_min))
             else:
                 out[x] = OptionVerdict("undecided", f"best WER {w:.2f} but only {gap:.2f} ahead of option "
-                                                    f"{r.runner_up_option} (< {gap_min:g})", gap - gap_min)
+                                                    f"{r.runner_up_option} (< {gap_min:g})", gap - gap_min,
+                                       lean="true" if gap > 0 else None)
         else:
             behind = w - r.best_wer
             if behind >= gap_min:
@@ -176,7 +177,8 @@ def judge(m: ShuffledMeasured, spec) -> dict[str, OptionVerdict]:
                                                 f"behind option {r.best_option} (≥ {gap_min:g})", behind - gap_min)
             else:
                 out[x] = OptionVerdict("undecided", f"best WER {w:.2f}, within {gap_min:g} of option "
-                                                    f"{r.best_option}'s {r.best_wer:.2f}", behind - gap_min)
+                                                    f"{r.best_option}'s {r.best_wer:.2f}", behind - gap_min,
+                                       lean="false" if behind > 0 else None)
     return out
 
 

@@ -16,12 +16,18 @@ Every claim is decided from that table by the ``test`` its spec names (``claim.t
 * ``fact`` — a cited fact; the verdict is the spec's ``claim.holds``.
 * ``recovered`` / ``never_recovered`` — is the speaker's text intelligible at some listed ``k``
   (WER ≤ ``intelligible_wer_max``) / unclear at all of them (WER ≥ ``unclear_wer_min``)?
-* ``unclear`` — at every listed ``k``, WER against both texts ≥ ``unclear_wer_min``; false when
-  intelligible as either.
+* ``unclear`` — two measures that must agree (:func:`checks.questions.claims.agree`): WER against both texts
+  ≥ ``unclear_wer_min`` at every listed ``k`` (unclear) or ≤ ``intelligible_wer_max`` at some ``k`` (clear),
+  and the ASR's own confidence there (mean log-probability per token below / above ``clear_logprob_min`` ±
+  ``logprob_band``, Whisper's own failure line). Whisper transcribes blurry audio well: a low WER alone never
+  makes "relatively blurry" false.
 * ``closer_to`` — at every listed ``k`` the similarity to the speaker exceeds that to the other by
-  ``similarity_margin``; false when the other is closer by that margin at some ``k``.
+  ``similarity_margin``; false when the other is closer by that margin at some ``k``. Each decode is also cut
+  into windows of ``similarity_window_s``: a window that says the opposite by the margin leaves the claim
+  undecided (the voice changes inside the clip); the spread per ``k`` is in the evidence.
 
-Between the thresholds a claim is undecided. **Gate**: the pure decodes (k = 0 James, k = 8 Alice)
+Between the thresholds a claim is undecided, with the side its numbers fall on (``lean``) for the TA's
+review. **Gate**: the pure decodes (k = 0 James, k = 8 Alice)
 must be intelligible as their own text, closer to their own speaker by ``similarity_margin`` and at
 least ``endpoint_similarity_min`` similar to their original; otherwise nothing measured means
 anything (fixture or random weights) and the question is pending, "not meaningful".
@@ -35,16 +41,17 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from checks.audio import AudioError, load_audio
+from checks.audio import AudioError, load_audio, windows
 from checks.evidence import Decision, Evidence, OptionVerdict, SpecError, threshold
 from checks.metrics.wer import english_normalizer, wer_matrix
 from checks.models.hub import ModelMismatch
 from checks.models.speaker import cosine
-from checks.questions.claims import complement_pairs, complementary
+from checks.questions.claims import Clause, agree, at_least, combine, complement_pairs, complementary
 from checks.questions.layer_artifacts import plot_splits, scaling_note, write_wav
 from checks.questions.q10_splices import (
     TEXTS,
     batched_splits,
+    embed_each,
     equalise_lengths,
     reference_texts,
     refuse_silence,
@@ -82,6 +89,11 @@ class SplitRow:
     """Likewise to James's."""
     speaker_note: str | None = None
     """Why the decode has no speaker embedding (e.g. silent), when it has none."""
+    asr_logprob: float | None = None
+    """The ASR's mean log-probability per token of the transcript (its confidence; None when the backend gives none)."""
+    window_gaps: list[float] = field(default_factory=list)
+    """Per window of ``similarity_window_s`` (consecutive, in order): similarity of the window to Alice's original
+    minus to James's. Empty when the decode is shorter than a window or a window could not be embedded."""
 
 
 @dataclass
@@ -203,47 +215,92 @@ def _recovered(m: SplitsMeasured, splits: list[int], who: str, imax: float, umin
         holds, why, margin = False, (f"{name}'s text is unclear at every k in {splits} (lowest WER {w:.2f} at "
                                      f"k={best_k} ≥ {umin:g})"), w - umin
     else:
+        nearer_intelligible = w - imax < umin - w
         return OptionVerdict("undecided", f"lowest WER against {name}'s text {w:.2f} at k={best_k}, between "
-                                          f"{imax:g} and {umin:g}", min(w - imax, umin - w))
+                                          f"{imax:g} and {umin:g}", min(w - imax, umin - w),
+                             lean="true" if nearer_intelligible == want else "false")
     return OptionVerdict("true" if holds == want else "false", why, margin)
 
 
-def _unclear(m: SplitsMeasured, splits: list[int], imax: float, umin: float) -> OptionVerdict:
+def _unclear(m: SplitsMeasured, splits: list[int], imax: float, umin: float, logprob_min: float,
+             logprob_band: float) -> OptionVerdict:
+    """The ``unclear`` test, by two measures that must agree (:func:`checks.questions.claims.agree`): WER against
+    both texts (≥ ``umin`` at every listed k: unclear; ≤ ``imax`` at some k: clear) and the ASR's confidence at
+    that k (mean log-probability per token below ``logprob_min``: the ASR itself found the audio unclear). Whisper
+    transcribes blurry audio well, so a low WER alone never makes "relatively blurry" false."""
     ws = {k: min(_row(m, k).wer_alice, _row(m, k).wer_james) for k in splits}
     k_min = min(ws, key=ws.get)
     w = ws[k_min]
     if w <= imax:
-        return OptionVerdict("false", f"k={k_min} is intelligible (WER {w:.2f} ≤ {imax:g}; heard "
-                                      f"{_row(m, k_min).transcript!r})", imax - w)
-    if w >= umin:
-        return OptionVerdict("true", f"unclear at k in {splits}: WER against both texts ≥ {w:.2f} ≥ {umin:g}",
-                             w - umin)
-    return OptionVerdict("undecided", f"WER {w:.2f} at k={k_min} lies between {imax:g} and {umin:g}",
-                         min(w - imax, umin - w))
+        by_wer = Clause("unclear", "false", f"k={k_min} is intelligible (WER {w:.2f} ≤ {imax:g}; heard "
+                                            f"{_row(m, k_min).transcript!r})", imax - w)
+    elif w >= umin:
+        by_wer = Clause("unclear", "true", f"unclear at k in {splits}: WER against both texts ≥ {w:.2f} ≥ {umin:g}",
+                        w - umin)
+    else:
+        by_wer = Clause("unclear", "undecided", f"WER {w:.2f} at k={k_min} lies between {imax:g} and {umin:g}",
+                        (w - imax) - (umin - w))  # signed: ≥ 0 nearer "unclear"
+    lp = _row(m, k_min).asr_logprob
+    if lp is None:
+        by_confidence = Clause("unclear", "undecided", f"no ASR confidence at k={k_min}")
+    else:
+        verdict, margin = at_least(logprob_min - lp, 0.0, logprob_band)
+        by_confidence = Clause("unclear", verdict, f"ASR confidence at k={k_min}: mean log-probability {lp:.2f} per "
+                                                   f"token vs {logprob_min:g} (Whisper's own failure line)", margin)
+    return combine([agree("relatively unclear", [by_wer, by_confidence])])
+
+
+def window_spread(row: SplitRow, who: str) -> str:
+    """``windows a…b`` (the smallest and largest window gap toward ``who``), or ``""`` without windows."""
+    gaps = [g if who == "alice" else -g for g in row.window_gaps]
+    return f"{len(gaps)} windows {min(gaps):+.2f}…{max(gaps):+.2f}" if gaps else ""
 
 
 def _closer(m: SplitsMeasured, splits: list[int], who: str, margin: float) -> OptionVerdict:
+    """The ``closer_to`` test on the whole decodes, checked against the windows of each decode: a window clearly
+    closer to the other speaker (gap beyond ``margin`` the other way) where the whole decode is closer to ``who``,
+    or the reverse, leaves the claim undecided (the voice changes inside the clip; a listener decides)."""
     gaps = {k: sim_gap(_row(m, k), who) for k in splits}
     missing = [k for k, g in gaps.items() if g is None]
     known = {k: g for k, g in gaps.items() if g is not None}
     name, rival = who.capitalize(), other(who).capitalize()
-    if known:
-        k_low = min(known, key=known.get)
-        if known[k_low] <= -margin:
-            return OptionVerdict("false", f"k={k_low} is closer to {rival} (similarity to {name} minus {rival} "
-                                          f"{known[k_low]:+.2f} ≤ −{margin:g})", -known[k_low] - margin)
+
+    def windows_against(k: int, sign: int) -> list[float]:
+        toward = [g if who == "alice" else -g for g in _row(m, k).window_gaps]
+        return [g for g in toward if sign * g <= -margin]
+
+    spread = "; ".join(f"k={k}: {window_spread(_row(m, k), who)}" for k in splits if _row(m, k).window_gaps)
+    tail = f" (similarity gap toward {name} per window: {spread})" if spread else ""
+    refuting = sorted((k for k, g in known.items() if g <= -margin), key=known.get)
+    if refuting:  # false at the clearest k whose windows do not say otherwise
+        clean = [k for k in refuting if not windows_against(k, -1)]
+        k = clean[0] if clean else refuting[0]
+        why = f"k={k} is closer to {rival} (similarity to {name} minus {rival} {known[k]:+.2f} ≤ −{margin:g})"
+        if not clean:
+            return OptionVerdict("undecided", why + f", but window(s) there are closer to {name} by ≥ {margin:g}: "
+                                                    "the voice changes inside the clip" + tail)
+        return OptionVerdict("false", why + tail, -known[k] - margin)
     if missing:
         return OptionVerdict("undecided", f"no speaker embedding at k={missing} "
                                           f"({_row(m, missing[0]).speaker_note})")
+    k_low = min(known, key=known.get)
     low = known[k_low]
     if low >= margin:
+        against = {k: windows_against(k, 1) for k in splits}
+        against = {k: v for k, v in against.items() if v}
+        if against:
+            k = next(iter(against))
+            return OptionVerdict("undecided", f"the whole decodes are closer to {name} at every k in {splits} "
+                                              f"(smallest gap {low:+.2f}), but at k={k} {len(against[k])} window(s) "
+                                              f"are closer to {rival} by ≥ {margin:g}: the voice changes inside "
+                                              "the clip" + tail, lean="true")
         why = f"closer to {name} at every k in {splits} (smallest gap {low:+.2f} at k={k_low} ≥ {margin:g})"
         before = min(splits) - 1
         if before >= 0 and (sim_gap(_row(m, before), who) or 0.0) >= margin:
             why += f"; already closer to {name} at k={before}: the switch comes before k={min(splits)}"
-        return OptionVerdict("true", why, low - margin)
-    return OptionVerdict("undecided", f"at k={k_low} the similarity gap {low:+.2f} is within ±{margin:g}",
-                         min(low + margin, margin - low))
+        return OptionVerdict("true", why + tail, low - margin)
+    return OptionVerdict("undecided", f"at k={k_low} the similarity gap {low:+.2f} is within ±{margin:g}" + tail,
+                         min(low + margin, margin - low), lean="true" if low >= 0 else "false")
 
 
 def judge(m: SplitsMeasured, spec) -> dict[str, OptionVerdict]:
@@ -253,6 +310,8 @@ def judge(m: SplitsMeasured, spec) -> dict[str, OptionVerdict]:
     imax = float(threshold(spec, "intelligible_wer_max"))
     umin = float(threshold(spec, "unclear_wer_min"))
     margin = float(threshold(spec, "similarity_margin"))
+    logprob_min = float(threshold(spec, "clear_logprob_min"))
+    logprob_band = float(threshold(spec, "logprob_band"))
     blocked = gate(m, spec)
     out: dict[str, OptionVerdict] = {}
     for opt in spec.options:
@@ -267,7 +326,7 @@ def judge(m: SplitsMeasured, spec) -> dict[str, OptionVerdict]:
         elif test in ("recovered", "never_recovered"):
             out[opt.id] = _recovered(m, splits, who, imax, umin, want=(test == "recovered"))
         elif test == "unclear":
-            out[opt.id] = _unclear(m, splits, imax, umin)
+            out[opt.id] = _unclear(m, splits, imax, umin, logprob_min, logprob_band)
         else:
             out[opt.id] = _closer(m, splits, who, margin)
     return complementary(out, complement_pairs(spec))
@@ -366,6 +425,8 @@ def compute(ctx, spec) -> Evidence:
     norm = english_normalizer()
     table = wer_matrix([texts["alice"], texts["james"]], [t.text for t in decoded_t], norm)
     heard_table = wer_matrix([texts["alice"], texts["james"]], [t.text for t in original_t], norm)
+    gaps = window_gaps(encoder, np.asarray(audio), rate, float(threshold(spec, "similarity_window_s")),
+                       original_e[0], original_e[1])
     rows = []
     for k in range(n + 1):
         e = decoded_e[k]
@@ -374,7 +435,8 @@ def compute(ctx, spec) -> Evidence:
                              wer_james=float(table[k][1]),
                              sim_alice=cosine(e, original_e[0]) if ok else None,
                              sim_james=cosine(e, original_e[1]) if ok else None,
-                             speaker_note=None if ok else e))
+                             speaker_note=None if ok else e, asr_logprob=decoded_t[k].avg_logprob,
+                             window_gaps=gaps[k]))
     m = SplitsMeasured(alice_file=paths["alice"].name, james_file=paths["james"].name, alice_text=texts["alice"],
                        james_text=texts["james"], text_source=source, seconds=len(alice) / rate,
                        frames=int(codes.shape[-1]), n_layers=n, sample_rate=rate,
@@ -399,6 +461,22 @@ def compute(ctx, spec) -> Evidence:
         notes.extend(_write_artifacts(folder, m, np.asarray(audio), spec))
     return Evidence(spec.id, m, judge(m, spec), summary(m), artifacts=str(folder) if folder else None,
                     notes=notes)
+
+
+def window_gaps(encoder, audio: "np.ndarray", rate: int, window_s: float, alice, james) -> list[list[float]]:
+    """Per decode (rows of ``audio``): for each consecutive window of ``window_s`` seconds, its similarity to
+    Alice's original embedding minus to James's, all windows embedded in one batch. A decode whose windows cannot
+    all be embedded (silence, too short) gets no windows: the whole-clip numbers stand alone for it."""
+    spans = windows(audio.shape[1], int(round(window_s * rate)))
+    if len(spans) < 2:  # one window is the whole clip again
+        return [[] for _ in audio]
+    embedded = embed_each(encoder, [x[s] for x in audio for s in spans], rate)
+    out = []
+    for i in range(len(audio)):
+        mine = embedded[i * len(spans):(i + 1) * len(spans)]
+        out.append([] if any(isinstance(e, str) for e in mine) else
+                   [cosine(e, alice) - cosine(e, james) for e in mine])
+    return out
 
 
 def _write_artifacts(folder, m: SplitsMeasured, audio: "np.ndarray", spec) -> list[str]:

@@ -179,7 +179,11 @@ def judge(m: ConversationMeasured, spec) -> dict[str, OptionVerdict]:
         tally = ", ".join(f"{k}: {v}" for k, v in ranked)
         why = (f"no clear majority over {n} samples ({tally}; unclassified {n - sum(counts.values())}); "
                f"need one option in ≥ {agreement_min:.0%} of them")
-        return {opt.id: OptionVerdict("undecided", why, share - agreement_min) for opt in spec.options}
+        # the lean a review starts from: the plurality option (when it is alone at the top) true, the others false
+        alone = top_n > runner_n
+        return {opt.id: OptionVerdict("undecided", why, share - agreement_min,
+                                      lean=None if not alone else "true" if opt.id == top else "false")
+                for opt in spec.options}
     out = {}
     for opt in spec.options:
         k = counts[opt.id]

@@ -3,9 +3,10 @@
 * :func:`reconstruct` encodes a clip with the first ``num_quantizers`` code layers and decodes it back
   (the clip zero-padded to whole frames, the output cut to the input's length).
 * :func:`score_clip` loads one clip, reconstructs it and scores it: wideband PESQ
-  (:func:`checks.metrics.quality.pesq_wb`, its errors kept as evidence), a log-spectral distance as a second,
-  not speech-specific metric, level, silence and clipping of the original, and whether the decoder returned
-  all zeros. The decoded audio is written as ``<stem>_decoded.wav`` when an artifacts folder is given.
+  (:func:`checks.metrics.quality.pesq_wb`, its errors kept as evidence), ESTOI (intelligibility, speech only),
+  a log-spectral and a multi-scale mel distance (not speech-specific), level, silence and clipping of the
+  original, and whether the decoder returned all zeros. The decoded audio is written as ``<stem>_decoded.wav``
+  when an artifacts folder is given.
 * :func:`chunk_test` asks whether *sequence length* matters: the clip is cut into windows of each length
   in ``chunk_seconds``; every window is encoded and decoded on its own (a short sequence) and scored
   against the original window; the same windows cut out of the whole-clip reconstruction (a long
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from checks.audio import clipped_fraction, is_silent, load_audio, pad_to_multiple, rms_dbfs, windows, write_wav
 from checks.evidence import Decision, Evidence, SpecError, decide_single, threshold
-from checks.metrics.quality import log_spectral_distance, pesq_wb
+from checks.metrics.quality import estoi, log_spectral_distance, mel_distance, pesq_wb
 from checks.models.batch_encode import encode_batched
 from checks.models.batching import decode_many
 from checks.plots import pyplot, save_figure
@@ -53,6 +54,10 @@ class ClipScore:
     pesq_message: str = ""
     lsd_db: float | None = None
     """Log-spectral distance (dB, 0 = identical): a second metric that is not speech-specific."""
+    estoi: float | None = None
+    """ESTOI (0 … 1, 1 = the original's speech envelope intact); ``None`` when it cannot be computed."""
+    mel_db: float | None = None
+    """Multi-scale log-mel distance (dB, 0 = identical): a third metric, valid for music and laughter."""
     decoded_wav: str | None = None
 
 
@@ -96,7 +101,8 @@ def score_clip(codec, role: str, path: Path, num_quantizers: int, silence_dbfs: 
                       original_rate=audio.original_rate, rms_dbfs=rms_dbfs(x), silent=is_silent(x, silence_dbfs),
                       clipped_fraction=clipped_fraction(x, clipping_level), decoded_rms_dbfs=rms_dbfs(y),
                       decoded_all_zero=not bool(np.any(y)), pesq=r.value, pesq_error=r.error, pesq_message=r.message,
-                      lsd_db=log_spectral_distance(x, y, codec.sampling_rate), decoded_wav=wav)
+                      lsd_db=log_spectral_distance(x, y, codec.sampling_rate), estoi=estoi(x, y, codec.sampling_rate),
+                      mel_db=mel_distance(x, y, codec.sampling_rate), decoded_wav=wav)
     return score, x, y
 
 
@@ -231,6 +237,14 @@ def clip_roles(spec, roles: Sequence[str]) -> dict[str, str]:
     if missing:
         raise SpecError(f"questions/{spec.id}.yaml: thresholds.clips lacks {', '.join(missing)}")
     return {r: clips[r] for r in roles}
+
+
+def clip_text(s: ClipScore) -> str:
+    """``role PESQ / ESTOI`` of one clip for an evidence line (``no score (why)`` without a PESQ, ``—`` without
+    an ESTOI)."""
+    if s.pesq is None:
+        return f"{s.role} no score ({s.pesq_error})"
+    return f"{s.role} {s.pesq:.2f} / " + ("—" if s.estoi is None else f"{s.estoi:.2f}")
 
 
 def clip_notes(scores: list[ClipScore], spec) -> list[str]:

@@ -5,7 +5,6 @@ Read into ``{qid: [letters]}``, each answer checked against its question; every 
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import yaml
 
 from grader.errors import InputError
 from grader.readers.plain import normalise_text, option_tokens, question_id, refuse_answer_key
+from grader.safeyaml import StrictLoader, load_json
 from grader.spec import QuestionBank, read_utf8
 
 __all__ = ["read_answers"]
@@ -72,7 +72,7 @@ def read_answers(path: Path, bank: QuestionBank) -> dict[str, list[str]]:
 
 def _mapping_entries(text: str, path: Path) -> list[tuple[object, object, int | None]] | None:
     """(question as written, answer, line) of a YAML/JSON answers mapping; None when the text is not one."""
-    loader = yaml.SafeLoader(text)
+    loader = StrictLoader(text)
     try:
         node = loader.get_single_node()
         if not isinstance(node, yaml.MappingNode):
@@ -98,10 +98,7 @@ def _mapping_entries(text: str, path: Path) -> list[tuple[object, object, int | 
 
 def _json_entries(text: str, path: Path) -> list[tuple[object, object, int | None]] | None:
     """Entries of JSON that YAML does not read (tabs), without line numbers."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON: {exc.msg}", file=str(path), row=exc.lineno) from None
+    data = load_json(text, str(path))
     if not isinstance(data, dict):
         return None
     refuse_answer_key(data, str(path))

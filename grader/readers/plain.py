@@ -1,16 +1,14 @@
 """Plain answer files: a CSV ``id,name,[section],q01,…,q12`` with letters, and one student's YAML/JSON."""
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import InputError
 from ..key import KEY_FORMAT
+from ..safeyaml import check_size, load_json, load_yaml
 from ..spec import QuestionBank, QuestionSpec, read_utf8
 from ..submissions import CellProblem, Roster, Submission
 from .csvfile import Table
@@ -130,14 +128,9 @@ def read_plain_csv(table: Table, bank: QuestionBank) -> Roster:
 def read_single(path: Path, bank: QuestionBank) -> Roster:
     """One student's answers: ``{id, name, answers: {q01: B, q06: [A, C]}}`` or just ``{q01: B, …}``."""
     file = str(path)
+    check_size(path)
     text = read_utf8(path)
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno) from None
-    except yaml.MarkedYAMLError as exc:
-        raise InputError(f"malformed YAML: {exc.problem}", file=file,
-                         row=exc.problem_mark.line + 1 if exc.problem_mark else None) from None
+    data = load_json(text, file) if path.suffix.lower() == ".json" else load_yaml(text, file)
     if not isinstance(data, dict):
         raise InputError("expected a mapping of question id to letters (q01: B)", file=file)
     refuse_answer_key(data, file)

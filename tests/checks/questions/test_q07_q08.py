@@ -58,15 +58,27 @@ def test_committed_clips_match_their_script():
 
 # -- judging on hand-set scores -----------------------------------------------------------------------------
 
+AUTO = object()
+
+
+def estoi_like(pesq: float | None) -> float | None:
+    """An ESTOI on PESQ's side of the q07/q08 thresholds (good ≥ 2.2 ↔ ≥ 0.6, poor < 1.8 ↔ < 0.4): the two measures
+    agree unless a test says otherwise."""
+    if pesq is None:
+        return None
+    return 0.85 if pesq >= 2.2 else 0.3 if pesq < 1.8 else 0.5
+
+
 def clip(role: str, pesq: float | None, error: str | None = None, lsd: float | None = None,
-         seconds: float = 4.0) -> ClipScore:
+         seconds: float = 4.0, estoi=AUTO, mel=AUTO) -> ClipScore:
     return ClipScore(role=role, file=f"{role}.wav", seconds=seconds, original_rate=16000, rms_dbfs=-20.0,
                      silent=False, clipped_fraction=0.0, decoded_rms_dbfs=-21.0, decoded_all_zero=False, pesq=pesq,
-                     pesq_error=error, pesq_message="" if error is None else "pesq said so", lsd_db=lsd)
+                     pesq_error=error, pesq_message="" if error is None else "pesq said so", lsd_db=lsd,
+                     estoi=estoi_like(pesq) if estoi is AUTO else estoi, mel_db=lsd if mel is AUTO else mel)
 
 
-def q07(bank, en, zh, layers=32, **kw):
-    m = LanguagesMeasured(layers, 32, min(layers, 32), [clip("english", en, **kw), clip("chinese", zh)])
+def q07(bank, en, zh, layers=32, zh_estoi=AUTO, **kw):
+    m = LanguagesMeasured(layers, 32, min(layers, 32), [clip("english", en, **kw), clip("chinese", zh, estoi=zh_estoi)])
     spec = bank["q07"]
     return q07_languages.decide(Evidence("q07", m, q07_languages.judge(m, spec), ""), spec)
 
@@ -113,13 +125,15 @@ def test_q07_gates(bank):
     assert "no clip could be scored" in d.reason and "all_zero_output" in d.reason
 
 
-def q08_measured(en=3.3, zh=3.2, laugh=2.9, music=1.7, chunks=(), lsd=None) -> NonSpeechMeasured:
-    """Scores of the four clips; ``lsd`` (laughter, music) log-spectral distances, by default ranking them as PESQ
-    does (the worse PESQ, the larger the distance)."""
+def q08_measured(en=3.3, zh=3.2, laugh=2.9, music=1.7, chunks=(), lsd=None, mel=None,
+                 en_estoi=AUTO) -> NonSpeechMeasured:
+    """Scores of the four clips; ``lsd`` and ``mel`` (laughter, music) spectral distances, by default ranking them as
+    PESQ does (the worse PESQ, the larger the distance)."""
     lsd = (12.0 - 2 * laugh, 12.0 - 2 * music) if lsd is None else lsd
-    return NonSpeechMeasured(32, 32, 32, [clip("english", en), clip("chinese", zh),
-                                          clip("laughter", laugh, lsd=lsd[0]),
-                                          clip("music", music, lsd=lsd[1], seconds=8.0)], list(chunks))
+    mel = lsd if mel is None else mel
+    return NonSpeechMeasured(32, 32, 32, [clip("english", en, estoi=en_estoi), clip("chinese", zh),
+                                          clip("laughter", laugh, lsd=lsd[0], mel=mel[0]),
+                                          clip("music", music, lsd=lsd[1], mel=mel[1], seconds=8.0)], list(chunks))
 
 
 def music_chunks(alone: float, context: float):
@@ -138,7 +152,7 @@ def test_q08_options_from_scores(bank):
     assert q08(bank, q08_measured(chunks=music_chunks(3.4, 1.8))).correct == ("D",)
     # laughter worst, music fine: paralinguistic-specific (A); laughter and music both poor: non-speech (B)
     assert q08(bank, q08_measured(laugh=1.6, music=3.0, chunks=music_chunks(3.0, 3.0))).correct == ("A",)
-    assert q08(bank, q08_measured(laugh=1.5, music=2.1, chunks=music_chunks(2.1, 2.1))).correct == ("B",)
+    assert q08(bank, q08_measured(laugh=1.5, music=2.0, chunks=music_chunks(2.0, 2.0))).correct == ("B",)
     # a gap of 0.25 is within the band around pesq_worst_gap_min 0.3: too close to call
     d = q08(bank, q08_measured(laugh=1.95, music=1.7, chunks=music_chunks(1.7, 1.7)))
     assert d.status == "pending" and "undecided" in d.reason
@@ -154,7 +168,7 @@ def test_q08_clause_evidence(bank):
     spec = bank["q08"]
     v = q08_nonspeech.judge(q08_measured(chunks=music_chunks(1.75, 1.7), lsd=(5.0, 9.0)), spec)
     assert "[music worst: true]" in v["C"].why and "[music content hard: true]" in v["C"].why
-    assert "(agrees)" in v["C"].why and "[long sequences are the problem: false]" in v["D"].why
+    assert "(measures agree)" in v["C"].why and "[long sequences are the problem: false]" in v["D"].why
     v = q08_nonspeech.judge(q08_measured(chunks=music_chunks(1.75, 1.7), lsd=(9.0, 5.0)), spec)
     assert v["C"].verdict == "undecided" and "the measures disagree, so not decided" in v["C"].why
     v = q08_nonspeech.judge(q08_measured(chunks=[]), spec)  # a clip too short for any window
@@ -179,6 +193,31 @@ def test_q08_pesq_alone_never_decides_music_against_laughter(bank):
     d = q08(bank, q08_measured(chunks=music_chunks(1.75, 1.7), lsd=(None, None)))  # no second measure
     assert d.status == "pending" and "PESQ alone" in d.verdicts["C"].why
     assert q08(bank, q08_measured(chunks=music_chunks(1.75, 1.7))).correct == ("C",)  # both measures agree
+    # the log-spectral distance agrees with PESQ, the mel distance does not: still not decided
+    d = q08(bank, q08_measured(chunks=music_chunks(1.75, 1.7), lsd=(5.0, 9.0), mel=(9.0, 5.0)))
+    assert d.status == "pending" and "the mel distance rank them the other way" in d.verdicts["C"].why
+
+
+def test_q07_pesq_and_estoi_must_agree(bank):
+    """Two independent measures of one claim: PESQ says Chinese is reconstructed well, ESTOI says its speech is
+    lost: "both well" is not decided (and the question is open for a listener, not answered C)."""
+    d = q07(bank, 3.4, 3.2, zh_estoi=0.3)
+    assert d.status == "pending" and d.verdicts["C"].verdict == "undecided"
+    assert "the measures disagree" in d.verdicts["C"].why and d.verdicts["C"].lean is None
+    # ESTOI inside its band (0.6 ± 0.05): undecided, leaning the way PESQ (clearly good) says
+    d = q07(bank, 3.4, 3.2, zh_estoi=0.62)
+    assert d.verdicts["C"].verdict == "undecided" and d.verdicts["C"].lean == "true"
+    # no ESTOI at all (too short for pystoi): PESQ alone does not decide "well"
+    assert q07(bank, 3.4, 3.2, zh_estoi=None).verdicts["C"].verdict == "undecided"
+    # both agree that Chinese is poor: A needs English to be significantly better … it is Chinese that is poor: D
+    assert q07(bank, 3.2, 1.5, zh_estoi=0.2).correct == ("D",)
+
+
+def test_q08_a_speech_control_clip_needs_estoi_too(bank):
+    """"Non-speech fails, speech works" rests on the speech clips being reconstructed well by PESQ and ESTOI."""
+    m = q08_measured(laugh=1.5, music=2.0, chunks=music_chunks(2.0, 2.0), en_estoi=0.3)
+    v = q08_nonspeech.judge(m, bank["q08"])["B"]
+    assert v.verdict == "undecided" and "ESTOI english 0.30" in v.why
 
 
 # -- stand-in codecs whose damage is known ------------------------------------------------------------------
@@ -215,8 +254,12 @@ def test_a_codec_that_degrades_long_sequences(bank, tmp_path):
     stronger = StandInCodec("length", k=0.0012)
     ev = q07_languages.compute(ctx_for(stronger, ASSETS, tmp_path), bank["q07"])
     en, zh = (s.pesq for s in ev.measured.clips)
-    assert en > 2.3 and zh < 1.7  # now Chinese is poor
-    assert q07_languages.decide(ev, bank["q07"]).correct == ("D",)
+    assert en > 2.3 and zh < 1.7  # by PESQ Chinese is now poor …
+    assert min(s.estoi for s in ev.measured.clips) > 0.95  # … but hiss leaves every word intact (ESTOI)
+    # PESQ alone would answer D ("only suits English"); the intelligibility measure disagrees, so it is not decided
+    d = q07_languages.decide(ev, bank["q07"])
+    assert d.status == "pending" and d.verdicts["D"].verdict == "undecided"
+    assert "the measures disagree" in d.verdicts["D"].why
     spec = fast(bank["q08"], chunk_seconds=[1.0, 2.0])
     ev = q08_nonspeech.compute(ctx_for(codec, ASSETS, tmp_path), spec)
     music = [c for c in ev.measured.chunks if c.role == "music"]

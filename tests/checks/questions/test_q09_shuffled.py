@@ -332,11 +332,14 @@ def test_runner_up_too_close_is_pending(spec):
     assert d.status == "pending" and d.verdicts["A"].verdict == "undecided" and d.verdicts["D"].verdict == "undecided"
     assert d.verdicts["B"].verdict == "false"
     assert "only 0.10 ahead of option D" in d.verdicts["A"].why
+    # what a TA's review starts from: the better sentence leans true, the close runner-up false
+    assert (d.verdicts["A"].lean, d.verdicts["D"].lean) == ("true", "false")
 
 
 def test_tie_between_sentences_is_pending(spec):
     d = decide(spec, table(spec, {(0, 1, 2, 3): {"C": 0.1, "D": 0.1}}))
     assert d.status == "pending" and d.correct == ()
+    assert d.verdicts["C"].lean is None and d.verdicts["D"].lean is None  # an exact tie leans no way
 
 
 def test_orders_tied_on_wer_are_listed_most_confident_first(spec):

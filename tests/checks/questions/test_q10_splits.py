@@ -97,8 +97,18 @@ def test_split_construction_refuses_mismatched_codes():
 # ----------------------------------------------------------------------------- the decision, on known tables
 
 
-def measured(wer_alice, wer_james, sim_alice, sim_james, notes=None) -> SplitsMeasured:
-    rows = [SplitRow(k, f"heard at k={k}", wa, wj, sa, sj, (notes or {}).get(k))
+def confidence_like(wer: float) -> float:
+    """An ASR confidence (mean log-probability per token) on WER's side of the thresholds: a clear transcript is a
+    confident one, unless a test says otherwise."""
+    return -0.3 if wer <= 0.35 else -1.6 if wer >= 0.5 else -1.0
+
+
+def measured(wer_alice, wer_james, sim_alice, sim_james, notes=None, logprob=None, windows=None) -> SplitsMeasured:
+    """The q10 table; ``logprob`` ({k: value}) overrides the ASR confidence, ``windows`` ({k: [gap toward Alice per
+    window]}) gives window gaps (default: none, the whole decodes alone)."""
+    rows = [SplitRow(k, f"heard at k={k}", wa, wj, sa, sj, (notes or {}).get(k),
+                     asr_logprob=(logprob or {}).get(k, confidence_like(min(wa, wj))),
+                     window_gaps=list((windows or {}).get(k, [])))
             for k, (wa, wj, sa, sj) in enumerate(zip(wer_alice, wer_james, sim_alice, sim_james))]
     return SplitsMeasured(alice_file="alice.wav", james_file="james.wav", alice_text="alice text",
                           james_text="james text", text_source={"alice": "alice.txt", "james": "james.txt"},
@@ -337,3 +347,62 @@ def test_full_run_writes_the_plot_and_every_split(full_run):
     for k in range(9):
         info = sf.info(str(art / f"split_k{k}.wav"))
         assert (info.samplerate, info.frames) == (24000, 56 * 1920)
+
+
+def columns(m: SplitsMeasured) -> dict[str, list]:
+    return {name: [getattr(r, name) for r in m.rows] for name in ("wer_alice", "wer_james", "sim_alice", "sim_james")}
+
+
+def test_blurry_but_transcribed_is_not_called_clear(spec):
+    """The audit's case: Whisper recovers James's words at k=2 (WER 0.2) although the ASR itself was unsure of them
+    (mean log-probability −1.5, below Whisper's own failure line −1.0). D ("relatively blurry") is not made false
+    by the WER alone: the two measures disagree and D goes to a listener."""
+    cols = columns(ALICE_WINS)
+    cols["wer_james"][2] = 0.2
+    d = decide(spec, measured(**cols, logprob={2: -1.5}))
+    v = d.verdicts["D"]
+    assert v.verdict == "undecided" and "the measures disagree" in v.why and v.lean is None
+    assert "mean log-probability -1.50 per token vs -1 (Whisper's own failure line)" in v.why
+    # intelligible and confident: clear, D false (both measures agree)
+    d = decide(spec, measured(**cols, logprob={2: -0.2}))
+    assert d.verdicts["D"].verdict == "false" and "(measures agree)" in d.verdicts["D"].why
+    # unintelligible yet transcribed with confidence (a hallucination?): not decided either
+    d = decide(spec, measured(**columns(ALICE_WINS), logprob={2: -0.2}))
+    assert d.verdicts["D"].verdict == "undecided"
+    # confidence inside its band (−1 ± 0.2) with WER clearly unclear: open, leaning true
+    d = decide(spec, measured(**columns(ALICE_WINS), logprob={2: -1.1}))
+    assert d.verdicts["D"].verdict == "undecided" and d.verdicts["D"].lean == "true"
+
+
+def test_a_window_closer_to_the_other_voice_keeps_the_claim_open(spec):
+    """E/F rest on whole decodes closer to Alice; the windows of each decode must not say otherwise. At k=4 the whole
+    decode is Alice's by +0.30, but its second window is James's by 0.12: the voice changes inside the clip."""
+    agreeing = {k: [0.2, 0.25] for k in range(2, 9)}
+    d = decide(spec, measured(**columns(ALICE_WINS), windows=agreeing))
+    assert d.verdicts["E"].verdict == "true" and "2 windows +0.20…+0.25" in d.verdicts["E"].why
+    d = decide(spec, measured(**columns(ALICE_WINS), windows={**agreeing, 4: [0.3, -0.12]}))
+    for x in ("E", "F"):
+        v = d.verdicts[x]
+        assert v.verdict == "undecided" and "the voice changes inside the clip" in v.why and v.lean == "true"
+    # G is false at k=2, where the whole decode and both its windows are Alice's: a window at k=4 does not rescue it
+    assert d.verdicts["G"].verdict == "false"
+    # G is refuted wherever the whole decode is Alice's (k=2…6, clearest at k=6); a window James's by a clear margin
+    # at k=6 moves the refutation to the next clearest k (5); only windows against it at every such k leave G open
+    d = decide(spec, measured(**columns(ALICE_WINS), windows={**agreeing, 6: [0.3, -0.1]}))
+    assert d.verdicts["G"].verdict == "false" and d.verdicts["G"].why.startswith("k=5 is closer to Alice")
+    against = {k: [0.3, -0.1] for k in range(2, 9)}
+    d = decide(spec, measured(**columns(ALICE_WINS), windows=against))
+    assert d.verdicts["G"].verdict == "undecided" and "the voice changes inside the clip" in d.verdicts["G"].why
+
+
+def test_undecided_claims_lean_the_way_their_numbers_fall(spec):
+    """A TA's review starts from the side the numbers are on: a similarity gap inside ±margin leans by its sign; a
+    WER between the thresholds leans to the nearer one."""
+    cols = columns(ALICE_WINS)
+    cols["sim_alice"][4] = 0.57  # gap toward Alice +0.02 at k=4: inside ±0.05, on Alice's side
+    cols["wer_james"][1] = 0.4  # James's text at k=1: between 0.35 and 0.5, nearer "intelligible"
+    cols["wer_james"][2:8] = [0.9] * 6
+    d = decide(spec, measured(**cols))
+    assert (d.verdicts["E"].verdict, d.verdicts["E"].lean) == ("undecided", "true")
+    assert (d.verdicts["C"].verdict, d.verdicts["C"].lean) == ("undecided", "true")
+    assert (d.verdicts["B"].verdict, d.verdicts["B"].lean) == ("undecided", "false")

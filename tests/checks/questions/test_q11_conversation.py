@@ -146,6 +146,18 @@ def test_no_clear_majority_stays_pending(spec, samples, reason):
     assert d.status == "pending" and reason in d.reason
 
 
+def test_a_plurality_short_of_agreement_is_what_a_review_starts_from(spec):
+    """2 of 5 samples have Emily asking, the rest do not vote: C leans true, the others false; a 2–2 tie leans no
+    way."""
+    few = [sample(0, (0.0, 1.0), 0.8, 0.5), sample(1, (0.0, 1.0), 0.8, 0.5)] + [
+        sample(i, (0.0, 1.0), 0.62, 0.60) for i in (2, 3, 4)]
+    d = decide(measured(few), spec)
+    assert {x: v.lean for x, v in d.verdicts.items()} == {"A": "false", "B": "false", "C": "true", "D": "false"}
+    tie = [sample(0, (0.0, 1.0), 0.8, 0.5), sample(1, (0.0, 1.0), 0.8, 0.5), sample(2, (1.0, 0.0), 0.5, 0.8),
+           sample(3, (1.0, 0.0), 0.5, 0.8), sample(4, (0.0, 1.0), 0.6, 0.6)]
+    assert {v.lean for v in decide(measured(tie), spec).verdicts.values()} == {None}
+
+
 def test_gates(spec):
     noise = [sample(i, (0.9, 1.0), 0.5, 0.4) for i in range(5)]
     d = decide(measured(noise), spec)

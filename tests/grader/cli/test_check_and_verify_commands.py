@@ -17,7 +17,10 @@ def test_check_against_a_key_equals_the_batch_grader(tmp_path, capsys):
     plain.write_text("id,name,q01,q02,q03,q04,q05,q06,q07,q08,q09,q10,q11,q12\nme,Me,B,C,,,,A;B,,,,A;F,,\n",
                      encoding="utf-8")
     assert main(["grade", str(plain), "--key", str(SAMPLE / "key.yaml"), "--out", str(tmp_path / "o")]) == 0
-    batch_total = (tmp_path / "o" / "scores.csv").read_text(encoding="utf-8-sig").splitlines()[1].split(",")[-3]
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "o" / "scores.csv").read_text(encoding="utf-8-sig").splitlines()))
+    batch_total = rows[0]["total"]
     assert batch_total == "2.7667"  # 0.8 + 0.8 + 0.5 + 2/3
     assert f"total {batch_total} / 10" in self_out
 

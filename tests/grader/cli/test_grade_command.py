@@ -281,8 +281,8 @@ def test_a_closed_pipe_stops_quietly_and_stale_regrade_is_removed(tmp_path, key_
     import sys
 
     out = tmp_path / "o"
-    out.mkdir()
-    (out / "regrade.csv").write_text("left over from a run with --previous-key\n", encoding="utf-8")
+    assert grade(SAMPLE / "export.csv", "--key", key_file(), "--previous-key", key_file(), "--out", out) == 0
+    assert (out / "regrade.csv").exists()  # an earlier run with --previous-key
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before hw10 writes a byte: every write meets a broken pipe
     try:

@@ -1,10 +1,10 @@
 """`hw10 review`: a key whose evidence left a claim open goes to a TA, who listens and decides; grading follows.
 
 The key is computed by the real pipeline (run_checks → build_key, tests/review_kit.py) on q07 with a stand-in
-codec that adds the same relative noise to every clip (tests/stand_in_codec.py): both clips come back at PESQ
-1.71, inside the undecided band of "not reconstructed effectively" (1.8 ± 0.1). A, C and D are false by the
-evidence; B ("neither is reconstructed effectively") is open: the question goes to review, not into the key as a
-guess."""
+codec that adds the same relative hiss to every clip (tests/stand_in_codec.py): both clips come back at PESQ
+2.27, inside the undecided band of "reconstructed well" (2.2 ± 0.1), ESTOI 0.998. A, B and D are false by the
+evidence; C ("both are reconstructed well") is open, leaning true: the question goes to review, not into the key
+as a guess."""
 from __future__ import annotations
 
 import yaml
@@ -20,35 +20,36 @@ def test_a_claim_inside_its_band_goes_to_review_and_a_ta_closes_it(bank, tmp_pat
     key = load_key(key_path, bank)
     a = key.answer("q07")
     assert a.status == "review" and a.correct == [] and a.proposed == []
-    assert [c.option for c in a.open_claims] == ["B"] and "PESQ english 1.71" in a.open_claims[0].why
+    assert [c.option for c in a.open_claims] == ["C"] and "PESQ english 2.28, chinese 2.27" in a.open_claims[0].why
+    assert "ESTOI english 1.00, chinese 1.00" in a.open_claims[0].why
     assert "open for a TA's review" in a.reason and key.in_review == ["q07"] and "q07" in key.pending
 
     # the sheet: the question, its open claim with the numbers, the decoded clips; and the decisions file
     sheet = tmp_path / "sheet"
     assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
     html = (sheet / "index.html").read_text(encoding="utf-8")
-    assert "Open claim B" in html and "英文與中文 TTS 都無法被有效重建" in html and "Neither the English" in html
+    assert "Open claim C" in html and "兩者重建效果皆佳" in html and "Both are reconstructed well" in html
     assert html.count("<audio") == 2 and "pesq.png" in html
     template = yaml.safe_load((sheet / "decisions.yaml").read_text(encoding="utf-8"))
-    assert list(template["questions"]) == ["q07"] and list(template["questions"]["q07"]["claims"]) == ["B"]
-    # 1.71 sits inside the band but below 1.8: the numbers lean to "neither effective", pre-filled for the TA
-    assert template["questions"]["q07"]["claims"]["B"]["verdict"] == "true"
-    assert template["questions"]["q07"]["claims"]["B"]["evidence_leans"] == "true"
+    assert list(template["questions"]) == ["q07"] and list(template["questions"]["q07"]["claims"]) == ["C"]
+    # 2.27 sits inside the band but above 2.2, and ESTOI agrees: the numbers lean to "both well", pre-filled
+    assert template["questions"]["q07"]["claims"]["C"]["verdict"] == "true"
+    assert template["questions"]["q07"]["claims"]["C"]["evidence_leans"] == "true"
     assert a.open_claims[0].lean == "true"
     assert "1 open claim(s)" in capsys.readouterr().out
 
-    # the TA decides: B true (both clips drown in noise), the answer follows: B
-    decided = fill(sheet / "decisions.yaml", B=("true", "both clips are buried in hiss; words hard to follow"))
+    # the TA decides: C true (a faint hiss, every word clear), the answer follows: C
+    decided = fill(sheet / "decisions.yaml", C=("true", "a faint hiss; every word clear in both languages"))
     reviewed_path = tmp_path / "reviewed.yaml"
     assert main(["review", str(key_path), "--decisions", str(decided), "--out", str(reviewed_path)]) == 0
     reviewed = load_key(reviewed_path, bank)
     r = reviewed.answer("q07")
-    assert r.status == "reviewed" and r.correct == ["B"] and r.graded and not reviewed.in_review
+    assert r.status == "reviewed" and r.correct == ["C"] and r.graded and not reviewed.in_review
     by = {x.option: (x.verdict, x.decided_by) for x in r.review}
-    assert by == {"A": ("false", "evidence"), "B": ("true", "ta"), "C": ("false", "evidence"),
+    assert by == {"A": ("false", "evidence"), "B": ("false", "evidence"), "C": ("true", "ta"),
                   "D": ("false", "evidence")}
     ta = next(x for x in r.review if x.decided_by == "ta")
-    assert ta.who == "TA Lin" and ta.note.startswith("both clips are buried") and ta.when
+    assert ta.who == "TA Lin" and ta.note.startswith("a faint hiss") and ta.when
     assert reviewed.provenance["reviews"][0]["questions"] == ["q07"]
     assert load_key(key_path, bank).answer("q07").status == "review"  # the computed key is left as it was
 
@@ -62,7 +63,7 @@ def test_grading_waits_for_the_review_then_says_who_decided(bank, tmp_path, caps
     assert not (out / "grades.csv").exists() and "hw10 review" in printed
     sheet = tmp_path / "sheet"
     assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
-    decided = fill(sheet / "decisions.yaml", B=("true", "hiss everywhere"))
+    decided = fill(sheet / "decisions.yaml", C=("true", "faint hiss"))
     reviewed = tmp_path / "reviewed.yaml"
     assert main(["review", str(key_path), "--decisions", str(decided), "--out", str(reviewed)]) == 0
     out2 = tmp_path / "graded2"
@@ -92,23 +93,23 @@ def test_bad_decisions_are_refused_naming_the_entry_and_nothing_is_written(bank,
         assert message in err and str(decisions) in err, err
         assert not out.exists()
 
-    refused(fill(template, B=("", "")), "questions.q07.claims.B.verdict")  # left undecided
-    refused(fill(template, B=("false", "")), "goes against the evidence's lean (true) needs a note")
-    refused(fill(template, reviewer="", B=("true", "hiss")), "reviewer is empty")
-    refused(fill(template, B=("maybe", "hiss")), "verdict must be true or false")
-    refused(fill(template, B=("true", "hiss"), A=("true", "?")), "option A is not an open claim")
-    refused(fill(template, B=("false", "sounds fine")), "q07: no option comes out true")
-    other = yaml.safe_load(fill(template, B=("true", "hiss")).read_text(encoding="utf-8"))
+    refused(fill(template, C=("", "")), "questions.q07.claims.C.verdict")  # left undecided
+    refused(fill(template, C=("false", "")), "goes against the evidence's lean (true) needs a note")
+    refused(fill(template, reviewer="", C=("true", "hiss")), "reviewer is empty")
+    refused(fill(template, C=("maybe", "hiss")), "verdict must be true or false")
+    refused(fill(template, C=("true", "hiss"), A=("true", "?")), "option A is not an open claim")
+    refused(fill(template, C=("false", "hiss drowns the words")), "q07: no option comes out true")
+    other = yaml.safe_load(fill(template, C=("true", "hiss")).read_text(encoding="utf-8"))
     other["key_sha256"] = "0" * 64
     (tmp_path / "other.yaml").write_text(yaml.safe_dump(other), encoding="utf-8")
     refused(tmp_path / "other.yaml", "written for another key")
-    data = yaml.safe_load(fill(template, B=("true", "hiss")).read_text(encoding="utf-8"))
+    data = yaml.safe_load(fill(template, C=("true", "hiss")).read_text(encoding="utf-8"))
     data["questions"]["q09"] = {"claims": {"A": {"verdict": "true", "note": "x"}}}
     (tmp_path / "extra.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     refused(tmp_path / "extra.yaml", "q09 is not in review in this key")
     (tmp_path / "broken.yaml").write_text("format: hw10-review/1\nquestions: [unclosed\n", encoding="utf-8")
     refused(tmp_path / "broken.yaml", "malformed YAML")
-    assert main(["review", str(key_path), "--decisions", str(fill(template, B=("true", "hiss"))),
+    assert main(["review", str(key_path), "--decisions", str(fill(template, C=("true", "hiss"))),
                  "--out", str(key_path)]) == 2  # never over the computed key
 
 
@@ -125,19 +126,19 @@ def test_verify_lists_a_ta_verdict_that_the_evidence_decided_otherwise(bank, tmp
     sheet = tmp_path / "sheet"
     assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
     reviewed = tmp_path / "reviewed.yaml"
-    assert main(["review", str(key_path), "--decisions", str(fill(sheet / "decisions.yaml", B=("true", "hiss"))),
+    assert main(["review", str(key_path), "--decisions", str(fill(sheet / "decisions.yaml", C=("true", "hiss"))),
                  "--out", str(reviewed)]) == 0
-    # a later computation (say, on another GPU) whose evidence decided B false
+    # a later computation (say, on another GPU) whose evidence decided C false
     later = load_key(key_path, bank)
     ev = dict(later.answers["q07"].evidence)
-    ev["verdicts"] = {**ev["verdicts"], "B": {"verdict": "false", "why": "PESQ english 1.95 ≥ 1.8 + 0.1"}}
+    ev["verdicts"] = {**ev["verdicts"], "C": {"verdict": "false", "why": "PESQ english 2.05 < 2.2 − 0.1"}}
     later.answers["q07"] = later.answers["q07"].model_copy(update={"evidence": ev})
     computed = tmp_path / "later.yaml"
     computed.write_text(dump_key(later), encoding="utf-8")
     capsys.readouterr()
     assert main(["verify", "--key", str(reviewed), "--against", str(computed)]) == 1
     out = capsys.readouterr().out
-    assert "q07" in out and "TA verdicts contradicting the evidence: B: TA true (TA Lin: hiss), evidence false" in out
+    assert "q07" in out and "TA verdicts contradicting the evidence: C: TA true (TA Lin: hiss), evidence false" in out
 
 
 def test_a_filled_decisions_file_is_never_overwritten_by_a_new_sheet(bank, tmp_path, capsys):
@@ -158,10 +159,35 @@ def test_agreeing_with_the_evidences_lean_needs_no_note(bank, tmp_path):
     sheet = tmp_path / "sheet"
     assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
     reviewed = tmp_path / "reviewed.yaml"
-    assert main(["review", str(key_path), "--decisions", str(fill(sheet / "decisions.yaml", B=("true", ""))),
+    assert main(["review", str(key_path), "--decisions", str(fill(sheet / "decisions.yaml", C=("true", ""))),
                  "--out", str(reviewed)]) == 0
     r = load_key(reviewed, bank).answer("q07")
-    assert r.correct == ["B"] and next(x for x in r.review if x.option == "B").note.startswith("agrees with the")
+    assert r.correct == ["C"] and next(x for x in r.review if x.option == "C").note.startswith("agrees with the")
+
+
+def test_measures_that_disagree_open_both_claims_with_no_lean(bank, tmp_path, capsys):
+    """Louder hiss: PESQ 1.71 calls both clips nearly "not effective", ESTOI 0.99 says every word survives. The two
+    measures disagree, so B and C are both open with no lean: nothing is pre-filled, and each verdict needs the TA's
+    note on what they heard."""
+    key_path, evidence = review_key(bank, tmp_path, hiss=0.05)
+    a = load_key(key_path, bank).answer("q07")
+    assert [(c.option, c.lean) for c in a.open_claims] == [("B", None), ("C", None)]
+    assert all("the measures disagree" in c.why for c in a.open_claims)
+    sheet = tmp_path / "sheet"
+    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
+    claims = yaml.safe_load((sheet / "decisions.yaml").read_text(encoding="utf-8"))["questions"]["q07"]["claims"]
+    assert {k: (c["verdict"], c["evidence_leans"]) for k, c in claims.items()} == {"B": ("", "no way"),
+                                                                                  "C": ("", "no way")}
+    out = tmp_path / "reviewed.yaml"
+    capsys.readouterr()
+    assert main(["review", str(key_path), "--decisions", str(fill(sheet / "decisions.yaml", B=("false", ""),
+                                                                 C=("true", "hiss, words clear"))),
+                 "--out", str(out)]) == 2
+    assert "has no lean of the evidence" in capsys.readouterr().err and not out.exists()
+    assert main(["review", str(key_path), "--decisions", str(fill(sheet / "decisions.yaml", B=("false", "words clear"),
+                                                                 C=("true", "hiss, words clear"))),
+                 "--out", str(out)]) == 0
+    assert load_key(out, bank).answer("q07").correct == ["C"]
 
 
 def test_a_folder_hw10_did_not_fill_is_never_emptied(bank, tmp_path, capsys):

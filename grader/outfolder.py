@@ -1,0 +1,280 @@
+"""An output folder written as one unit, that never touches a file hw10 did not write.
+
+The rule (``hw10 grade --out OUT``, and any command that fills a folder):
+
+* **Inputs are never inside it.** An input file (the export, a key, a pins file) that lies inside ``OUT`` is
+  refused before anything is written: replacing ``OUT`` would replace or delete it.
+* **hw10 only replaces what it wrote.** Every folder hw10 fills holds ``.hw10-manifest.json``: the files it
+  wrote, each with its size and SHA-256 (so an unchanged rerun writes the same bytes, manifest included).
+  ``OUT`` may be missing, empty, or a folder whose every entry is listed in its manifest and unchanged since;
+  anything else is refused, naming the entries: a file hw10 did not write, one a person edited since, a
+  symbolic link (never followed), a manifest that does not parse.
+* **All or nothing.** Everything is written into a new sibling folder (``.OUT.hw10-new-…``, the same file
+  system); only when every file is complete is ``OUT`` swapped for it (two renames), and then the previous
+  output's listed files are deleted. An interrupted or failed run leaves the previous complete output (or, in
+  the instant between the two renames, none), never a half; its partly written folder is removed.
+
+Errors are :class:`grader.errors.InputError` naming the folder or file (exit 2). Nothing here prints.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Iterable
+
+from .errors import InputError
+
+MANIFEST = ".hw10-manifest.json"
+FORMAT = "hw10-output/1"
+MANIFEST_MAX_BYTES = 256 * 1024 * 1024
+"""A manifest larger than this is not one hw10 wrote (100,000 students' files take ~25 MB)."""
+_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file hw10 wrote, as the manifest records it."""
+
+    path: str
+    """Relative to the folder, ``/``-separated."""
+    size: int
+    sha256: str
+
+
+@dataclass
+class Scan:
+    """What a folder holds, without following links."""
+
+    files: dict[str, os.stat_result] = field(default_factory=dict)
+    dirs: set[str] = field(default_factory=set)
+    links: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+    """Sockets, fifos, devices …"""
+
+
+def scan(root: Path) -> Scan:
+    """Every entry under ``root`` by relative path; symbolic links are listed, never followed."""
+    import stat
+
+    out = Scan()
+    stack = [(root, "")]
+    while stack:
+        folder, rel = stack.pop()
+        with os.scandir(folder) as it:
+            for e in it:
+                name = f"{rel}{e.name}"
+                st = e.stat(follow_symlinks=False)
+                if stat.S_ISLNK(st.st_mode):
+                    out.links.append(name)
+                elif stat.S_ISDIR(st.st_mode):
+                    out.dirs.add(name)
+                    stack.append((Path(e.path), name + "/"))
+                elif stat.S_ISREG(st.st_mode):
+                    out.files[name] = st
+                else:
+                    out.other.append(name)
+    return out
+
+
+def _listing(names: Iterable[str]) -> str:
+    names = sorted(names)
+    shown = ", ".join(names[:_SHOWN])
+    return shown + (f" … ({len(names)} in all)" if len(names) > _SHOWN else "")
+
+
+def read_manifest(folder: Path) -> list[Entry]:
+    """The entries of ``folder``'s manifest; an :class:`InputError` when it is not one hw10 wrote."""
+    path = folder / MANIFEST
+    try:
+        if path.is_symlink() or not path.is_file():
+            raise InputError(f"{MANIFEST} is not a regular file", file=str(folder))
+        if path.stat().st_size > MANIFEST_MAX_BYTES:
+            raise InputError(f"{MANIFEST} is larger than any hw10 writes", file=str(folder))
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(f"{MANIFEST} cannot be read ({type(exc).__name__}): this folder's contents cannot be told "
+                         "apart from files hw10 did not write; choose another --out", file=str(folder)) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("files"), list):
+        raise InputError(f"{MANIFEST} is not an hw10 output manifest ({FORMAT}); choose another --out",
+                         file=str(folder))
+    entries = []
+    for i, e in enumerate(doc["files"]):
+        ok = (isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("size"), int)
+              and isinstance(e.get("sha256"), str))
+        p = PurePosixPath(e["path"]) if ok else None
+        if not ok or p.is_absolute() or ".." in p.parts or str(p) != e["path"] or e["path"] == MANIFEST:
+            raise InputError(f"{MANIFEST}: entry {i + 1} is not a file hw10 writes ({str(e)[:80]!r}); choose another "
+                             "--out", file=str(folder))
+        entries.append(Entry(e["path"], e["size"], e["sha256"]))
+    return entries
+
+
+def check_replaceable(folder: Path) -> list[Entry]:
+    """The manifest entries of ``folder`` when hw10 may replace it (missing: ``[]``; empty: ``[]``); else an
+    :class:`InputError` naming what is in the way."""
+    if folder.is_symlink():
+        raise InputError("is a symbolic link; hw10 never writes through one: give the real folder", file=str(folder))
+    if not folder.exists():
+        return []
+    if not folder.is_dir():
+        raise InputError("exists and is not a folder", file=str(folder))
+    try:
+        found = scan(folder)
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", file=str(folder)) from None
+    if not (found.files or found.dirs or found.links or found.other):
+        return []
+    if MANIFEST not in found.files:
+        raise InputError(f"holds files hw10 did not write ({_listing([*found.files, *found.links, *found.other])}; "
+                         "hw10 writes into a new or empty folder, or one it filled before): choose another --out",
+                         file=str(folder))
+    entries = read_manifest(folder)
+    listed = {e.path: e for e in entries}
+    listed_dirs = {str(p) for e in entries for p in PurePosixPath(e.path).parents if str(p) != "."}
+    problems = []
+    if found.links:
+        problems.append(f"symbolic links (never followed): {_listing(found.links)}")
+    foreign = [f for f in found.files if f != MANIFEST and f not in listed] + found.other
+    foreign += [d for d in found.dirs if d not in listed_dirs]
+    if foreign:
+        problems.append(f"files hw10 did not write: {_listing(foreign)}")
+    edited = [p for p, st in found.files.items()
+              if p in listed and (st.st_size != listed[p].size or _sha256(folder / p) != listed[p].sha256)]
+    if edited:
+        problems.append(f"files changed since hw10 wrote them: {_listing(edited)}")
+    if problems:
+        raise InputError("cannot be replaced: it holds " + "; ".join(problems) + ". Move them away or choose "
+                         "another --out", file=str(folder))
+    return entries
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def refuse_inputs_inside(folder: Path, inputs: Iterable[Path | None]) -> None:
+    """An :class:`InputError` when an input file lies inside ``folder`` (it would be replaced or deleted)."""
+    root = folder.resolve()
+    for p in inputs:
+        if p is None:
+            continue
+        r = Path(p).resolve()
+        if r == root or root in r.parents:
+            raise InputError(f"the input {p} lies inside the output folder {folder}: hw10 replaces that folder's "
+                             "contents; move the input or choose another --out", file=str(p))
+
+
+class OutputFolder:
+    """Files written together into a folder hw10 owns (module docstring). Use as a context manager::
+
+        with OutputFolder(out, inputs=[export, key]) as o:
+            o.write_text("report.html", html)
+            o.commit()
+
+    Leaving the block without :meth:`commit` (an exception) removes what was written and leaves ``out`` as
+    it was."""
+
+    def __init__(self, target: Path, *, inputs: Iterable[Path | None] = ()):
+        self.target = Path(target)
+        refuse_inputs_inside(self.target, inputs)
+        self._old = check_replaceable(self.target)
+        self._stage: Path | None = None
+        self._written: dict[str, Entry] = {}
+
+    def __enter__(self) -> "OutputFolder":
+        parent = self.target.absolute().parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._stage = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.hw10-new-", dir=parent))
+            os.chmod(self._stage, 0o777 & ~_umask())  # mkdtemp's 0700 is for secrets; this is a TA's folder
+        except OSError as exc:
+            raise InputError(f"cannot create the output folder ({exc.strerror})", file=str(self.target)) from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._stage is not None and self._stage.exists():
+            shutil.rmtree(self._stage, ignore_errors=True)  # our own new folder, never the TA's
+
+    def path(self, rel: str) -> Path:
+        """Where ``rel`` is written (inside the new folder; its parent folders are made)."""
+        if self._stage is None:
+            raise RuntimeError("OutputFolder used outside its with-block")
+        p = PurePosixPath(rel)
+        if p.is_absolute() or ".." in p.parts or rel == MANIFEST:
+            raise ValueError(f"not a relative output path: {rel!r}")
+        full = self._stage.joinpath(*p.parts)
+        full.parent.mkdir(parents=True, exist_ok=True)
+        return full
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        """Write one file (errors of the disk become an :class:`InputError` naming it)."""
+        if rel in self._written:
+            raise ValueError(f"{rel} written twice in one output")
+        try:
+            self.path(rel).write_bytes(data)
+        except OSError as exc:
+            raise InputError(f"cannot write {rel} ({exc.strerror}); nothing was replaced",
+                             file=str(self.target)) from None
+        self._written[rel] = Entry(rel, len(data), hashlib.sha256(data).hexdigest())
+
+    def write_text(self, rel: str, text: str) -> None:
+        """Write one UTF-8 text file."""
+        self.write_bytes(rel, text.encode("utf-8"))
+
+    def commit(self) -> list[str]:
+        """Swap the new folder in for ``target`` and delete the previous output's files; returns what was written."""
+        assert self._stage is not None
+        lines = [json.dumps({"path": e.path, "size": e.size, "sha256": e.sha256}, ensure_ascii=False)
+                 for _, e in sorted(self._written.items())]
+        text = f'{{"format": "{FORMAT}", "files": [\n' + ",\n".join(lines) + "\n]}\n"
+        try:
+            (self._stage / MANIFEST).write_text(text, encoding="utf-8")
+            # the folder hw10 is about to replace must still be what was checked (nobody wrote into it since)
+            if check_replaceable(self.target) != self._old:
+                raise InputError("changed while hw10 was writing; nothing was replaced, run again",
+                                 file=str(self.target))
+            old = None
+            if self.target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.hw10-old-", dir=self._stage.parent))
+                old.rmdir()
+                os.rename(self.target, old)
+            os.rename(self._stage, self.target)
+        except OSError as exc:
+            raise InputError(f"cannot replace the output folder ({exc.strerror}); the previous output is unchanged",
+                             file=str(self.target)) from None
+        self._stage = None
+        if old is not None:
+            remove_listed(old, self._old)
+        return sorted(self._written)
+
+
+def remove_listed(folder: Path, entries: list[Entry]) -> None:
+    """Delete the files of ``entries`` and the manifest from ``folder`` (links unlinked, never followed), then the
+    folders they leave empty. Anything else is left where it is."""
+    for e in [*entries, Entry(MANIFEST, 0, "")]:
+        try:
+            os.unlink(folder.joinpath(*PurePosixPath(e.path).parts))
+        except FileNotFoundError:
+            pass
+    dirs = sorted({p for e in entries for p in PurePosixPath(e.path).parents if str(p) != "."},
+                  key=lambda p: -len(p.parts))
+    for d in [*dirs, PurePosixPath(".")]:
+        try:
+            os.rmdir(folder.joinpath(*d.parts))
+        except OSError:
+            pass
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

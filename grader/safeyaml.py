@@ -1,0 +1,143 @@
+"""Reading the YAML and JSON files people hand to hw10 (keys, pins, decisions, one student's answers) without letting
+a hostile or broken file cost time, memory or a traceback.
+
+* **No aliases.** ``&a`` / ``*a`` lets 400 bytes expand to gigabytes (the "billion laughs"); no hw10 file needs
+  them, so an alias is refused where it stands.
+* **Bounded depth.** Nesting deeper than :data:`MAX_DEPTH` levels is refused (no hw10 file goes beyond ~10; a
+  5,000-deep file would otherwise end in ``RecursionError``).
+* **No duplicate keys.** ``q01: A`` then ``q01: B`` is not "the last one wins": it is refused, naming both lines
+  (JSON: naming the key; the JSON decoder gives no positions).
+* **Bounded size.** A file over :data:`MAX_BYTES` is refused before it is read.
+
+Every refusal is an :class:`grader.errors.InputError` with the file and line (exit 2).
+
+>>> load_yaml("a: &x [1]\\nb: *x\\n", "k.yaml")
+Traceback (most recent call last):
+...
+grader.errors.InputError: k.yaml, row 2: malformed YAML: aliases (*name) are not accepted: write the value out
+>>> load_yaml("q01: A\\nq01: B\\n", "s.yaml")
+Traceback (most recent call last):
+...
+grader.errors.InputError: s.yaml, row 2: malformed YAML: duplicate key 'q01' (first on line 1)
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.composer import ComposerError
+from yaml.constructor import ConstructorError
+
+from .errors import InputError
+
+MAX_DEPTH = 64
+"""Nesting levels accepted in a YAML/JSON input."""
+MAX_BYTES = 64 * 1024 * 1024
+"""Largest YAML/JSON input read (a key with all its evidence is well under 1 MB)."""
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases, duplicate keys or deep nesting (module docstring)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        """Refuse an alias, and nesting beyond :data:`MAX_DEPTH`, where it stands."""
+        if self.check_event(yaml.AliasEvent):
+            raise ComposerError(None, None, "aliases (*name) are not accepted: write the value out",
+                                self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels",
+                                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        """A mapping whose keys are all different (a repeated key names both lines)."""
+        seen: dict[Any, yaml.Node] = {}
+        for knode, _ in node.value:
+            key = self.construct_object(knode, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the safe loader's own error says so
+                continue
+            if first is not None:
+                raise ConstructorError(None, None, f"duplicate key {key!r} (first on line {first.start_mark.line + 1})",
+                                       knode.start_mark)
+            seen[key] = knode
+        return super().construct_mapping(node, deep)
+
+
+def load_yaml(text: str, file: str) -> Any:
+    """``text`` parsed by :class:`StrictLoader`; every problem an :class:`InputError` naming ``file`` and the line."""
+    try:
+        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise InputError(f"malformed YAML: {exc.problem}", file=file, row=line) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed YAML: {exc}", file=file) from None
+    except RecursionError:
+        raise InputError(f"malformed YAML: nested deeper than {MAX_DEPTH} levels", file=file) from None
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Duplicate(k)
+        out[k] = v
+    return out
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+def load_json(text: str, file: str) -> Any:
+    """``text`` as JSON without duplicate keys or nesting beyond :data:`MAX_DEPTH`; problems are InputErrors."""
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno) from None
+    except _Duplicate as exc:
+        raise InputError(f"malformed JSON: duplicate key {exc.args[0]!r}", file=file) from None
+    except RecursionError:
+        raise InputError(f"malformed JSON: nested deeper than {MAX_DEPTH} levels", file=file) from None
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InputError(f"malformed JSON: nested deeper than {MAX_DEPTH} levels", file=file)
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return data
+
+
+def check_size(path: Path) -> None:
+    """Refuse a file larger than :data:`MAX_BYTES` before reading it."""
+    try:
+        size = Path(path).stat().st_size
+    except OSError:
+        return  # the read that follows names the problem
+    if size > MAX_BYTES:
+        raise InputError(f"is {size / 1e6:.0f} MB; hw10 reads YAML/JSON files up to {MAX_BYTES // 2**20} MB",
+                         file=str(path))
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data):  # noqa: D102 - every value written out in full, so StrictLoader reads it back
+        return True
+
+
+def dump_yaml(data: Any, **kwargs: Any) -> str:
+    """``yaml.safe_dump`` that never writes an alias (a value used twice is written twice), so that every file
+    hw10 writes is one :func:`load_yaml` reads back."""
+    return yaml.dump(data, Dumper=_NoAliasDumper, **kwargs)

@@ -1,0 +1,219 @@
+"""`hw10 grade --out OUT` never touches a file hw10 did not write, never writes through a link, and replaces its
+own earlier output all at once (grader/outfolder.py). Every case runs the real command on real files and checks
+the bytes of what must not change."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE
+from exportkit import Row, write_export
+
+from grader.cli import main
+from grader.outfolder import MANIFEST
+
+EXPORT, KEY = SAMPLE / "export.csv", SAMPLE / "key.yaml"
+
+
+def grade(export, out, *extra, key=KEY) -> int:
+    return main(["grade", str(export), "--key", str(key), "--out", str(out), *map(str, extra)])
+
+
+def digest(folder: Path) -> dict[str, str]:
+    """Every entry under ``folder`` (links as their target text, never followed) → its content hash."""
+    out = {}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            p = Path(root) / name
+            rel = str(p.relative_to(folder))
+            if p.is_symlink():
+                out[rel] = "link → " + os.readlink(p)
+            elif p.is_file():
+                out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def refused(capsys, *fragments):
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    for f in fragments:
+        assert f in err, err
+    return err
+
+
+@pytest.fixture
+def graded(tmp_path):
+    out = tmp_path / "out"
+    assert grade(EXPORT, out) == 0
+    return out
+
+
+@pytest.mark.parametrize("name", ["scores.csv", "grades.csv", "items.csv", "report.html", "feedback/x.csv"])
+def test_an_export_inside_the_output_folder_is_refused_and_kept(tmp_path, capsys, name):
+    out = tmp_path / "out"
+    export = out / name
+    export.parent.mkdir(parents=True)
+    export.write_bytes(EXPORT.read_bytes())
+    before = digest(out)
+    assert grade(export, out) == 2
+    refused(capsys, f"the input {export} lies inside the output folder")
+    assert digest(out) == before
+
+
+def test_an_export_named_like_an_output_is_kept_when_grades_are_withheld(tmp_path, bank, capsys):
+    """The export saved as OUT/grades.csv and a key with a pending question: grades.csv is withheld, and the old
+    grader deleted the file of that name, the TA's export."""
+    from conftest import make_key
+
+    from grader.key import dump_key
+
+    out = tmp_path / "out"
+    out.mkdir()
+    export = out / "grades.csv"
+    export.write_bytes(EXPORT.read_bytes())
+    key = tmp_path / "pending.yaml"
+    key.write_text(dump_key(make_key(bank, pending=("q05",))), encoding="utf-8")
+    before = digest(out)
+    assert grade(export, out, key=key) == 2
+    refused(capsys, "lies inside the output folder")
+    assert digest(out) == before
+
+
+def test_files_hw10_did_not_write_are_never_deleted_or_overwritten(graded, capsys):
+    (graded / "feedback" / "my notes.md").write_text("TA notes\n", encoding="utf-8")
+    (graded / "extra").mkdir()
+    before = digest(graded)
+    assert grade(EXPORT, graded) == 2
+    refused(capsys, "files hw10 did not write: extra, feedback/my notes.md", "choose another --out")
+    assert digest(graded) == before
+
+
+def test_a_folder_of_someone_elses_files_is_refused(tmp_path, capsys):
+    out = tmp_path / "Desktop"
+    out.mkdir()
+    (out / "scores.csv").write_text("mine\n", encoding="utf-8")
+    assert grade(EXPORT, out) == 2
+    refused(capsys, "holds files hw10 did not write (scores.csv")
+    assert (out / "scores.csv").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_a_file_the_ta_edited_since_is_not_overwritten(graded, capsys):
+    grades = graded / "grades.csv"
+    grades.write_bytes(grades.read_bytes() + b"hand-corrected row\r\n")
+    before = digest(graded)
+    assert grade(EXPORT, graded) == 2
+    refused(capsys, "files changed since hw10 wrote them: grades.csv")
+    assert digest(graded) == before
+
+
+def test_links_are_never_followed(tmp_path, graded, capsys):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.csv").write_text("keep me\n", encoding="utf-8")
+    target_before = digest(elsewhere)
+    # a file of the output replaced by a link to another file
+    (graded / "scores.csv").unlink()
+    (graded / "scores.csv").symlink_to(elsewhere / "precious.csv")
+    assert grade(EXPORT, graded) == 2
+    refused(capsys, "symbolic links (never followed): scores.csv")
+    # the feedback folder replaced by a link to another folder
+    out2 = tmp_path / "out2"
+    assert grade(EXPORT, out2) == 0
+    os.rename(out2 / "feedback", tmp_path / "fb-moved")
+    (out2 / "feedback").symlink_to(elsewhere)
+    assert grade(EXPORT, out2) == 2
+    refused(capsys, "symbolic links (never followed): feedback")
+    # the output folder itself a link
+    link = tmp_path / "link-out"
+    link.symlink_to(elsewhere)
+    assert grade(EXPORT, link) == 2
+    refused(capsys, "is a symbolic link")
+    assert digest(elsewhere) == target_before
+
+
+def test_the_output_path_is_a_file(tmp_path, capsys):
+    out = tmp_path / "scores.csv"
+    out.write_text("x\n", encoding="utf-8")
+    assert grade(EXPORT, out) == 2
+    refused(capsys, "exists and is not a folder")
+    assert out.read_text(encoding="utf-8") == "x\n"
+
+
+def test_rerun_replaces_its_own_output_and_removes_what_no_longer_applies(tmp_path, bank, graded, capsys):
+    """Rerunning into the same folder is the normal case: byte-identical output, and a grades.csv of an earlier run
+    disappears when this run withholds grades (it would hold totals of another key)."""
+    first = digest(graded)
+    assert grade(EXPORT, graded) == 0
+    assert digest(graded) == first and MANIFEST in first
+    from conftest import make_key
+
+    from grader.key import dump_key
+
+    pending = tmp_path / "pending.yaml"
+    pending.write_text(dump_key(make_key(bank, pending=("q05",))), encoding="utf-8")
+    assert grade(EXPORT, graded, key=pending) == 0
+    assert not (graded / "grades.csv").exists() and (graded / "scores.csv").exists()
+    assert [p.name for p in tmp_path.iterdir() if ".hw10-" in p.name] == []  # no working folders left
+
+
+def test_a_failed_run_leaves_the_previous_output_whole(tmp_path, graded, capsys, monkeypatch):
+    """A disk that fills up halfway (simulated: the 100th file cannot be written; a real full disk cannot be made
+    here): exit 2, the previous complete output exactly as it was, nothing half-written left anywhere."""
+    from grader import outfolder
+
+    before = digest(graded)
+    real = outfolder.OutputFolder.write_bytes
+    count = {"n": 0}
+
+    def failing(self, rel, data):
+        count["n"] += 1
+        if count["n"] == 100:
+            raise outfolder.InputError(f"cannot write {rel} (No space left on device); nothing was replaced",
+                                       file=str(self.target))
+        return real(self, rel, data)
+
+    monkeypatch.setattr(outfolder.OutputFolder, "write_bytes", failing)
+    assert grade(EXPORT, graded, "--decimals", "2") == 2
+    refused(capsys, "No space left on device", "nothing was replaced")
+    assert digest(graded) == before
+    assert [p.name for p in tmp_path.iterdir() if ".hw10-" in p.name] == []
+
+
+def test_a_read_only_parent_is_a_clear_error(tmp_path, capsys):
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    parent = tmp_path / "ro"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        assert grade(EXPORT, parent / "out") == 2
+        refused(capsys, "cannot create the output folder")
+    finally:
+        parent.chmod(0o755)
+
+
+def test_feedback_file_names_are_unique_stable_and_listed(tmp_path, bank, capsys):
+    ids = ["a/b", "a_b", "a_b-2", "ABC", "abc", "CON", "B09901001"]
+    export = tmp_path / "e.csv"
+    write_export(export, bank, [Row(i, name=f"name of {i}") for i in ids])
+    out = tmp_path / "out"
+    assert grade(export, out) == 0
+    rows = list(csv.DictReader(io.StringIO((out / "scores.csv").read_bytes().decode("utf-8-sig"))))
+    files = {r["id"]: r["feedback"] for r in rows}
+    assert sorted(files) == sorted(ids)
+    assert len({f.casefold() for f in files.values()}) == len(ids)  # unique where case does not count
+    assert files["a_b"] == "feedback/a_b.html" and files["B09901001"] == "feedback/B09901001.html"
+    assert files["a/b"] != "feedback/a_b-2.html" and "~" in files["a/b"] and "~" in files["CON"]
+    for i, f in files.items():
+        page = (out / f).read_text(encoding="utf-8")
+        assert f"name of {i}" in page and f"ID {i}" in page  # each page says whose it is
+    # stable: the same ids in another order get the same files
+    write_export(export, bank, [Row(i, name=f"name of {i}") for i in reversed(ids)])
+    out2 = tmp_path / "out2"
+    assert grade(export, out2) == 0
+    rows2 = list(csv.DictReader(io.StringIO((out2 / "scores.csv").read_bytes().decode("utf-8-sig"))))
+    assert {r["id"]: r["feedback"] for r in rows2} == files
