@@ -27,3 +27,15 @@ class InputError(Exception):
             where.append(f"column {self.column!r}")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character but newline and tab written as an escape (``\\x1b``), so that an id
+    or a name from an input file cannot move the cursor, recolour or clear a TA's terminal, or hide a line behind a
+    carriage return.
+
+    >>> terminal_safe("id \\x1b[2Jx\\r!")
+    'id \\\\x1b[2Jx\\\\r!'
+    """
+    return "".join(ch if ch in "\n\t" or (ch.isprintable() or ch == " ") else ch.encode("unicode_escape").decode()
+                   for ch in text)

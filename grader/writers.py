@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -20,9 +21,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def safe_cell(value: object) -> str:
-    """Neutralise CSV/formula injection: a text cell starting with = + - @ (or a control) gets a quote."""
+    """Neutralise CSV/formula injection: a text cell starting with = + - @ (full-width too) or a control character
+    gets a quote."""
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
+    # full-width ＝ ＋ － ＠ count: a spreadsheet may fold them to their ASCII forms
+    if text.startswith(_FORMULA_START) or unicodedata.normalize("NFKC", text[:1]).startswith(_FORMULA_START):
         return "'" + text
     return text
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -29,7 +30,8 @@ def _md(text: object) -> str:
     """Escape text for Markdown so names like <script> or *x* stay literal in any renderer."""
     s = _plain(text)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_\[\]|#])", r"\\\1", s).replace("\n", " ")
+    s = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in s)  # \r, \n, ESC … would break a line
+    return re.sub(r"([\\`*_\[\]|#])", r"\\\1", s)
 
 
 @lru_cache(maxsize=1)

@@ -16,7 +16,7 @@ from checks.pipeline.options import KeyRunOptions
 from grader import __version__
 from grader.cli import bench, check, grade, key, questions, report, review, verify
 from grader.cli.common import EXIT_INPUT
-from grader.errors import InputError
+from grader.errors import InputError, terminal_safe
 
 __all__ = ["VERBS", "build_parser", "main"]
 
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # inside the try: a closed pipe shows up here, not as a traceback at exit
         return rc
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

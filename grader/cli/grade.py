@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.cli.common import EXIT_OK, bank
+from grader.errors import terminal_safe
 from grader.grade import GradeOptions, run_grade
 from grader.scoring import fmt_points
 from grader.writers import Assignment
@@ -58,44 +59,47 @@ def main(*, export: str, key: str, out: str, previous_key: str | None = None, fo
                         decimals=decimals, match=Path(match) if match else None,
                         allow_pending=allow_pending, allow_fixture_key=allow_fixture_key)
     res = run_grade(opts, bank(questions_dir))
+
+    def say(text: str) -> None:
+        print(terminal_safe(text))  # ids, names and file names come from the input
     sheet, stats, roster = res.sheet, res.stats, res.roster
     rows = len(roster.submissions)
-    print(f"Graded {stats.n} students from {rows} rows of {export} ({roster.format}, {roster.encoding})")
-    print(f"  mean {stats.mean:.2f} · median {stats.median:.2f} · std {stats.stdev:.2f} · out of "
+    say(f"Graded {stats.n} students from {rows} rows of {export} ({roster.format}, {roster.encoding})")
+    say(f"  mean {stats.mean:.2f} · median {stats.median:.2f} · std {stats.stdev:.2f} · out of "
           f"{fmt_points(sheet.max_total)} · KR-20 {'—' if stats.kr20 is None else f'{stats.kr20:.3f}'}")
     waiting = sheet.key.in_review
     not_decided = [q for q in sheet.pending if q not in waiting]
     if not_decided:
-        print(f"  NOT GRADED (pending in the key): {', '.join(not_decided)}")
+        say(f"  NOT GRADED (pending in the key): {', '.join(not_decided)}")
     if waiting:
-        print(f"  NOT GRADED (waiting for a TA's review; run `hw10 review`): {', '.join(waiting)}")
+        say(f"  NOT GRADED (waiting for a TA's review; run `hw10 review`): {', '.join(waiting)}")
     if sheet.key.reviewed:
-        print(f"  reviewed by a TA: {', '.join(sheet.key.reviewed)}")
+        say(f"  reviewed by a TA: {', '.join(sheet.key.reviewed)}")
     flagged = [it for it in stats.items if it.flags]
-    print(f"  items flagged: {len(flagged)}" + (": " + ", ".join(it.qid for it in flagged) if flagged else ""))
+    say(f"  items flagged: {len(flagged)}" + (": " + ", ".join(it.qid for it in flagged) if flagged else ""))
     for it in flagged:
         for f in it.flags:
-            print(f"    {it.qid}: {f}")
+            say(f"    {it.qid}: {f}")
     to_check = [r for r in sheet.results if r.status != "ok"]
-    print(f"  students to check: {len(to_check)}" + (" (status 'check' in scores.csv)" if to_check else ""))
+    say(f"  students to check: {len(to_check)}" + (" (status 'check' in scores.csv)" if to_check else ""))
     fuzzy = [m for m in roster.matches if m.how != "pinned"]
     if fuzzy:
-        print(f"  fuzzy text matches: {len(fuzzy)} (listed in report.html)")
+        say(f"  fuzzy text matches: {len(fuzzy)} (listed in report.html)")
     for w in roster.warnings:
-        print(f"  warning: {w}")
+        say(f"  warning: {w}")
     prov = sheet.key.provenance
     desc = prov.get("description") or prov.get("kind") or "no description"
     statuses = sorted({a.status for a in sheet.key.answers.values()})
-    print(f"  key: {key} ({'/'.join(statuses)}; {desc})")
+    say(f"  key: {key} ({'/'.join(statuses)}; {desc})")
     if res.regrade is not None:
         up = sum(1 for d in res.regrade if d.delta > 0)
         down = sum(1 for d in res.regrade if d.delta < 0)
-        print(f"  regrade vs {previous_key}: {up} up, {down} down, {len(res.regrade) - up - down} unchanged")
+        say(f"  regrade vs {previous_key}: {up} up, {down} down, {len(res.regrade) - up - down} unchanged")
     for s in res.skipped:
-        print(f"  NOT WRITTEN {s}")
-    print(f"  wrote {', '.join(p.name for p in res.written)} in {out}")
+        say(f"  NOT WRITTEN {s}")
+    say(f"  wrote {', '.join(p.name for p in res.written)} in {out}")
     if any(p.name == "grades.csv" for p in res.written) and not Assignment(assignment).has_id:
-        print(f"  note: grades.csv's column {assignment!r} has no assignment id, so NTU COOL will add a new "
+        say(f"  note: grades.csv's column {assignment!r} has no assignment id, so NTU COOL will add a new "
               "assignment on import; to fill an existing one use --assignment \"Title (id)\" as its gradebook "
               "export names it")
     return EXIT_OK

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,39 @@ class Table:
     encoding: str
     header: list[str]
     rows: list[tuple[int, list[str]]]
+
+
+_ATTEMPT = re.compile(r"\d{1,6}(\.0*)?")
+
+
+def parse_attempt(text: str, file: str, row: int, column: str) -> int:
+    """An attempt number as NTU COOL writes it (``2``, or ``2.0`` after a spreadsheet); anything else (``inf``,
+    ``1e400``, 5,000 digits, ``-1``) is an :class:`InputError` naming the cell."""
+    t = text.strip()
+    if not _ATTEMPT.fullmatch(t):
+        raise InputError(f"attempt {t[:40]!r} is not an attempt number (1, 2, …)", file=file, row=row, column=column)
+    return int(t.split(".")[0])
+
+
+BIG5_RARE_MAX = 0.3
+"""Largest share of Big5 level-2 ("less frequent") characters a real Big5 export has. The 5,401 level-1
+characters (lead bytes 0xA4-0xC6) cover well over 99 % of running Chinese text, names included; a Western file
+(Windows-1252: ü é ö à are bytes 0xE0-0xFF) misread as Big5 is mostly level 2 and beyond."""
+
+
+def _rare_big5_share(text: str) -> float:
+    """Share of the CJK characters of ``text`` outside Big5 level 1."""
+    cjk = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
+    if not cjk:
+        return 0.0
+    rare = 0
+    for ch in cjk:
+        try:
+            lead = ch.encode("cp950")[0]
+        except UnicodeEncodeError:
+            lead = 0xFF
+        rare += not 0xA4 <= lead <= 0xC6
+    return rare / len(cjk)
 
 
 def _has_cjk(text: str) -> bool:
@@ -39,10 +73,13 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
         enc = "utf-16"
     else:
         enc = "utf-8"
-    if not enc.startswith("utf-16") and enc != "utf-32" and b"\x00" in data[:4096]:
-        raise InputError("binary data (NUL bytes): not a CSV text file", file=path)
+    if not enc.startswith("utf-16") and enc != "utf-32":
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            raise InputError("binary data (a NUL byte): not a CSV text file", file=path,
+                             row=data[:nul].count(b"\n") + 1)
     try:
-        return data.decode(enc), enc
+        return data.decode(enc).lstrip("\ufeff"), enc  # a second BOM (a file saved twice) would hide the 1st column
     except UnicodeDecodeError as exc:
         first = exc
         if enc in ("utf-16", "utf-32"):
@@ -55,6 +92,11 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
         if _has_cjk(text):
+            rare = _rare_big5_share(text)
+            if rare > BIG5_RARE_MAX:
+                raise InputError(f"not UTF-8, and read as Big5 {rare:.0%} of its Chinese characters are rare ones "
+                                 "(Big5 level 2): it is in another encoding (Windows-1252/Latin-1?), and reading it "
+                                 "as Big5 would garble names; re-export it as CSV UTF-8", file=path)
             return text, legacy
     at = first.start + bom  # the utf-8-sig decoder counts from after the byte-order mark
     line = data[:at].count(b"\n") + 1
@@ -91,6 +133,10 @@ def read_table(path: Path | str) -> Table:
         for i, rec in enumerate(reader, start=1):
             records.append((i, rec))
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise InputError(f"a cell longer than {csv.field_size_limit():,} characters: no answer is that long; a "
+                             "quote (\") opened here is never closed, or this is not an export", file=str(p),
+                             row=len(records) + 1) from None
         raise InputError(f"broken CSV quoting: {exc}", file=str(p), row=len(records) + 1) from None
     header = [h.strip() for h in records[0][1]]
     rows = [(i, r) for i, r in records[1:] if any(c.strip() for c in r)]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..errors import InputError
 from ..spec import QuestionBank, QuestionSpec
 from ..submissions import CellProblem, MatchNote, Roster, Submission
-from .csvfile import Table
+from .csvfile import Table, parse_attempt
 from .pins import MatchPins
 from .textmatch import normalise, similarity
 
@@ -28,6 +28,11 @@ QUESTION_MIN_SCORE = 0.55
 QUESTION_MIN_MARGIN = 0.10
 CHOICE_MIN_SCORE = 0.80
 CHOICE_MIN_MARGIN = 0.04
+
+
+MAX_PIECES_PER_OPTION = 4
+"""A cell may repeat each option's text this many times (a student clicking twice, a TA pasting) before it is
+refused as no answer (its splitting is linear, but its problem list would not be useful)."""
 
 
 def looks_like_ntucool(header: list[str]) -> bool:
@@ -82,6 +87,10 @@ class ChoiceMatcher:
         self.notes: dict[str, MatchNote] = {}
         self._cache: dict[str, tuple[str | None, MatchNote | None]] = {}
         self._cells: dict[str, tuple[list[str], str | None]] = {}
+        # a choice text with k unescaped commas spans k + 1 pieces of a cell: re-joins never need more
+        texts = [t for o in spec.options for t in (o.text, o.text_en)] + list(pins)
+        self.max_span = 1 + max((len(split_choices(t)) - 1 for t in texts), default=0)
+        self.max_pieces = MAX_PIECES_PER_OPTION * len(spec.options) * self.max_span
 
     def lookup(self, text: str) -> tuple[str | None, MatchNote | None]:
         """(letter or None, the note describing a pinned/fuzzy match or None for an exact one)."""
@@ -130,14 +139,15 @@ class ChoiceMatcher:
         Splits on unescaped commas, then re-joins neighbouring pieces when a choice text itself
         contains an unescaped comma (re-joined pieces must match exactly). Dynamic programming over the pieces,
         preferring (in order) fewest unmatched pieces, fewest fuzzy matches, fewest groups; only the matches of
-        the chosen segmentation are reported."""
+        the chosen segmentation are reported. A re-join spans at most :attr:`max_span` pieces (the most any choice
+        text has), so the work is linear in the cell's length."""
         pieces = split_choices(cell)
         n = len(pieces)
         Cost = tuple[int, int, int]
         best: list[tuple[Cost, list[str], list[str], list[MatchNote]] | None] = [None] * (n + 1)
         best[0] = ((0, 0, 0), [], [], [])
         for i in range(1, n + 1):
-            for j in range(i - 1, -1, -1):
+            for j in range(i - 1, max(-1, i - 1 - self.max_span), -1):
                 prev = best[j]
                 if prev is None:
                     continue
@@ -256,11 +266,7 @@ def read_ntucool(table: Table, bank: QuestionBank, pins: MatchPins) -> Roster:
                              row=rownum, column=table.header[info["id"]])
         attempt = None
         if "attempt" in info and cell(row, "attempt"):
-            try:
-                attempt = int(float(cell(row, "attempt")))
-            except ValueError:
-                raise InputError(f"attempt {cell(row, 'attempt')!r} is not a number", file=table.path, row=rownum,
-                                 column=table.header[info["attempt"]]) from None
+            attempt = parse_attempt(cell(row, "attempt"), table.path, rownum, table.header[info["attempt"]])
         sub = Submission(student_id=sid, name=cell(row, "name"), section=cell(row, "section"),
                          sis_id=cell(row, "sis_id"), row=rownum, attempt=attempt)
         for qid, col in assigned.items():
@@ -292,7 +298,13 @@ def unused_choice_pins(pins, matchers: dict[str, ChoiceMatcher]) -> list[str]:
 
 
 def parse_cell(spec: QuestionSpec, matcher: ChoiceMatcher, raw: str) -> tuple[list[str], str | None]:
-    """Letters selected in one answer cell, and a problem description if the cell is not clean."""
+    """Letters selected in one answer cell, and a problem description if the cell is not clean. A cell with more
+    comma-separated pieces than :data:`MAX_PIECES_PER_OPTION` per option (times the longest choice's pieces) is no
+    answer anyone gave: it is not read, and the problem says so."""
+    pieces = raw.count(",") + 1
+    if pieces > matcher.max_pieces:
+        return [], (f"{pieces} comma-separated pieces, more than any answer to a question of {len(spec.letters)} "
+                    f"options can have (at most {matcher.max_pieces} read); scored 0 until reviewed")
     if spec.kind == "single":
         whole = matcher.match(raw.replace("\\,", ","))
         if whole is not None:
@@ -306,6 +318,7 @@ def parse_cell(spec: QuestionSpec, matcher: ChoiceMatcher, raw: str) -> tuple[li
     if len(set(letters)) != len(letters):
         letters = sorted(set(letters))
     if unmatched:
-        shown = "; ".join(repr(u[:60]) for u in unmatched)
+        shown = "; ".join(repr(u[:60]) for u in unmatched[:5]) + (f" … ({len(unmatched)} in all)"
+                                                                  if len(unmatched) > 5 else "")
         return letters, f"unknown choice text {shown}; scored on the recognised choices until reviewed"
     return letters, None

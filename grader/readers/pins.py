@@ -31,11 +31,26 @@ def load_pins(path: Path | str | None, bank: QuestionBank) -> MatchPins:
     data = load_yaml_file(Path(path)) or {}
     if not isinstance(data, dict) or set(data) - {"questions", "choices"}:
         raise InputError("a match file holds only 'questions' and 'choices' mappings", file=file)
+    shapes = {"questions": "q05: 700005, the quiz question id before ':' in the column header",
+              "choices": "q05: {choice text: letter}"}
+    for part, shape in shapes.items():
+        if data.get(part) is not None and not isinstance(data[part], dict):
+            raise InputError(f"'{part}' must be a mapping ({shape}), not a {type(data[part]).__name__}", file=file,
+                             column=part)
     questions: dict[str, str] = {}
+    pinned_by: dict[str, str] = {}
     for qid, col in (data.get("questions") or {}).items():
         if qid not in bank:
             raise InputError(f"unknown question {qid!r}", file=file, column=f"questions.{qid}")
-        questions[qid] = str(col).strip()
+        if not isinstance(col, (str, int)) or isinstance(col, bool) or not str(col).strip():
+            raise InputError("expected the quiz question id (the number before ':' in the column header)",
+                             file=file, column=f"questions.{qid}")
+        header = str(col).strip()
+        if header in pinned_by:
+            raise InputError(f"{pinned_by[header]} and {qid} are both pinned to quiz question {header}: one column "
+                             "holds one question", file=file, column=f"questions.{qid}")
+        pinned_by[header] = qid
+        questions[qid] = header
     choices: dict[str, dict[str, str]] = {}
     for qid, mapping in (data.get("choices") or {}).items():
         if qid not in bank:
@@ -43,7 +58,9 @@ def load_pins(path: Path | str | None, bank: QuestionBank) -> MatchPins:
         if not isinstance(mapping, dict):
             raise InputError("expected a mapping of choice text to option letter", file=file, column=f"choices.{qid}")
         for text, letter in mapping.items():
-            if letter not in bank[qid].letters:
+            if not isinstance(letter, str) or letter not in bank[qid].letters:
                 raise InputError(f"{qid} has no option {letter!r}", file=file, column=f"choices.{qid}")
+            if not isinstance(text, (str, int, float)) or isinstance(text, bool):
+                raise InputError(f"expected a choice text, not {text!r}", file=file, column=f"choices.{qid}")
         choices[qid] = {str(t): str(v) for t, v in mapping.items()}
     return MatchPins(questions, choices)

@@ -11,7 +11,7 @@ from ..key import KEY_FORMAT
 from ..safeyaml import check_size, load_json, load_yaml
 from ..spec import QuestionBank, QuestionSpec, read_utf8
 from ..submissions import CellProblem, Roster, Submission
-from .csvfile import Table
+from .csvfile import Table, parse_attempt
 
 _QCOL = re.compile(r"^q?0*(\d{1,2})$", re.I)
 
@@ -91,6 +91,10 @@ def read_plain_csv(table: Table, bank: QuestionBank) -> Roster:
         m = _QCOL.match(h)
         if m and h.startswith("q"):
             qid = f"q{int(m.group(1)):02d}"
+            if qid not in bank:
+                raise InputError(f"the column {table.header[j]!r} names no question of this quiz ({bank.ids[0]} … "
+                                 f"{bank.ids[-1]}); remove or rename it", file=table.path, row=1,
+                                 column=table.header[j])
             if qid in cols:
                 raise InputError(f"two columns for {qid}", file=table.path, row=1, column=table.header[j])
             cols[qid] = j
@@ -108,10 +112,7 @@ def read_plain_csv(table: Table, bank: QuestionBank) -> Roster:
             raise InputError("student id is blank", file=table.path, row=rownum, column=table.header[idx["id"]])
         attempt = None
         if "attempt" in idx and row[idx["attempt"]].strip():
-            try:
-                attempt = int(row[idx["attempt"]])
-            except ValueError:
-                raise InputError("attempt is not a number", file=table.path, row=rownum, column="attempt") from None
+            attempt = parse_attempt(row[idx["attempt"]], table.path, rownum, table.header[idx["attempt"]])
         sub = Submission(sid, row[idx["name"]].strip() if "name" in idx else "",
                          row[idx["section"]].strip() if "section" in idx else "",
                          row[idx["sis_id"]].strip() if "sis_id" in idx else "", row=rownum, attempt=attempt)

@@ -88,6 +88,21 @@ def test_unknown_choice_text_flags_the_cell_and_keeps_the_rest(tmp_path, bank):
     assert "unknown choice text '42'" in problems["q02"].message
 
 
+def test_a_cell_of_thousands_of_commas_is_flagged_not_split_for_hours(tmp_path, bank):
+    """20,000 commas once took hours to re-join (cubic): now re-joins span at most the longest choice text's pieces,
+    and a cell with more pieces than any answer can have is not read, with the reason; the rest of the row stands."""
+    texts = [o.text for o in bank["q06"].options]
+    bomb = ",".join(["x"] * 20_000)
+    r = read(tmp_path, bank, [Row("1", answers={"q01": ["B"]}, raw={"q06": bomb})])
+    sub = r.submissions[0]
+    assert sub.answers == {"q01": ("B",)}
+    (p,) = sub.problems
+    assert p.qid == "q06" and "comma-separated pieces, more than any answer" in p.message and "scored 0" in p.message
+    # a clumsy but real cell (each option twice, commas unescaped) is still read
+    r = read(tmp_path, bank, [Row("2", raw={"q06": ",".join(texts[:3] * 2)})], name="e2.csv")
+    assert r.submissions[0].answers["q06"] == ("A", "B", "C")
+
+
 def test_multi_answer_cell_on_a_single_question_is_flagged(tmp_path, bank):
     r = read(tmp_path, bank, [Row("1", raw={"q02": "8,100"})])
     sub = r.submissions[0]

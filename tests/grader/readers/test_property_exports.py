@@ -28,6 +28,8 @@ def exports(draw, bank):
     rows = []
     for i in range(n):
         attempts = draw(st.integers(1, 3))
+        # one person per id (rows of one id with different names are refused: tests/grader/test_identity.py)
+        name = draw(st.sampled_from(["陳怡君", "O'Neil, Pat", '=cmd|"x"', "<b>x</b>", "Li \"Q\" Wu", "  "]))
         for a in range(attempts, 0, -1):  # newest first
             answers = {}
             for spec in bank:
@@ -37,7 +39,6 @@ def exports(draw, bank):
                         answers[spec.id] = [pick]
                 else:
                     answers[spec.id] = draw(st.lists(st.sampled_from(spec.letters), unique=True, max_size=4))
-            name = draw(st.sampled_from(["陳怡君", "O'Neil, Pat", '=cmd|"x"', "<b>x</b>", "Li \"Q\" Wu", "  "]))
             rows.append(Row(str(1000 + i), name=name, attempt=a, answers=answers))
     order = draw(st.permutations(bank.ids))
     optional = draw(st.sets(st.sampled_from(["sis_id", "root_account", "section_sis_id"])))
