@@ -5,17 +5,22 @@ Each stage runs in a child process so its peak memory (max RSS) is its own. Mode
 """
 from __future__ import annotations
 
+import csv
+import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from grader.key import write_key
+from grader.scoring import score_question
 from grader.spec import load_bank
-from grader.synthetic import build_class
+from grader.synthetic import as_typed_in_canvas, build_class
 
 MODEL_STAGES = ("mimi", "q06_encode", "umap", "pesq", "q09", "q10", "csm", "key")
 """Stages run by ``python -m checks.bench`` (kept equal to ``checks.bench.stages.all_stages()`` by a test)."""
@@ -64,19 +69,47 @@ def _run_child(args: list[str]) -> tuple[float, float, str]:
     return wall, (kb[-1] / 1024 if kb else float("nan")), proc.stdout
 
 
+def bare_scorer(export: bytes, bank, key) -> dict[str, Fraction]:
+    """The naive way, for comparison only: the csv module, choice texts looked up exactly as the synthetic class
+    typed them, the scoring rule, the latest attempt; no encodings, no fuzzy matching, no checks, no outputs.
+    Returns each student's total."""
+    texts = {s.id: {as_typed_in_canvas(o.text, False): o.id for o in s.options} for s in bank}
+    texts["q07"].update({t.replace(", ", "，"): x for t, x in texts["q07"].items()})
+    rows = csv.reader(io.StringIO(export.decode("utf-8-sig")))
+    header = next(rows)
+    cols = {j: f"q{int(h.split(':')[0]) - 583900:02d}" for j, h in enumerate(header) if re.match(r"5839\d\d: ", h)}
+    best: dict[str, tuple[int, Fraction]] = {}
+    for row in rows:
+        total = Fraction(0)
+        for j, qid in cols.items():
+            cell = row[j]
+            picks = [cell] if bank[qid].kind == "single" else re.split(r"(?<!\\),", cell) if cell else []
+            sel = {texts[qid][p] for p in (x.replace("\\,", ",") for x in picks) if p in texts[qid]}
+            total += score_question(bank[qid], key.answer(qid), sel).points or 0
+        attempt = int(row[8] or 0)
+        if row[1] not in best or attempt > best[row[1]][0]:
+            best[row[1]] = (attempt, total)
+    return {sid: total for sid, (_, total) in best.items()}
+
+
 def bench_grade(n_students: int = 10_000, workdir: Path | None = None) -> BenchRow:
-    """Write a synthetic NTU COOL export of ``n_students`` and time `hw10 grade` on it, all outputs included."""
+    """Write a synthetic NTU COOL export of ``n_students`` and time `hw10 grade` on it, all outputs included, beside
+    :func:`bare_scorer` on the same export (the floor: what reading and scoring alone cost)."""
+    bank = load_bank()
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         tmpdir = Path(tmp)
-        export, key = build_class(load_bank(), n_students=n_students)
+        export, key = build_class(bank, n_students=n_students)
         (tmpdir / "export.csv").write_bytes(export)
         write_key(key, tmpdir / "key.yaml")
+        start = time.perf_counter()
+        bare = bare_scorer(export, bank, key)
+        bare_s = time.perf_counter() - start
         wall, peak, _ = _run_child(["-m", "grader.cli", "grade", str(tmpdir / "export.csv"), "--key",
                                  str(tmpdir / "key.yaml"), "--out", str(tmpdir / "out")])
         rows = export.count(b"\n")
-    return BenchRow(f"grade {n_students:,} students", wall, peak,
-                    note=f"{rows:,} export rows, every output incl. {n_students:,} feedback pages; "
-                         f"{os.cpu_count()} CPUs")
+    return BenchRow(f"grade {n_students:,} students", wall, peak, naive_s=bare_s,
+                    note=f"{rows:,} export rows, every output incl. {n_students:,} feedback pages (naive: a bare "
+                         f"scorer, {len(bare):,} totals, no checks and no outputs); {os.cpu_count()} CPUs")
 
 
 def bench_model_stage(stage: str, device: str = "cpu") -> BenchRow:

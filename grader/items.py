@@ -71,6 +71,27 @@ def _pearson(x: list[float], y: list[float]) -> float | None:
     return sxy / math.sqrt(sxx * syy)
 
 
+class _Centred:
+    """A variable centred once, for correlating many others with it (each option's choices with the totals)."""
+
+    def __init__(self, y: list[float]):
+        n = len(y)
+        my = sum(y) / n if n else 0.0
+        self.d = [b - my for b in y]
+        self.ss = sum(b * b for b in self.d)
+
+    def pearson(self, x: list[float]) -> float | None:
+        """:func:`_pearson` of ``x`` with this variable (the same numbers, without recentring it each time)."""
+        n = len(x)
+        if n < 2:
+            return None
+        mx = sum(x) / n
+        sxx = sum((a - mx) ** 2 for a in x)
+        if sxx <= 1e-12 or self.ss <= 1e-12:
+            return None
+        return sum((a - mx) * b for a, b in zip(x, self.d)) / math.sqrt(sxx * self.ss)
+
+
 def _var(x: list[float]) -> float:
     n = len(x)
     if n == 0:
@@ -106,23 +127,31 @@ def analyse(sheet: ScoreSheet) -> QuizStats:
     upper, lower = groups(totals)
     items: list[ItemStats] = []
     item_scores: dict[str, list[float]] = {}
+    against_totals = _Centred(tot_f)
+    as_float: dict[int, tuple[float, float]] = {}  # id of a score object → (points, share of the question's)
     for qid in graded:
         spec = sheet.bank[qid]
         answer = sheet.key.answer(qid)
         pts = spec.points_exact
-        frac = [float(r.scores[qid].points / pts) for r in results]
+        scores = [r.scores[qid] for r in results]
+        # grading shares one score object per distinct selection: convert each object's Fractions once
+        for sc in scores:
+            if id(sc) not in as_float:
+                as_float[id(sc)] = (float(sc.points), float(sc.points / pts))
+        points = [as_float[id(sc)][0] for sc in scores]
+        frac = [as_float[id(sc)][1] for sc in scores]
         item_scores[qid] = frac
-        rest = [tot_f[i] - float(results[i].scores[qid].points) for i in range(n)]
-        keyed = set(results[0].scores[qid].correct) if results else set(answer.correct)
+        rest = [t - p for t, p in zip(tot_f, points)]
+        keyed = set(scores[0].correct) if results else set(answer.correct)
         opts = []
         for letter in spec.letters:
-            chose = [1.0 if letter in r.scores[qid].selected else 0.0 for r in results]
+            chose = [1.0 if letter in s.selected else 0.0 for s in scores]
             opts.append(OptionStats(
                 letter=letter, keyed_correct=letter in keyed,
                 share=sum(chose) / n if n else 0.0,
                 share_upper=sum(chose[i] for i in upper) / len(upper) if upper else 0.0,
                 share_lower=sum(chose[i] for i in lower) / len(lower) if lower else 0.0,
-                point_biserial=_pearson(chose, tot_f)))
+                point_biserial=against_totals.pearson(chose)))
         up = sum(frac[i] for i in upper) / len(upper) if upper else 0.0
         lo = sum(frac[i] for i in lower) / len(lower) if lower else 0.0
         stats = ItemStats(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Literal
 
 from .errors import InputError
@@ -43,15 +44,16 @@ class ScoreSheet:
     results: list[StudentResult]
     """In the order students first appear in the input."""
 
-    @property
+    # the key does not change under a sheet: these are computed once (feedback asks for them per student)
+    @cached_property
     def pending(self) -> list[str]:
         return self.key.pending
 
-    @property
+    @cached_property
     def graded_ids(self) -> list[str]:
         return [q for q in self.bank.ids if q not in self.pending]
 
-    @property
+    @cached_property
     def max_total(self) -> Fraction:
         return sum((self.bank[q].points_exact for q in self.graded_ids), Fraction(0))
 

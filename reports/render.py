@@ -6,6 +6,7 @@ import unicodedata
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
@@ -137,6 +138,9 @@ class FeedbackRenderer:
                                   f"<span class=\"muted\">{escape(view['stem_en'])}</span>")
         self.option_text = {s.id: {o.id: o.text for o in s.options} for s in sheet.bank}
         self.max_points = {s.id: fmt_points(s.points_exact) for s in sheet.bank}
+        # the same for every student: rendered once, not once per page (an include costs a render each time)
+        self.css = Markup(env.get_template("base.css.j2").render())
+        self.max_total = fmt_points(sheet.max_total)
 
     def _row(self, qid: str, s, unread: str = "") -> dict[str, Any]:
         """One question's feedback row (HTML and Markdown), rendered once per distinct selection; ``unread``:
@@ -151,13 +155,16 @@ class FeedbackRenderer:
             self._rows[k] = {"html": Markup(self.row_html.render(r=row)), "md": self.row_md.render(r=row)}
         return self._rows[k]
 
-    def view(self, r: StudentResult) -> dict[str, Any]:
+    def view(self, r: StudentResult) -> SimpleNamespace:
+        """What the feedback templates show of one student (a namespace: attribute lookups in a template succeed
+        at the first try; the question rows come joined, each rendered once per class)."""
         rows = [self._row(qid, r.scores[qid], r.unread.get(qid, "")) for qid in self.questions]
-        return {"id": r.student_id, "name": r.name, "section": r.section, "total": fmt_points(r.total, self.decimals),
-                "max_total": fmt_points(self.sheet.max_total), "status": r.status, "notes": r.notes, "rows": rows,
-                "pending": self.sheet.pending}
+        return SimpleNamespace(id=r.student_id, name=r.name, section=r.section,
+                               total=fmt_points(r.total, self.decimals), max_total=self.max_total, status=r.status,
+                               notes=r.notes, rows=rows, rows_html=Markup("".join(x["html"] for x in rows)),
+                               rows_md="".join(x["md"] for x in rows), pending=self.sheet.pending)
 
     def render(self, r: StudentResult) -> tuple[str, str]:
         """(HTML, Markdown) feedback for one student."""
         view = self.view(r)
-        return self.html.render(s=view), self.md.render(s=view)
+        return self.html.render(s=view, css=self.css), self.md.render(s=view)

@@ -172,17 +172,20 @@ class ChoiceMatcher:
         return letters, unmatched
 
 
-def _choice_fit(spec: QuestionSpec, cells: list[str]) -> float:
-    """Share of distinct answer pieces in a column that are exactly one of ``spec``'s option texts."""
-    texts = {normalise(o.text) for o in spec.options} | {normalise(o.text_en) for o in spec.options}
-    distinct = {c for c in cells if c.strip()}
+def _choice_fit(spec: QuestionSpec, distinct: list[tuple[str, list[str]]]) -> float:
+    """Share of a column's distinct answer cells (each normalised whole and piece by piece: :func:`_distinct_cells`)
+    that are exactly ``spec``'s option texts."""
     if not distinct:
         return 0.0
-    hits = 0
-    for c in distinct:
-        if normalise(c) in texts or all(normalise(p) in texts for p in split_choices(c)):
-            hits += 1
+    texts = {normalise(o.text) for o in spec.options} | {normalise(o.text_en) for o in spec.options}
+    hits = sum(1 for whole, pieces in distinct if whole in texts or all(p in texts for p in pieces))
     return hits / len(distinct)
+
+
+def _distinct_cells(cells: list[str]) -> list[tuple[str, list[str]]]:
+    """The distinct non-blank cells of a column, normalised whole and split into normalised choices (once per
+    column, not once per question it is compared with)."""
+    return [(normalise(c), [normalise(p) for p in split_choices(c)]) for c in dict.fromkeys(cells) if c.strip()]
 
 
 def match_questions(table: Table, columns: list[_QuestionColumn], bank: QuestionBank,
@@ -201,14 +204,14 @@ def match_questions(table: Table, columns: list[_QuestionColumn], bank: Question
         notes.append(MatchNote("question", qid, col.header[:60], qid, 1.0, "pinned"))
     free_cols = [c for c in columns if c not in assigned.values()]
     free_specs = [s for s in bank if s.id not in assigned]
-    cells = {c.index: [r[c.index] for _, r in table.rows] for c in free_cols}
+    cells = {c.index: _distinct_cells([r[c.index] for _, r in table.rows]) for c in free_cols}
     scores: dict[tuple[int, str], tuple[float, float]] = {}
     for c in free_cols:
         nc = normalise(c.text)
         for s in free_specs:
             stem = max(similarity(nc, normalise(s.stem)), similarity(nc, normalise(s.stem_en)))
             fit = _choice_fit(s, cells[c.index])
-            combined = stem if not any(x.strip() for x in cells[c.index]) else 0.6 * stem + 0.4 * fit
+            combined = stem if not cells[c.index] else 0.6 * stem + 0.4 * fit
             scores[(c.index, s.id)] = (combined, stem)
     for c in free_cols:
         ranked = sorted(((scores[(c.index, s.id)][0], s.id) for s in free_specs), reverse=True)

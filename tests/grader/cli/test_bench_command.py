@@ -35,3 +35,16 @@ def test_a_failing_stage_makes_bench_exit_1_and_says_why(capsys):
     assert main(["bench", "--stages", "mimi", "--device", "cuda"]) == 1
     err = capsys.readouterr().err
     assert "bench: mimi failed" in err and "sees no CUDA GPU" in err and "1 stage(s) failed: mimi" in err
+
+
+def test_the_bare_scorer_bench_compares_with_agrees_with_the_grader(tmp_path, bank):
+    """The naive side of the grade stage must compute the same totals, or the comparison means nothing."""
+    from grader.bench import bare_scorer
+    from grader.readers import read_submissions
+    from grader.sheet import grade_roster
+    from grader.synthetic import build_class
+
+    export, key = build_class(bank, n_students=300)
+    (tmp_path / "e.csv").write_bytes(export)
+    sheet = grade_roster(read_submissions(tmp_path / "e.csv", bank), bank, key)
+    assert {r.student_id: r.total for r in sheet.results} == bare_scorer(export, bank, key)

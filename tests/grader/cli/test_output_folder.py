@@ -92,6 +92,17 @@ def test_files_hw10_did_not_write_are_never_deleted_or_overwritten(graded, capsy
     assert digest(graded) == before
 
 
+def test_a_folder_where_an_output_file_belongs_is_refused(graded, capsys):
+    """Once a traceback after half the outputs were written: OUT/scores.csv a folder."""
+    (graded / "scores.csv").unlink()
+    (graded / "scores.csv").mkdir()
+    (graded / "scores.csv" / "mine.txt").write_text("x", encoding="utf-8")
+    before = digest(graded)
+    assert grade(EXPORT, graded) == 2
+    refused(capsys, "files hw10 did not write: scores.csv")
+    assert digest(graded) == before
+
+
 def test_a_folder_of_someone_elses_files_is_refused(tmp_path, capsys):
     out = tmp_path / "Desktop"
     out.mkdir()
