@@ -52,15 +52,17 @@ def scores_rows(sheet: ScoreSheet, decimals: int, feedback: dict[str, str] | Non
     total, status, notes and (with ``feedback``, id → file stem) the student's feedback file."""
     header = ["id", "name", "section", *sheet.bank.ids, "total", "status", "notes"]
     rows = [header + (["feedback"] if feedback is not None else [])]
-    points: dict[Fraction | None, str] = {}  # a class has few distinct point values: format each once
+    # grading shares one score object per distinct selection: format each object's points once (by identity: a
+    # Fraction's hash costs more than formatting a few)
+    cell: dict[int, str] = {}
 
-    def fmt(x: Fraction | None) -> str:
-        if x not in points:
-            points[x] = fmt_points(x, decimals)
-        return points[x]
+    def fmt(score) -> str:
+        if id(score) not in cell:
+            cell[id(score)] = fmt_points(score.points, decimals) if score.graded else NOT_GRADED
+        return cell[id(score)]
 
     for r in sheet.results:
-        cells = [fmt(r.scores[q].points) if r.scores[q].graded else NOT_GRADED for q in sheet.bank.ids]
+        cells = [fmt(r.scores[q]) for q in sheet.bank.ids]
         row = [safe_cell(r.student_id), safe_cell(r.name), safe_cell(r.section), *cells,
                fmt_points(r.total, decimals), r.status, safe_cell(" | ".join(r.notes))]
         if feedback is not None:
