@@ -22,7 +22,11 @@ HISS = 0.026
 def review_key(bank, tmp_path, hiss: float = HISS):
     """A key from the pipeline whose q07 is in review (the others asserted, as a TA's sample key), its evidence
     folder, and the key file."""
-    ctx = CheckContext(assets=ASSETS, models={"mimi": LazyModel.ready("mimi", StandInCodec("noise", k=hiss))},
+    from checks.models.providers import load_asr_model
+
+    asr = LazyModel.ready("asr", load_asr_model("faster-whisper:tiny.en-bundled", "cpu"))  # English-only, offline
+    ctx = CheckContext(assets=ASSETS, models={"mimi": LazyModel.ready("mimi", StandInCodec("noise", k=hiss)),
+                                              "asr": asr},
                        evidence_dir=tmp_path / "evidence")
     outcomes = run_checks(bank, ["q07"], ctx)
     computed = build_key(bank, outcomes, {"kind": "computed", "description": "stand-in codec"})

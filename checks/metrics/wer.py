@@ -132,3 +132,37 @@ def rank_candidates(
     ]
     ranked = tuple(sorted(scores, key=lambda s: s.wer))  # sorted() is stable: ties keep input order
     return Ranking(hypothesis=hypothesis, hypothesis_normalized=hyp, ranked=ranked)
+
+
+def basic_normalizer() -> Normalizer:
+    """Whisper's language-neutral normaliser (``BasicTextNormalizer``: lower case, symbols and punctuation out, any
+    script kept)."""
+    from whisper_normalizer.basic import BasicTextNormalizer
+
+    return BasicTextNormalizer()
+
+
+def cer(reference: str, hypothesis: str, normalizer: Normalizer | None = None) -> float:
+    """Character error rate of ``hypothesis`` against ``reference`` after Whisper's basic normaliser, spaces
+    removed: the measure for Chinese, whose words are not separated by spaces. 0 is perfect; an empty hypothesis
+    scores 1.0; an empty reference raises :class:`WerError`.
+
+    >>> cer("你好，世界！", "你好世")
+    0.25
+    """
+    import jiwer
+
+    norm = normalizer or basic_normalizer()
+    ref = "".join(norm(reference).split())
+    hyp = "".join(norm(hypothesis).split())
+    if not ref:
+        raise WerError(f"reference {reference!r}: empty after normalisation; a CER against it means nothing")
+    return 1.0 if not hyp else float(jiwer.cer(ref, hyp))
+
+
+def transcript_error(reference: str, hypothesis: str, language: str) -> float:
+    """How far one transcript is from another of the same speech: CER for Chinese, Japanese and Korean (``zh``,
+    ``ja``, ``ko``, ``yue``), WER after the English normaliser otherwise."""
+    if language in ("zh", "ja", "ko", "yue"):
+        return cer(reference, hypothesis)
+    return wer(reference, hypothesis)

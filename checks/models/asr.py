@@ -128,8 +128,11 @@ class AsrBackend(Protocol):
     spec: AsrSpec
     options: AsrOptions
 
-    def transcribe(self, clips: Sequence[ClipInput], rate: int = ASR_RATE) -> list[Transcript]:
-        """One :class:`Transcript` per clip, in order. Arrays are at ``rate`` Hz (resampled to 16 kHz)."""
+    def transcribe(self, clips: Sequence[ClipInput], rate: int = ASR_RATE,
+                   language: str | None = None) -> list[Transcript]:
+        """One :class:`Transcript` per clip, in order. Arrays are at ``rate`` Hz (resampled to 16 kHz).
+        ``language`` (``zh``, ``en`` …) overrides the options' language for this call; an English-only model
+        refuses any other with an :class:`AsrError` (:func:`can_transcribe` asks first)."""
         ...
 
     def describe(self) -> str:
@@ -217,6 +220,17 @@ def _complete(out: list[Transcript | None]) -> list[Transcript]:
     if missing:  # a bookkeeping bug must never shift transcripts onto the wrong clips
         raise AsrError(f"no transcript came back for clip(s) {missing}")
     return [t for t in out if t is not None]
+
+
+def can_transcribe(asr, language: str) -> bool:
+    """Whether ``asr`` (a loaded backend) can transcribe speech in ``language``: a multilingual model can, an
+    English-only one only ``en``."""
+    return language == "en" or bool(getattr(asr, "multilingual", False))
+
+
+def _refuse_language(asr, language: str | None) -> None:
+    if language and not can_transcribe(asr, language):
+        raise AsrError(f"{asr.spec} is an English-only model; it cannot transcribe language {language!r}")
 
 
 def _group_by_language(languages: Sequence[str]) -> dict[str, list[int]]:
@@ -338,11 +352,13 @@ class FasterWhisperBackend:
             + _settings_text(self.device, self.compute_type, self.options, "batched (one 30 s window per clip)")
         )
 
-    def transcribe(self, clips: Sequence[ClipInput], rate: int = ASR_RATE) -> list[Transcript]:
+    def transcribe(self, clips: Sequence[ClipInput], rate: int = ASR_RATE,
+                   language: str | None = None) -> list[Transcript]:
+        _refuse_language(self, language)
         audios = prepare_clips(clips, rate)
         if not audios:
             return []
-        languages = self._languages(audios)
+        languages = [language] * len(audios) if language else self._languages(audios)
         out: list[Transcript | None] = [None] * len(audios)
         for language, idx in _group_by_language(languages).items():
             for i, t in zip(idx, self._transcribe_batch([audios[i] for i in idx], language)):
@@ -468,24 +484,28 @@ class OpenAIWhisperBackend:
             + _settings_text(self.device, "fp16" if self.fp16 else "fp32", self.options, "batched whisper.decode")
         )
 
-    def transcribe(self, clips: Sequence[ClipInput], rate: int = ASR_RATE) -> list[Transcript]:
+    def transcribe(self, clips: Sequence[ClipInput], rate: int = ASR_RATE,
+                   language: str | None = None) -> list[Transcript]:
+        _refuse_language(self, language)
         audios = prepare_clips(clips, rate)
         out: list[Transcript | None] = [None] * len(audios)
         window = WINDOW_SECONDS * ASR_RATE
         short = [i for i, a in enumerate(audios) if len(a) <= window]
         for start in range(0, len(short), self.options.batch_size):
             idx = short[start : start + self.options.batch_size]
-            for i, t in zip(idx, self._decode_batch([audios[i] for i in idx])):
+            for i, t in zip(idx, self._decode_batch([audios[i] for i in idx], language)):
                 out[i] = t
         for i, a in enumerate(audios):
             if len(a) > window:
-                out[i] = self._transcribe_long(a)
+                out[i] = self._transcribe_long(a, language)
         return _complete(out)
 
-    def _language(self) -> str | None:
+    def _language(self, language: str | None = None) -> str | None:
+        if language:
+            return language
         return self.options.language if self.multilingual else "en"
 
-    def _decode_batch(self, audios: list["np.ndarray"]) -> list[Transcript]:
+    def _decode_batch(self, audios: list["np.ndarray"], language: str | None = None) -> list[Transcript]:
         import torch
         import whisper
 
@@ -497,7 +517,7 @@ class OpenAIWhisperBackend:
         ).to(self.device)
         options = whisper.DecodingOptions(
             task="transcribe",
-            language=self._language(),
+            language=self._language(language),
             temperature=0.0,
             beam_size=self.options.beam_size if self.options.beam_size > 1 else None,
             without_timestamps=True,
@@ -523,10 +543,10 @@ class OpenAIWhisperBackend:
             for r in results
         ]
 
-    def _transcribe_long(self, audio: "np.ndarray") -> Transcript:
+    def _transcribe_long(self, audio: "np.ndarray", language: str | None = None) -> Transcript:
         result = self.model.transcribe(
             audio,
-            language=self._language(),
+            language=self._language(language),
             temperature=0.0,
             beam_size=self.options.beam_size if self.options.beam_size > 1 else None,
             fp16=self.fp16,
@@ -536,7 +556,7 @@ class OpenAIWhisperBackend:
         segs = result.get("segments", [])
         return Transcript(
             text=str(result["text"]).strip(),
-            language=str(result.get("language") or self._language() or ""),
+            language=str(result.get("language") or self._language(language) or ""),
             avg_logprob=sum(s["avg_logprob"] for s in segs) / len(segs) if segs else None,
             no_speech_prob=sum(s["no_speech_prob"] for s in segs) / len(segs) if segs else None,
         )

@@ -14,8 +14,11 @@ judged on its own (:func:`checks.questions.claims.combine`):
 
 each measure outside its band (``undecided_band`` for PESQ, ``estoi_undecided_band``) of its threshold, and a
 "well" / "poor" clause decided only when PESQ and ESTOI say the same (:func:`checks.questions.claims.agree`):
-when they disagree the clause is open for a TA's review, with both numbers. A clip pesq cannot score
-(silence, too short, an all-zero decode) leaves the clauses that need it undecided, with pesq's reason.
+when they disagree the clause is open for a TA's review, with both numbers. Where the ASR can transcribe the
+clip's language (``languages``; a multilingual Whisper), a third measure must agree too: the transcript of the
+reconstruction against the transcript of the original (CER for Chinese, WER for English; :func:`hear`). A clip
+pesq cannot score (silence, too short, an all-zero decode) leaves the clauses that need it undecided, with pesq's
+reason.
 
 Gate: a model with fewer code layers than asked, or one whose best PESQ is below
 ``codec_works_pesq_min`` (untrained or fixture weights), decides nothing: the question is pending.
@@ -23,9 +26,11 @@ Artifacts: the decoded WAVs and ``pesq.png``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from checks.evidence import Decision, Evidence, OptionVerdict, SpecError, threshold
+from checks.metrics.wer import WerError, transcript_error
+from checks.models.asr import can_transcribe
 from checks.questions.claims import Clause, agree, at_least, combine
 from checks.questions.reconstruction import (
     ClipScore,
@@ -76,14 +81,16 @@ def clause_better(better: ClipScore, other: ClipScore, gap: float, band: float) 
                   margin)
 
 
-MEASURES = {"pesq": "PESQ", "estoi": "ESTOI"}
-"""The two measures of reconstruction quality every "well" / "poor" clause needs to agree on (ClipScore fields)."""
+MEASURES = {"pesq": "PESQ", "estoi": "ESTOI", "transcript_error": "transcript error"}
+"""The measures of reconstruction quality every "well" / "poor" clause needs to agree on (ClipScore fields); the
+transcript error is lower-is-better and is left out (with the reason) where the ASR cannot transcribe a clip."""
 
 
 def clause_all(scores: list[ClipScore], limit: float, band: float, name: str, above: bool,
                measure: str = "pesq") -> Clause:
     """All ``scores``' ``measure`` (a :data:`MEASURES` key) ≥ ``limit`` (``above``) or all < ``limit`` (not
-    ``above``), outside ``± band``; undecided when a clip lacks the measure."""
+    ``above``), outside ``± band``; undecided when a clip lacks the measure. For the transcript error (lower is
+    better) pass ``above`` as "at most ``limit``" is wanted: the caller flips it."""
     label = MEASURES[measure]
     values = {s.role: getattr(s, measure) for s in scores}
     missing = [s for s in scores if values[s.role] is None]
@@ -108,8 +115,27 @@ def quality(scores: list[ClipScore], spec, level: str, name: str, above: bool) -
     pesq_limit = float(threshold(spec, f"pesq_{level}_{'min' if level == 'good' else 'max'}"))
     estoi_limit = float(threshold(spec, f"estoi_{level}_{'min' if level == 'good' else 'max'}"))
     estoi_band = float(threshold(spec, "estoi_undecided_band"))
-    return agree(name, [clause_all(scores, pesq_limit, band, name, above),
-                        clause_all(scores, estoi_limit, estoi_band, name, above, "estoi")])
+    measures = [clause_all(scores, pesq_limit, band, name, above),
+                clause_all(scores, estoi_limit, estoi_band, name, above, "estoi")]
+    return agree(name, measures + transcript_measure(scores, spec, level, name, above))
+
+
+def transcript_measure(scores: list[ClipScore], spec, level: str, name: str, above: bool) -> list[Clause]:
+    """The third measure of a "well" / "poor" clause: the ASR transcript of each reconstruction against the
+    transcript of its original (CER for Chinese, WER for English; lower is better): well = at most
+    ``transcript_good_max``, poor = at least ``transcript_poor_min`` (``± transcript_undecided_band``). Left out
+    (``[]``; the reason in the evidence notes) where a clip has none: an English-only ASR and Chinese speech, or
+    nothing heard in the original."""
+    if any(s.transcript_error is None for s in scores):
+        return []
+    limit = float(threshold(spec, "transcript_good_max" if level == "good" else "transcript_poor_min"))
+    band = float(threshold(spec, "transcript_undecided_band"))
+    # lower is better: "at or above the good level" is an error at most the limit, i.e. -error >= -limit
+    flipped = [replace(s, transcript_error=-s.transcript_error) for s in scores]
+    clause = clause_all(flipped, -limit, band, name, above, "transcript_error")
+    values = ", ".join(f"{s.role} {s.transcript_error:.2f}" for s in scores)
+    return [Clause(clause.name, clause.verdict, f"transcript error {values} vs {limit:g} "
+                                                f"({'at most' if above else 'above'})", clause.margin)]
 
 
 def judge(m: LanguagesMeasured, spec) -> dict[str, OptionVerdict]:
@@ -151,6 +177,23 @@ def judge(m: LanguagesMeasured, spec) -> dict[str, OptionVerdict]:
     return out
 
 
+def hear(asr, score: ClipScore, original, decoded, rate: int, language: str) -> ClipScore:
+    """``score`` with what the ASR heard in the original and in its reconstruction (one call, as ``language``)
+    and how far apart the two transcripts are; without them (an English-only ASR and another language, nothing
+    heard in the original, a clip pesq could not score) the reason is kept instead."""
+    if not can_transcribe(asr, language):
+        return replace(score, transcript_note=f"the ASR ({asr.spec}) is English-only: no {language} transcript")
+    if score.pesq is None:
+        return replace(score, transcript_note="not transcribed: the clip has no PESQ either")
+    heard, again = asr.transcribe([original, decoded], rate=rate, language=language)
+    try:
+        error = transcript_error(heard.text, again.text, language)
+    except WerError:
+        return replace(score, heard_original=heard.text, heard_decoded=again.text,
+                       transcript_note="the ASR heard nothing it could compare in the original")
+    return replace(score, heard_original=heard.text, heard_decoded=again.text, transcript_error=error)
+
+
 def summary(m: LanguagesMeasured) -> str:
     """The evidence line: each clip's wideband PESQ (or why it has none) and ESTOI, and the layers used."""
     return (f"PESQ wb / ESTOI after encode/decode with {m.num_quantizers_used} of {m.num_quantizers_asked} layers: "
@@ -166,8 +209,10 @@ def compute(ctx, spec) -> Evidence:
     art = ctx.artifact_dir(spec.id)
     silence = float(threshold(spec, "silence_dbfs"))
     level = float(threshold(spec, "clipping_level"))
-    scores = [score_clip(codec, role, ctx.asset(name), used, silence, level, art)[0]
+    scored = [score_clip(codec, role, ctx.asset(name), used, silence, level, art)
               for role, name in clip_roles(spec, ROLES).items()]
+    scores = [hear(ctx.model("asr").model, sc, x, y, codec.sampling_rate, threshold(spec, "languages")[sc.role])
+              for sc, x, y in scored]
     m = LanguagesMeasured(codec.num_quantizers, asked, used, scores)
     if art is not None:
         m.plot = str(pesq_bar_chart(scores, art / "pesq.png", f"q07: reconstruction with {used} code layers",

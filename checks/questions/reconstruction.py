@@ -58,6 +58,14 @@ class ClipScore:
     """ESTOI (0 … 1, 1 = the original's speech envelope intact); ``None`` when it cannot be computed."""
     mel_db: float | None = None
     """Multi-scale log-mel distance (dB, 0 = identical): a third metric, valid for music and laughter."""
+    heard_original: str | None = None
+    """What the ASR heard in the original (q07; ``None`` when not transcribed)."""
+    heard_decoded: str | None = None
+    """What the ASR heard in the reconstruction."""
+    transcript_error: float | None = None
+    """How far the reconstruction's transcript is from the original's (CER for Chinese, WER for English)."""
+    transcript_note: str | None = None
+    """Why there is no transcript error (an English-only ASR and Chinese speech, nothing heard in the original)."""
     decoded_wav: str | None = None
 
 
@@ -240,11 +248,12 @@ def clip_roles(spec, roles: Sequence[str]) -> dict[str, str]:
 
 
 def clip_text(s: ClipScore) -> str:
-    """``role PESQ / ESTOI`` of one clip for an evidence line (``no score (why)`` without a PESQ, ``—`` without
-    an ESTOI)."""
+    """``role PESQ / ESTOI [/ transcript error]`` of one clip for an evidence line (``no score (why)`` without a
+    PESQ, ``—`` without an ESTOI)."""
     if s.pesq is None:
         return f"{s.role} no score ({s.pesq_error})"
-    return f"{s.role} {s.pesq:.2f} / " + ("—" if s.estoi is None else f"{s.estoi:.2f}")
+    text = f"{s.role} {s.pesq:.2f} / " + ("—" if s.estoi is None else f"{s.estoi:.2f}")
+    return text + (f" / {s.transcript_error:.2f}" if s.transcript_error is not None else "")
 
 
 def clip_notes(scores: list[ClipScore], spec) -> list[str]:
@@ -264,6 +273,11 @@ def clip_notes(scores: list[ClipScore], spec) -> list[str]:
                          "not what a working codec returns; the decoded WAV is clipped to ±1")
         if s.pesq is None:
             notes.append(f"{s.file}: PESQ not computed ({s.pesq_error}: {s.pesq_message})")
+        if s.transcript_note:
+            notes.append(f"{s.file}: no transcript measure ({s.transcript_note}); decided on PESQ and ESTOI")
+        elif s.transcript_error is not None:
+            notes.append(f"{s.file}: the ASR heard {s.heard_original!r} in the original, {s.heard_decoded!r} in "
+                         f"the reconstruction (error {s.transcript_error:.2f})")
     return notes
 
 

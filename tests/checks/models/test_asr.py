@@ -163,6 +163,18 @@ def test_english_only_model_refuses_another_language():
         load_asr("faster-whisper:tiny.en-bundled", AsrOptions(language="zh"))
 
 
+def test_a_call_may_ask_for_a_language_the_model_knows(tiny_en):
+    """q07 transcribes each clip as its own language; an English-only model refuses Chinese for that call (and
+    can_transcribe says so first), but English works."""
+    from checks.models.asr import can_transcribe
+
+    assert can_transcribe(tiny_en, "en") and not can_transcribe(tiny_en, "zh")
+    with pytest.raises(AsrError, match="English-only"):
+        tiny_en.transcribe([ROOT / "fixtures" / "assets" / "alice.wav"], language="zh")
+    (t,) = tiny_en.transcribe([ROOT / "fixtures" / "assets" / "alice.wav"], language="en")
+    assert t.language == "en" and t.text
+
+
 @pytest.mark.parametrize(
     "clip, message",
     [

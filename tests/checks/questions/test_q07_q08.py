@@ -9,6 +9,7 @@ import io
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -213,6 +214,26 @@ def test_q07_pesq_and_estoi_must_agree(bank):
     assert q07(bank, 3.2, 1.5, zh_estoi=0.2).correct == ("D",)
 
 
+def test_q07_the_transcripts_are_a_third_measure_where_the_asr_can_hear_the_language(bank):
+    """PESQ and ESTOI call both clips good; the reconstruction's transcript agrees (C), or has lost most of the
+    words (not decided), or sits in its band (open, leaning good). Without a transcript for a clip (an English-only
+    ASR and Chinese speech), the two other measures decide alone."""
+    spec = bank["q07"]
+
+    def with_transcripts(en_err, zh_err):
+        m = LanguagesMeasured(32, 32, 32, [replace(clip("english", 3.4), transcript_error=en_err),
+                                           replace(clip("chinese", 3.2), transcript_error=zh_err)])
+        return q07_languages.decide(Evidence("q07", m, q07_languages.judge(m, spec), ""), spec)
+
+    d = with_transcripts(0.02, 0.05)
+    assert d.correct == ("C",) and "transcript error english 0.02, chinese 0.05" in d.verdicts["C"].why
+    d = with_transcripts(0.02, 0.6)
+    assert d.status == "pending" and "the measures disagree" in d.verdicts["C"].why
+    d = with_transcripts(0.02, 0.17)
+    assert (d.verdicts["C"].verdict, d.verdicts["C"].lean) == ("undecided", "true")
+    assert with_transcripts(0.02, None).correct == ("C",)  # no Chinese transcript: PESQ and ESTOI decide
+
+
 def test_q08_a_speech_control_clip_needs_estoi_too(bank):
     """"Non-speech fails, speech works" rests on the speech clips being reconstructed well by PESQ and ESTOI."""
     m = q08_measured(laugh=1.5, music=2.0, chunks=music_chunks(2.0, 2.0), en_estoi=0.3)
@@ -222,15 +243,31 @@ def test_q08_a_speech_control_clip_needs_estoi_too(bank):
 
 # -- stand-in codecs whose damage is known ------------------------------------------------------------------
 
-def ctx_for(codec, assets: Path, tmp_path: Path) -> CheckContext:
-    return CheckContext(assets=assets, models={"mimi": LazyModel.ready("mimi", codec)}, evidence_dir=tmp_path / "ev")
+@pytest.fixture(scope="module")
+def asr():
+    """The offline tiny.en (English-only: q07's Chinese clip gets no transcript measure, with a note)."""
+    from checks.models.providers import load_asr_model
+
+    return LazyModel.ready("asr", load_asr_model("faster-whisper:tiny.en-bundled", "cpu"))
+
+
+@pytest.fixture
+def ctx_for(asr):
+    def make(codec, assets: Path, tmp_path: Path) -> CheckContext:
+        return CheckContext(assets=assets, models={"mimi": LazyModel.ready("mimi", codec), "asr": asr},
+                            evidence_dir=tmp_path / "ev")
+    return make
 
 
 @pytest.mark.slow
-def test_a_perfect_codec_reconstructs_both_languages_well(bank, tmp_path):
+def test_a_perfect_codec_reconstructs_both_languages_well(bank, tmp_path, ctx_for):
     spec = bank["q07"]
     ev = q07_languages.compute(ctx_for(StandInCodec(), ASSETS, tmp_path), spec)
     assert [s.pesq for s in ev.measured.clips] == [pytest.approx(4.64, abs=0.01)] * 2
+    en, zh = ev.measured.clips
+    assert en.transcript_error == 0.0 and en.heard_original == en.heard_decoded  # tiny.en hears the same words
+    assert zh.transcript_error is None and "English-only" in zh.transcript_note
+    assert any("no transcript measure" in n for n in ev.notes)
     assert q07_languages.decide(ev, spec).correct == ("C",)
     art = tmp_path / "ev" / "q07"
     assert (art / "pesq.png").stat().st_size > 1000
@@ -244,7 +281,7 @@ def test_a_perfect_codec_reconstructs_both_languages_well(bank, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_codec_that_degrades_long_sequences(bank, tmp_path):
+def test_a_codec_that_degrades_long_sequences(bank, tmp_path, ctx_for):
     codec = StandInCodec("length")
     ev = q07_languages.compute(ctx_for(codec, ASSETS, tmp_path), bank["q07"])
     en, zh = (s.pesq for s in ev.measured.clips)
@@ -281,7 +318,7 @@ def bad_assets(tmp_path: Path, **replace: np.ndarray) -> Path:
     return d
 
 
-def test_bad_clips_become_evidence_not_tracebacks(bank, tmp_path):
+def test_bad_clips_become_evidence_not_tracebacks(bank, tmp_path, ctx_for):
     spec = bank["q07"]
     english, _ = sf.read(str(ASSETS / "English_speech.wav"), dtype="float32")
     assets = bad_assets(tmp_path, English_speech=english[:3200], Chinese_speech=np.zeros(32000, np.float32))
@@ -315,7 +352,7 @@ def tiny(one_torch_thread):
 
 
 @pytest.mark.slow
-def test_tiny_fixture_weights_never_give_a_confident_answer(bank, tiny, tmp_path):
+def test_tiny_fixture_weights_never_give_a_confident_answer(bank, tiny, tmp_path, ctx_for):
     ev = q08_nonspeech.compute(ctx_for(tiny, ASSETS, tmp_path), fast(bank["q08"], chunk_seconds=[2.0]))
     assert ev.measured.num_quantizers_used == 4
     d = q08_nonspeech.decide(ev, bank["q08"])
@@ -341,7 +378,8 @@ def test_hw10_key_questions_6_to_8(tmp_path):
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         rc = main(["--questions-dir", str(qdir), "key", "--questions", "6-8",
-                   "--mimi", str(ROOT / "fixtures" / "tiny_mimi"), "--device", "cpu", "--assets", str(assets),
+                   "--mimi", str(ROOT / "fixtures" / "tiny_mimi"), "--asr", "faster-whisper:tiny.en-bundled",
+                   "--device", "cpu", "--assets", str(assets),
                    "--emovdb", str(ASSETS / "emovdb"), "--per-class", "3",
                    "--evidence-dir", str(ev), "--out", str(key), "--no-cache"])
     text = out.getvalue()
