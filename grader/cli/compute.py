@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from checks.pipeline.doctor import examine
 from checks.pipeline.options import KeyRunOptions
 from checks.pipeline.preflight import check_options
 from checks.pipeline.run import KeyRun, compute_key
+from grader.errors import InputError
 from grader.spec import QuestionBank
 
 __all__ = ["compute", "progress_bar"]
@@ -20,6 +22,7 @@ def compute(options: KeyRunOptions, questions: QuestionBank, verb: str, report: 
     if report and options.evidence_dir is None:
         options.evidence_dir = Path(report) / "evidence"
     checked = check_options(options, questions)  # bad options stop here (exit 2), before anything is promised
+    stop_on_doctor(options, questions)  # model access, bad assets, disk: before any weights load
     selected, missing = checked.selected, checked.missing
     print(f"hw10 {verb}: {', '.join(selected)} · Mimi {options.mimi}"
           + (f"@{options.mimi_revision}" if options.mimi_revision else "")
@@ -33,6 +36,21 @@ def compute(options: KeyRunOptions, questions: QuestionBank, verb: str, report: 
     for message in run.model_errors.values():
         print(f"error: {message}", file=sys.stderr, flush=True)
     return run
+
+
+KEY_STEPS = ["models", "assets", "disk"]
+"""The ``hw10 doctor`` steps a key run repeats first (software and device problems already show up as pending
+questions and option errors)."""
+
+
+def stop_on_doctor(options: KeyRunOptions, questions: QuestionBank) -> None:
+    """Raise an :class:`InputError` (exit 2) listing every ``hw10 doctor`` problem that stops a key run; missing
+    assets do not (their questions are written as pending, as always)."""
+    problems = [f for f in examine(options, questions, steps=KEY_STEPS) if f.problem and f.stops_key]
+    if problems:
+        raise InputError("the run cannot go (hw10 doctor with the same options shows everything):\n"
+                         + "\n".join(f"  {f.line()}" for f in problems)
+                         + "\n  fix these, or leave the questions that need them out with --questions")
 
 
 def progress_bar(selected: list[str], label: str = "hw10 key"):

@@ -8,14 +8,12 @@ import math
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import torch
-import yaml
 from conftest import fixture_script
+from fake_hub import serve_fake_hub
 
 from checks.bench.models import time_generation
 from checks.models.csm import (
@@ -225,52 +223,10 @@ def test_revision_with_a_folder_and_bad_options(tiny):
 # ----------------------------------------------------------------------------- the Hub
 
 
-class FakeHub(BaseHTTPRequestHandler):
-    """Answers as huggingface.co does for a gated model: metadata is public, files need an accepted token."""
-
-    good_token = "hf_accepted"
-    known_token = "hf_no_access"
-
-    def log_message(self, *args):  # keep pytest output clean
-        pass
-
-    def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
-        if token and token not in (self.good_token, self.known_token):
-            self._send(401, {"error": "Invalid credentials in Authorization header"},
-                       {"X-Error-Message": "Invalid credentials in Authorization header"})
-        elif self.path.endswith("/auth-check"):
-            if token == self.good_token:
-                self._send(200, {})
-            else:
-                self._send(403 if token else 401, {"error": "Access to model sesame/csm-1b is restricted."},
-                           {"X-Error-Code": "GatedRepo",
-                            "X-Error-Message": "Access to model sesame/csm-1b is restricted."})
-        elif self.path.startswith("/api/models/sesame/csm-1b"):
-            self._send(200, {"id": "sesame/csm-1b", "sha": "0123456789abcdef0123456789abcdef01234567",
-                             "gated": "manual", "private": False})
-        else:
-            self._send(404, {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"})
-
-
 @pytest.fixture(scope="module")
 def fake_hub():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_fake_hub() as url:
+        yield url
 
 
 @pytest.fixture
@@ -321,21 +277,21 @@ def test_an_unreachable_hub(hub_at):
 
 
 def test_hw10_key_with_a_refused_token_says_it_once(fake_hub, tmp_path):
-    """The real CLI in a fresh process: q11 and q12 pending with the reason, one error line, no traceback."""
+    """The real CLI in a fresh process: the refused token is found before any model loads (exit 2), said once with
+    the way out, no traceback, no key written."""
     env = {**os.environ, "HF_ENDPOINT": fake_hub, "HF_TOKEN": "hf_bogus", "HF_HOME": str(tmp_path / "hf"),
            "HF_HUB_DISABLE_TELEMETRY": "1"}
     env.pop("HF_HUB_OFFLINE", None)
     key = tmp_path / "k.yaml"
     res = subprocess.run([sys.executable, "-m", "grader.cli", "key", "--questions", "11-12", "--device", "cpu",
-                          "--assets", str(ASSETS), "--no-cache", "--out", str(key)],
-                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
-    assert res.returncode == 0, res.stderr
-    assert "Traceback" not in res.stderr
+                          "--asr", "faster-whisper:tiny.en-bundled", "--assets", str(ASSETS), "--no-cache", "--out",
+                          str(key)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr and "hf_bogus" not in res.stderr
     errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "csm unavailable" in errors[0] and "the Hub refused the token in HF_TOKEN" in errors[0]
-    answers = yaml.safe_load(key.read_text())["answers"]
-    for q in ("q11", "q12"):
-        assert answers[q]["status"] == "pending" and "HTTP 401" in answers[q]["reason"]
+    assert len(errors) == 1 and "the run cannot go" in errors[0]
+    assert res.stderr.count("sesame/csm-1b needs a Hugging Face token and the one found is not valid") == 1
+    assert not key.exists()
 
 
 # ----------------------------------------------------------------------------- bench

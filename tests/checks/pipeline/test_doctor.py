@@ -1,0 +1,190 @@
+"""`hw10 doctor` (checks/pipeline/doctor.py): every problem the TA's one key run could trip over is one line naming
+the file or model and the fix, found before any weights load; no network is a line, never a hang. The Hub is the
+local fake of tests/fake_hub.py (the real one cannot be reached here); assets are real files made broken."""
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from fake_hub import GOOD_TOKEN, KNOWN_TOKEN, serve_fake_hub
+
+from checks.pipeline.doctor import examine, probe_hub
+from checks.pipeline.options import KeyRunOptions
+from grader.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+ASSETS = ROOT / "fixtures" / "assets"
+TINY = ROOT / "fixtures" / "tiny_mimi"
+OFFLINE = {"--asr": "faster-whisper:tiny.en-bundled", "--mimi": str(TINY)}
+
+
+@pytest.fixture(scope="module")
+def hub():
+    with serve_fake_hub() as url:
+        yield url
+
+
+@pytest.fixture
+def no_token(monkeypatch, tmp_path):
+    from huggingface_hub import constants
+
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no_saved_login"))
+
+
+def doctor(*args: str, **flags: str) -> tuple[int, str]:
+    argv = ["doctor", *args]
+    for k, v in {**OFFLINE, **flags}.items():
+        argv += [k, v]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(argv)
+    assert "Traceback" not in err.getvalue()
+    return rc, out.getvalue()
+
+
+def problems(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("✗")]
+
+
+def copy_assets(tmp_path: Path) -> Path:
+    folder = tmp_path / "assets"
+    shutil.copytree(ASSETS, folder)
+    return folder
+
+
+def test_the_fixtures_can_go_without_any_network(monkeypatch):
+    """Local models and the committed assets: exit 0, every line a ✓, and not one network call (the Hub endpoint
+    points at a closed port: a call would be a problem line)."""
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    rc, out = doctor("--questions", "1-10", "--assets", str(ASSETS), "--per-class", "2", "--device", "cpu")
+    assert rc == 0 and problems(out) == [], out
+    for fact in ("torch 2.13.0", "device: cpu", "Mimi: local folder", "2sAudio.wav: 2.000 s",
+                 "audio_codes_shuffled.pt: [1, 4, 81] codes", "EmoV-DB", "alice.wav and james.wav: equal length",
+                 "disk:", "0 problem(s): the key run can go"):
+        assert fact in out, fact
+
+
+@pytest.mark.parametrize("break_it, says", [
+    (lambda d: sf.write(str(d / "2sAudio.wav"), np.zeros(32160, np.float32) + 0.1, 16000),
+     "2sAudio.wav: 2.010 s, 16000 Hz, mono, but the homework's clip lasts 2 s"),
+    (lambda d: (d / "audio_codes_shuffled.pt").write_bytes(b"\x80\x04cos\nsystem\n(S'echo pwned'\ntR."),
+     "audio_codes_shuffled.pt"),
+    (lambda d: torch.save(torch.zeros(1, 8, 5, dtype=torch.int64), str(d / "audio_codes_shuffled.pt")),
+     "audio_codes_shuffled.pt"),
+    (lambda d: (d / "alice.wav").write_bytes(b"RIFF not audio"), "alice.wav: does not decode as audio"),
+    (lambda d: sf.write(str(d / "james.wav"), np.full(24000 * 3, 0.1, np.float32), 24000),
+     "alice.wav (4.480 s) and james.wav (3.000 s) differ by more than 0.2 s"),
+    (lambda d: (d / "alice.txt").write_text("  \n", encoding="utf-8"), "alice.txt: empty"),
+    (lambda d: (d / "music.wav").unlink(), "music.wav: missing (q08 would be pending)"),
+])
+def test_each_bad_asset_is_one_line_with_its_fix(tmp_path, break_it, says):
+    folder = copy_assets(tmp_path)
+    break_it(folder)
+    rc, out = doctor("--questions", "1-10", "--assets", str(folder), "--per-class", "2", "--device", "cpu")
+    bad = problems(out)
+    assert rc == 1 and len(bad) == 1 and says in bad[0] and " — " in bad[0], out
+
+
+def test_the_codes_file_is_never_unpickled_beyond_tensors(tmp_path):
+    folder = copy_assets(tmp_path)
+    marker = tmp_path / "ran"
+    payload = f"cos\nsystem\n(S'touch {marker}'\ntR.".encode()
+    (folder / "audio_codes_shuffled.pt").write_bytes(b"\x80\x02" + payload)
+    rc, out = doctor("--questions", "9", "--assets", str(folder), "--device", "cpu")
+    assert rc == 1 and not marker.exists() and "audio_codes_shuffled.pt" in problems(out)[0]
+
+
+def test_a_stereo_44k_clip_of_the_right_length_is_said_not_refused(tmp_path):
+    folder = copy_assets(tmp_path)
+    sf.write(str(folder / "4sAudio.wav"), np.zeros((44100 * 4, 2), np.float32) + 0.1, 44100)
+    rc, out = doctor("--questions", "1", "--assets", str(folder), "--device", "cpu")
+    assert rc == 0 and "4sAudio.wav: 4.000 s, 44100 Hz, 2 channels (downmixed/resampled when loaded" in out
+
+
+def test_an_empty_emovdb_folder(tmp_path):
+    empty = tmp_path / "emovdb"
+    empty.mkdir()
+    rc, out = doctor("--questions", "6", "--emovdb", str(empty), "--device", "cpu")
+    (line,) = problems(out)
+    assert rc == 1 and "is not EmoV-DB" in line and "--emovdb" in line
+
+
+def test_hub_access_no_token_gated_and_granted(hub, no_token, monkeypatch):
+    """sesame/csm-1b: without a token, with a token whose account has not accepted the terms, with one that has."""
+    monkeypatch.setenv("HF_ENDPOINT", hub)
+    args = ("--questions", "11", "--assets", str(ASSETS), "--device", "cpu")
+    rc, out = doctor(*args)
+    (line,) = problems(out)
+    assert rc == 1 and "sesame/csm-1b needs a Hugging Face token and none is set" in line and "HF_TOKEN" in line
+    assert "accepted at https://huggingface.co/sesame/csm-1b" in line
+    monkeypatch.setenv("HF_TOKEN", KNOWN_TOKEN)
+    rc, out = doctor(*args)
+    (line,) = problems(out)
+    assert "refuses this token's account (HTTP 403, GatedRepo)" in line
+    assert "accept its terms" in line and "https://huggingface.co/sesame/csm-1b" in line
+    assert KNOWN_TOKEN not in out  # the token itself is never printed
+    monkeypatch.setenv("HF_TOKEN", "hf_bogus")
+    assert "the one found is not valid" in problems(doctor(*args)[1])[0]
+    monkeypatch.setenv("HF_TOKEN", GOOD_TOKEN)
+    rc, out = doctor(*args)
+    assert rc == 0 and "CSM: sesame/csm-1b readable on the Hub" in out
+
+
+def test_a_pinned_revision_that_does_not_exist(hub, no_token, monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", hub)
+    rc, out = doctor("--questions", "3", "--device", "cpu", **{"--mimi": "kyutai/mimi", "--mimi-revision": "v9"})
+    (line,) = problems(out)
+    assert rc == 1 and "kyutai/mimi has no revision 'v9'" in line
+
+
+def test_no_network_is_a_line_not_a_hang(hub, no_token, monkeypatch):
+    """A closed port answers at once; a server that never answers is given up after --timeout."""
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    rc, out = doctor("--questions", "3", "--device", "cpu", **{"--mimi": "kyutai/mimi"})
+    (line,) = problems(out)
+    assert rc == 1 and "cannot reach http://127.0.0.1:9" in line and "--mimi PATH" in line
+    start = time.monotonic()
+    answer = probe_hub("slow/model", None, endpoint=hub, token=None, timeout=0.5)
+    assert time.monotonic() - start < 3 and answer.offline and "within 0.5 s" in answer.why
+
+
+def test_hw10_key_stops_before_loading_any_model(hub, no_token, monkeypatch, tmp_path, capsys):
+    """The same checks run first in `hw10 key`: a gated model refused, or a wrong clip, stops it (exit 2) with the
+    lines, before any weights load and without writing a key; a missing asset still only makes its questions
+    pending."""
+    monkeypatch.setenv("HF_ENDPOINT", hub)
+    key = tmp_path / "k.yaml"
+    rc = main(["key", "--questions", "11", "--assets", str(ASSETS), "--device", "cpu", "--out", str(key),
+               "--asr", "faster-whisper:tiny.en-bundled", "--no-cache"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "the run cannot go" in err and "sesame/csm-1b" in err and "--questions" in err
+    assert not key.exists()
+    folder = copy_assets(tmp_path)
+    sf.write(str(folder / "4sAudio.wav"), np.full(24000 * 5, 0.1, np.float32), 24000)
+    rc = main(["key", "--questions", "1", "--assets", str(folder), "--mimi", "architecture", "--device", "cpu",
+               "--out", str(key), "--no-cache"])
+    assert rc == 2 and "4sAudio.wav: 5.000 s" in capsys.readouterr().err and not key.exists()
+
+
+def test_findings_as_json_for_a_notebook():
+    import json
+
+    rc, out = doctor("--questions", "3", "--device", "cpu", "--json")
+    data = json.loads(out)
+    assert rc == 0 and {"step", "text", "problem", "fix", "stops_key"} <= set(data[0])
+
+
+def test_examine_is_the_same_list_the_command_prints():
+    opts = KeyRunOptions(select="3", mimi=str(TINY), device="cpu")
+    from grader.spec import load_bank
+
+    steps = {f.step for f in examine(opts, load_bank())}
+    assert steps == {"software", "device", "models", "disk", "estimate"}  # q03 needs no asset

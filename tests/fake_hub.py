@@ -1,0 +1,73 @@
+"""A local stand-in for huggingface.co's few endpoints hw10 calls (model metadata, ``auth-check``), answering as the
+real Hub does for a gated model (metadata public, files and auth-check need an accepted token), a public one
+(``kyutai/mimi``) and one that never answers in time (``slow/model``). Response shapes and the ``X-Error-Code``
+headers follow huggingface_hub's own error parsing (``hf_raise_for_status``); the real Hub cannot be reached here."""
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+GOOD_TOKEN = "hf_accepted"
+"""A token whose account accepted sesame/csm-1b's terms."""
+KNOWN_TOKEN = "hf_no_access"
+"""A valid token whose account has not accepted them."""
+
+
+class FakeHub(BaseHTTPRequestHandler):
+    """The request handler (module docstring)."""
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+    def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+        if self.path.startswith("/api/models/slow/model"):
+            time.sleep(5)  # longer than any timeout a test gives
+            self._send(200, {})
+        elif token and token not in (GOOD_TOKEN, KNOWN_TOKEN):
+            self._send(401, {"error": "Invalid credentials in Authorization header"},
+                       {"X-Error-Message": "Invalid credentials in Authorization header"})
+        elif self.path.startswith("/api/models/kyutai/mimi"):
+            if "/revision/" in self.path and not self.path.endswith("/revision/main"):
+                self._send(404, {"error": "Invalid rev id"}, {"X-Error-Code": "RevisionNotFound"})
+            else:
+                self._send(200, {"id": "kyutai/mimi", "sha": "f" * 40, "gated": False, "private": False})
+        elif self.path.startswith("/api/models/sesame/csm-1b") and self.path.endswith("/auth-check"):
+            if token == GOOD_TOKEN:
+                self._send(200, {})
+            else:
+                self._send(403 if token else 401, {"error": "Access to model sesame/csm-1b is restricted."},
+                           {"X-Error-Code": "GatedRepo",
+                            "X-Error-Message": "Access to model sesame/csm-1b is restricted."})
+        elif self.path.startswith("/api/models/sesame/csm-1b"):
+            self._send(200, {"id": "sesame/csm-1b", "sha": "0123456789abcdef0123456789abcdef01234567",
+                             "gated": "manual", "private": False})
+        else:
+            self._send(404, {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"})
+
+
+@contextlib.contextmanager
+def serve_fake_hub():
+    """The fake Hub on a free local port; yields its URL (``http://127.0.0.1:PORT``)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHub)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
