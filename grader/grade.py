@@ -10,7 +10,7 @@ from .errors import InputError
 from .filenames import feedback_names
 from .items import QuizStats, analyse
 from .key import AnswerKey, load_key
-from .outfolder import OutputFolder
+from .outfolder import OutputFolder, file_sha256
 from .readers import load_pins, read_submissions
 from .sheet import AttemptPolicy, ScoreSheet, grade_roster
 from .spec import QuestionBank
@@ -72,6 +72,9 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
     # the output folder is checked first (inputs inside it, files hw10 did not write), before any work is done
     target = OutputFolder(opts.out, inputs=[opts.export, opts.key, opts.previous_key, opts.match])
     key: AnswerKey = load_key(opts.key, bank)
+    target.meta = {"command": "grade", "key": str(opts.key), "key_sha256": file_sha256(opts.key),
+                   "pending": key.pending, "in_review": key.in_review, "from_fixtures": key.from_fixtures,
+                   "decimals": opts.decimals, "assignment": opts.assignment}
     old_key = load_key(opts.previous_key, bank) if opts.previous_key else None
     pins = load_pins(opts.match, bank)
     roster = read_submissions(opts.export, bank, opts.fmt, pins)

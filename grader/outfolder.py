@@ -153,6 +153,11 @@ def check_replaceable(folder: Path) -> list[Entry]:
     return entries
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (read in 1 MB blocks)."""
+    return _sha256(path)
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -183,8 +188,10 @@ class OutputFolder:
     Leaving the block without :meth:`commit` (an exception) removes what was written and leaves ``out`` as
     it was."""
 
-    def __init__(self, target: Path, *, inputs: Iterable[Path | None] = ()):
+    def __init__(self, target: Path, *, inputs: Iterable[Path | None] = (), meta: dict | None = None):
         self.target = Path(target)
+        self.meta = dict(meta or {})
+        """What produced the folder (e.g. the key's hash), kept in the manifest for the commands that read it."""
         refuse_inputs_inside(self.target, inputs)
         self._old = check_replaceable(self.target)
         self._stage: Path | None = None
@@ -248,9 +255,7 @@ class OutputFolder:
     def commit(self) -> list[str]:
         """Swap the new folder in for ``target`` and delete the previous output's files; returns what was written."""
         assert self._stage is not None
-        lines = [json.dumps({"path": e.path, "size": e.size, "sha256": e.sha256}, ensure_ascii=False)
-                 for _, e in sorted(self._written.items())]
-        text = f'{{"format": "{FORMAT}", "files": [\n' + ",\n".join(lines) + "\n]}\n"
+        text = manifest_text(list(self._written.values()), self.meta)
         try:
             (self._stage / MANIFEST).write_text(text, encoding="utf-8")
             # the folder hw10 is about to replace must still be what was checked (nobody wrote into it since)
@@ -270,6 +275,48 @@ class OutputFolder:
         if old is not None:
             remove_listed(old, self._old)
         return sorted(self._written)
+
+
+def manifest_text(entries: list[Entry], meta: dict) -> str:
+    """The manifest: one file per line (sorted), then ``meta`` (what produced the folder)."""
+    lines = [json.dumps({"path": e.path, "size": e.size, "sha256": e.sha256}, ensure_ascii=False)
+             for e in sorted(entries, key=lambda e: e.path)]
+    return (f'{{"format": "{FORMAT}", "files": [\n' + ",\n".join(lines) + "\n],\n"
+            + f'"meta": {json.dumps(meta, ensure_ascii=False, sort_keys=True)}}}\n')
+
+
+def read_meta(folder: Path) -> dict:
+    """The ``meta`` of an hw10 folder's manifest, after checking that every listed file is as hw10 wrote it and
+    nothing foreign lies there (:func:`check_replaceable`); an :class:`InputError` otherwise."""
+    entries = check_replaceable(folder)
+    if not entries:
+        raise InputError("is not a folder hw10 filled (no .hw10-manifest.json)", file=str(folder))
+    doc = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    meta = doc.get("meta")
+    return meta if isinstance(meta, dict) else {}
+
+
+def add_file(folder: Path, rel: str, data: bytes) -> None:
+    """Add (or replace) one file hw10 writes into a folder it filled (e.g. an upload receipt), keeping the
+    manifest true: the file and then the manifest are each written to a temporary name and renamed."""
+    entries = [e for e in check_replaceable(folder) if e.path != rel]
+    doc = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
+    if "/" in rel or rel in ("", MANIFEST, ".", ".."):
+        raise ValueError(f"not a file name: {rel!r}")
+    for name, payload in ((rel, data), (MANIFEST, None)):
+        if payload is None:
+            entries.append(Entry(rel, len(data), hashlib.sha256(data).hexdigest()))
+            payload = manifest_text(entries, meta).encode("utf-8")
+        tmp = folder / f".{name}.hw10-tmp-{os.getpid()}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+            with os.fdopen(fd, "wb") as f:
+                f.write(payload)
+            os.replace(tmp, folder / name)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise InputError(f"cannot write {name} ({exc.strerror})", file=str(folder)) from None
 
 
 def remove_listed(folder: Path, entries: list[Entry]) -> None:

@@ -14,13 +14,13 @@ import sys
 
 from checks.pipeline.options import KeyRunOptions
 from grader import __version__
-from grader.cli import bench, check, doctor, grade, key, questions, report, review, verify
+from grader.cli import bench, check, doctor, fetch, grade, key, questions, report, review, upload, verify
 from grader.cli.common import EXIT_INPUT
 from grader.errors import InputError, terminal_safe
 
 __all__ = ["VERBS", "build_parser", "main"]
 
-VERBS = (questions, grade, report, review, bench, doctor, key, check, verify)
+VERBS = (questions, fetch, grade, upload, report, review, bench, doctor, key, check, verify)
 """The verb modules, in the order ``hw10 --help`` lists them."""
 
 

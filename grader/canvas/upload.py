@@ -1,0 +1,238 @@
+"""``hw10 upload``: post the totals of ``hw10 grade``'s scores.csv (and, asked, each student's feedback as a
+submission comment) to an NTU COOL assignment — a dry-run diff first, always.
+
+Before anything is asked of Canvas, the output folder must be one ``hw10 grade`` wrote and nobody changed since
+(its manifest, :func:`grader.outfolder.read_meta`), graded with the very key given (``--key``: its SHA-256 is in
+the manifest), a key with no pending, in-review or fixture answers (totals out of less than the full points, or
+from test checkpoints, are never posted). Then the assignment must belong to the course, and its current grades
+are fetched (``GET …/assignments/:id/submissions?include[]=user``) to print the diff: who changes from what to
+what, who is unchanged, who is in scores.csv but not in the course and who is in the course but not in
+scores.csv. Only ``--yes`` posts: one ``POST …/submissions/update_grades`` with
+``grade_data[<user id>][posted_grade]`` (and ``[text_comment]`` with ``--comments``) for the students whose grade
+changes (every student with ``--comments``), then the returned progress is polled until Canvas finishes, the
+grades are read back, and ``upload-receipt.json`` is added to the folder: when, the token's user, course,
+assignment, the key's and scores.csv's hashes, every student posted with old and new grade and whether Canvas now
+shows it, the progress id and its final state. A receipt for the same key, scores and assignment refuses a second
+upload unless ``--force``.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Callable
+
+from ..errors import InputError
+from ..key import load_key
+from ..outfolder import add_file, file_sha256, read_meta
+from ..spec import QuestionBank
+from .client import Canvas, CanvasError
+
+RECEIPT = "upload-receipt.json"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One student's grade, before and after."""
+
+    user_id: str
+    name: str
+    old: str | None
+    """Canvas's current score (``None``: no grade yet)."""
+    new: str
+
+
+@dataclass
+class Plan:
+    """The dry-run diff."""
+
+    assignment: str
+    points_possible: float | None
+    changes: list[Change] = field(default_factory=list)
+    unchanged: list[Change] = field(default_factory=list)
+    not_in_course: list[tuple[str, str]] = field(default_factory=list)
+    """(id, name) in scores.csv but with no submission in the assignment (not enrolled)."""
+    not_graded_here: list[tuple[str, str]] = field(default_factory=list)
+    """(id, name) in the course but not in scores.csv."""
+
+    def text(self) -> str:
+        """The diff as the TA reads it."""
+        lines = [f"assignment {self.assignment!r}" + (f" ({self.points_possible:g} points)"
+                                                      if self.points_possible is not None else ""),
+                 f"  {len(self.changes)} grade(s) change, {len(self.unchanged)} unchanged"]
+        lines += [f"  {c.user_id} {c.name}: {c.old if c.old is not None else '(no grade)'} → {c.new}"
+                  for c in self.changes]
+        if self.not_in_course:
+            lines.append(f"  in scores.csv but not in the course ({len(self.not_in_course)}, not posted): "
+                         + ", ".join(f"{i} {n}" for i, n in self.not_in_course))
+        if self.not_graded_here:
+            lines.append(f"  in the course but not in scores.csv ({len(self.not_graded_here)}, left as they are): "
+                         + ", ".join(f"{i} {n}" for i, n in self.not_graded_here))
+        return "\n".join(lines)
+
+
+def check_graded_folder(folder: Path, key_path: Path, bank: QuestionBank) -> tuple[dict, list[dict[str, str]]]:
+    """The folder's manifest meta and scores.csv rows, after the refusals of the module docstring."""
+    meta = read_meta(folder)
+    if meta.get("command") != "grade" or "key_sha256" not in meta:
+        raise InputError("was not written by hw10 grade (its manifest names no key)", file=str(folder))
+    if file_sha256(key_path) != meta["key_sha256"]:
+        raise InputError(f"scores.csv in {folder} was graded with another key ({meta.get('key')}), not with this one; "
+                         "grade again with it, or pass the key the folder was graded with", file=str(key_path))
+    key = load_key(key_path, bank)
+    for what, qids in (("pending", key.pending), ("waiting for a TA's review", key.in_review),
+                       ("computed from hw10 test fixtures", key.from_fixtures)):
+        if qids:
+            raise InputError(f"the key's {', '.join(qids)} {'are' if len(qids) > 1 else 'is'} {what}: totals from it "
+                             "are not the course's grades and are never posted", file=str(key_path))
+    rows = list(csv.DictReader(io.StringIO((folder / "scores.csv").read_bytes().decode("utf-8-sig"))))
+    return meta, rows
+
+
+def plan(canvas: Canvas, course: int, assignment: int, rows: list[dict[str, str]]) -> tuple[Plan, dict]:
+    """The diff between scores.csv and the assignment's current grades, and the assignment as Canvas describes it."""
+    info = canvas.get_json(f"/api/v1/courses/{course}/assignments/{assignment}",
+                           what=f"assignment {assignment} of course {course}")
+    if str(info.get("course_id", course)) != str(course):
+        raise CanvasError(f"assignment {assignment} belongs to course {info.get('course_id')}, not {course}")
+    subs = canvas.get_all(f"/api/v1/courses/{course}/assignments/{assignment}/submissions", {"include[]": "user"},
+                          what=f"the grades of assignment {assignment}")
+    current = {str(s.get("user_id")): s for s in subs}
+    p = Plan(str(info.get("name", assignment)), info.get("points_possible"))
+    ours = set()
+    for r in rows:
+        uid, name, new = r["id"].strip(), r.get("name", ""), r["total"]
+        ours.add(uid)
+        if uid not in current:
+            p.not_in_course.append((uid, name))
+            continue
+        old = current[uid].get("score")
+        change = Change(uid, name, None if old is None else _fmt(old), new)
+        (p.unchanged if old is not None and _same(old, new) else p.changes).append(change)
+    for uid, s in current.items():
+        if uid not in ours:
+            p.not_graded_here.append((uid, str((s.get("user") or {}).get("name", ""))))
+    return p, info
+
+
+def receipt_identity(meta: dict, scores_sha: str, canvas: Canvas, course: int, assignment: int) -> dict:
+    """What makes two uploads the same upload."""
+    return {"canvas": canvas.base, "course": course, "assignment": assignment, "key_sha256": meta["key_sha256"],
+            "scores_sha256": scores_sha}
+
+
+def upload(canvas: Canvas, course: int, assignment: int, folder: Path, key_path: Path, bank: QuestionBank, *,
+           yes: bool = False, comments: bool = False, force: bool = False, wait_s: float = 600.0,
+           poll_s: float = 2.0, progress: Callable[[str], None] = lambda text: None,
+           now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.timezone.utc)
+           ) -> tuple[Plan, dict | None]:
+    """The dry-run :class:`Plan`, and with ``yes`` the receipt of what was posted (module docstring)."""
+    meta, rows = check_graded_folder(folder, key_path, bank)
+    scores_sha = file_sha256(folder / "scores.csv")
+    identity = receipt_identity(meta, scores_sha, canvas, course, assignment)
+    p, _ = plan(canvas, course, assignment, rows)
+    if not yes:
+        return p, None
+    old_receipt = folder / RECEIPT
+    if old_receipt.exists() and not force:
+        try:
+            before = json.loads(old_receipt.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            before = {}
+        if all(before.get(k) == v for k, v in identity.items()):
+            raise InputError(f"these grades were already posted ({before.get('time')}, {RECEIPT}); pass --force to "
+                             "post them again", file=str(folder))
+    posted = list(p.changes) + (list(p.unchanged) if comments else [])
+    pages = feedback_texts(folder, rows) if comments else {}
+    data: list[tuple[str, str]] = []
+    for c in posted:
+        data.append((f"grade_data[{c.user_id}][posted_grade]", c.new))
+        if comments:
+            data.append((f"grade_data[{c.user_id}][text_comment]", pages.get(c.user_id, "")))
+    me = canvas.get_json("/api/v1/users/self", what="the token's user")
+    state, job = "nothing to post", None
+    if data:
+        job = canvas.request("POST", f"/api/v1/courses/{course}/assignments/{assignment}/submissions/update_grades",
+                             data, what=f"posting {len(posted)} grade(s)").json()
+        state = wait_for(canvas, job, wait_s, poll_s, progress)
+    after = {str(s.get("user_id")): s.get("score") for s in
+             canvas.get_all(f"/api/v1/courses/{course}/assignments/{assignment}/submissions",
+                            what=f"the grades of assignment {assignment}")}
+    receipt = {**identity, "time": now().isoformat(timespec="seconds"),
+               "who": {"id": me.get("id"), "name": me.get("name"), "login_id": me.get("login_id")},
+               "comments": comments, "progress_id": (job or {}).get("id"), "progress_state": state,
+               "posted": [{"id": c.user_id, "name": c.name, "old": c.old, "new": c.new,
+                           "now_on_canvas": None if after.get(c.user_id) is None else _fmt(after[c.user_id]),
+                           "went_through": after.get(c.user_id) is not None and _same(after[c.user_id], c.new)}
+                          for c in posted],
+               "not_in_course": [i for i, _ in p.not_in_course]}
+    add_file(folder, RECEIPT, (json.dumps(receipt, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+    return p, receipt
+
+
+def wait_for(canvas: Canvas, job: dict, wait_s: float, poll_s: float, progress: Callable[[str], None]) -> str:
+    """Poll a Canvas progress object until it completes or fails (or ``wait_s`` passes); its final state."""
+    waited = 0.0
+    while job.get("workflow_state") not in ("completed", "failed"):
+        progress(f"NTU COOL is posting the grades: {job.get('workflow_state')} {job.get('completion') or 0:.0f}%")
+        if waited > wait_s:
+            return f"still {job.get('workflow_state')} after {wait_s:.0f} s"
+        canvas.sleep(poll_s)
+        waited += poll_s
+        job = canvas.get_json(job.get("url") or f"/api/v1/progress/{job['id']}", what="the posting's progress")
+    return str(job.get("workflow_state")) + (f": {job['message']}" if job.get("message") else "")
+
+
+def feedback_texts(folder: Path, rows: list[dict[str, str]]) -> dict[str, str]:
+    """Each student's feedback page (the ``feedback`` column of scores.csv, its Markdown twin) as plain text."""
+    out = {}
+    for r in rows:
+        page = r.get("feedback", "")
+        md = (folder / page).with_suffix(".md") if page else None
+        out[r["id"].strip()] = markdown_to_text(md.read_text(encoding="utf-8")) if md and md.is_file() else ""
+    return out
+
+
+def markdown_to_text(md: str) -> str:
+    """hw10's feedback Markdown as plain text for a submission comment: headings and emphasis marks dropped,
+    escapes undone, table rows as ``q01: your answer B · correct B · 0.8 / 0.8``.
+
+    >>> markdown_to_text("# Title\\n\\n**Amy** · ID 1\\n\\n| question | your answer | correct | points |\\n"
+    ...                  "|---|---|---|---|\\n| q01 | B | B | 0.8 / 0.8 |\\n")
+    'Title\\n\\nAmy · ID 1\\n\\nq01: your answer B · correct B · 0.8 / 0.8'
+    """
+    lines = []
+    for line in md.splitlines():
+        s = line.strip()
+        if s.startswith("|") and set(s) <= set("|-: "):
+            continue
+        if s.startswith("|"):
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", s.strip("|"))]
+            if cells[:2] == ["question", "your answer"]:
+                continue
+            q, chosen, correct, points = (cells + ["", "", "", ""])[:4]
+            s = f"{q}: your answer {chosen or '(blank)'} · correct {correct} · {points}"
+        s = re.sub(r"^#+\s*", "", s).replace("**", "")
+        lines.append(re.sub(r"\\(.)", r"\1", s))
+    return "\n".join(lines).strip()
+
+
+def _fmt(x) -> str:
+    try:
+        d = Decimal(str(x)).normalize()
+    except InvalidOperation:
+        return str(x)
+    return format(d, "f")
+
+
+def _same(old, new: str) -> bool:
+    try:
+        return abs(Decimal(str(old)) - Decimal(str(new))) < Decimal("0.00005")
+    except InvalidOperation:
+        return False
+
