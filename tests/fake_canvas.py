@@ -31,6 +31,8 @@ class CanvasState:
         self.throttle = 0
         """The next this-many requests are refused as over Canvas's rate limit."""
         self.requests: list[str] = []
+        self.remaining = "650.0"
+        """What ``X-Rate-Limit-Remaining`` says (Canvas's bucket holds 700)."""
 
 
 def handler_for(state: CanvasState):
@@ -43,8 +45,8 @@ def handler_for(state: CanvasState):
             self.send_response(status)
             self.send_header("Content-Type", "text/csv" if raw is not None else "application/json")
             self.send_header("Content-Length", str(len(data)))
-            self.send_header("X-Rate-Limit-Remaining", "650.0")
-            for k, v in (headers or {}).items():
+            headers = {"X-Rate-Limit-Remaining": state.remaining, **(headers or {})}
+            for k, v in headers.items():
                 self.send_header(k, v)
             self.end_headers()
             self.wfile.write(data)

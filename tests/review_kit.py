@@ -2,6 +2,8 @@
 ``hw10 review`` (tests/grader/cli) and of its sheet in a browser (tests/reports) start from."""
 from __future__ import annotations
 
+import functools
+
 import yaml
 from conftest import ROOT, make_key
 from stand_in_codec import StandInCodec
@@ -19,14 +21,20 @@ HISS = 0.026
 "reconstructed well" (2.2 ± 0.1), with ESTOI 0.998 (every word intact): C is open, leaning true."""
 
 
+@functools.cache
+def tiny_en():
+    """The offline tiny.en ASR (English-only: q07's Chinese clip gets no transcript measure), loaded once per test
+    process."""
+    from checks.models.providers import load_asr_model
+
+    return load_asr_model("faster-whisper:tiny.en-bundled", "cpu")
+
+
 def review_key(bank, tmp_path, hiss: float = HISS):
     """A key from the pipeline whose q07 is in review (the others asserted, as a TA's sample key), its evidence
     folder, and the key file."""
-    from checks.models.providers import load_asr_model
-
-    asr = LazyModel.ready("asr", load_asr_model("faster-whisper:tiny.en-bundled", "cpu"))  # English-only, offline
     ctx = CheckContext(assets=ASSETS, models={"mimi": LazyModel.ready("mimi", StandInCodec("noise", k=hiss)),
-                                              "asr": asr},
+                                              "asr": LazyModel.ready("asr", tiny_en())},
                        evidence_dir=tmp_path / "evidence")
     outcomes = run_checks(bank, ["q07"], ctx)
     computed = build_key(bank, outcomes, {"kind": "computed", "description": "stand-in codec"})

@@ -104,6 +104,15 @@ def test_the_rate_limit_is_waited_out(cool, tmp_path):
         fetch_report(client(url), COURSE, QUIZ, tmp_path / "y.csv")
 
 
+def test_a_low_rate_limit_slows_the_client_down(cool, tmp_path):
+    state, url = cool
+    state.remaining = "40.0"
+    said, slept = [], []
+    c = Canvas(url, TOKEN, sleep=slept.append, log=said.append, timeout=5)
+    fetch_report(c, COURSE, QUIZ, tmp_path / "x.csv")
+    assert any("rate limit is low (40 left): slowing down" in s for s in said) and slept
+
+
 def test_no_network_is_a_clear_error_after_retries(tmp_path):
     said = []
     with pytest.raises(CanvasError, match="cannot reach 127.0.0.1:9 .* after 3 retries"):

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from grader.cli import main
 from grader.key import dump_key
 
-SETTINGS = settings(max_examples=30, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=20, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
