@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Iterable
 
+from grader.outfolder import file_sha256
+
 ALIASES: dict[str, tuple[str, ...]] = {
     "audio_codes_shuffled.pt": ("audio_tokens_shuffled.pt",),
 }
@@ -50,15 +52,6 @@ def require_asset(folder: Path | None, name: str) -> Path:
     if folder is None:
         raise AssetMissing(f"needs {name}{also}: pass --assets DIR with the Colab's files")
     raise AssetMissing(f"{name}{also} not found in {folder}")
-
-
-def file_sha256(path: Path) -> str:
-    """The hex sha256 of the file at ``path``, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def fingerprint_path(path: Path) -> str:

@@ -144,7 +144,7 @@ def check_replaceable(folder: Path) -> list[Entry]:
     if foreign:
         problems.append(f"files hw10 did not write: {_listing(foreign)}")
     edited = [p for p, st in found.files.items()
-              if p in listed and (st.st_size != listed[p].size or _sha256(folder / p) != listed[p].sha256)]
+              if p in listed and (st.st_size != listed[p].size or file_sha256(folder / p) != listed[p].sha256)]
     if edited:
         problems.append(f"files changed since hw10 wrote them: {_listing(edited)}")
     if problems:
@@ -154,11 +154,7 @@ def check_replaceable(folder: Path) -> list[Entry]:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes (read in 1 MB blocks)."""
-    return _sha256(path)
-
-
-def _sha256(path: Path) -> str:
+    """The hex SHA-256 of the file at ``path``, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -5,11 +5,11 @@ with ``grade_data[<id>][posted_grade|text_comment]`` returning a Progress; Users
 ``{"errors": [{"message": …}]}``). The real NTU COOL cannot be reached here."""
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from local_server import serve
 
 TOKEN = "cool-token"
 STUDENT_TOKEN = "student-token"
@@ -143,15 +143,6 @@ def handler_for(state: CanvasState):
     return FakeCanvas
 
 
-@contextlib.contextmanager
 def serve_fake_canvas(state: CanvasState):
     """The fake NTU COOL on a free local port; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(state))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serve(handler_for(state))

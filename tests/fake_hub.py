@@ -4,11 +4,11 @@ real Hub does for a gated model (metadata public, files and auth-check need an a
 headers follow huggingface_hub's own error parsing (``hf_raise_for_status``); the real Hub cannot be reached here."""
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from local_server import serve
 
 GOOD_TOKEN = "hf_accepted"
 """A token whose account accepted sesame/csm-1b's terms."""
@@ -59,15 +59,6 @@ class FakeHub(BaseHTTPRequestHandler):
             self._send(404, {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"})
 
 
-@contextlib.contextmanager
 def serve_fake_hub():
     """The fake Hub on a free local port; yields its URL (``http://127.0.0.1:PORT``)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHub)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serve(FakeHub)
