@@ -164,7 +164,9 @@ class Generation:
     """CSM's own ``output_audio`` (float32 at :attr:`CsmRunner.sampling_rate`); ``None`` when the end frame
     came first (nothing to decode)."""
     wall_s: float
-    """Seconds the ``generate`` call took (prompt encoding, sampling and decoding)."""
+    """Seconds the ``generate`` call took (prompt encoding, sampling and decoding; in a batch, its share)."""
+    batch_index: int | None = None
+    """Its place in a batched call (:meth:`CsmRunner.generate_batch`); ``None``: generated alone."""
 
     @property
     def audio_frames(self) -> int:
@@ -479,6 +481,39 @@ class CsmRunner:
         if "input_values" in inputs:
             inputs["input_values"] = inputs["input_values"].to(self.dtype)
         return inputs
+
+    def generate_batch(self, inputs, *, seed: int, n: int, max_new_tokens: int) -> list[Generation]:
+        """``n`` replies from ONE seeded ``generate`` call on the conversation repeated ``n`` times along the batch
+        (a batch of 5 costs little more than one reply: the model runs per frame, not per sample). Reproducible for
+        the same ``seed``, ``n`` and device; each :class:`Generation` keeps the batch's ``seed`` and its
+        ``batch_index``. A batch that fails (e.g. one reply's end frame came first and CSM's own decoding has nothing
+        to decode for it) is a :class:`CsmGenerationError`: the caller generates one reply at a time instead."""
+        import torch
+
+        if n < 1 or max_new_tokens < 1:
+            raise ValueError(f"n and max_new_tokens must be at least 1, not {n} and {max_new_tokens}")
+        if n == 1:
+            return [self.generate(inputs, seed=seed, max_new_tokens=max_new_tokens)]
+        batched = {k: v.repeat(n, *([1] * (v.dim() - 1))) if isinstance(v, torch.Tensor) and v.dim() >= 1 else v
+                   for k, v in inputs.items()}
+        cuda = [self.device.index or 0] if self.device.type == "cuda" else []
+        start = time.perf_counter()
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            try:
+                out = self.model.generate(**batched, max_new_tokens=max_new_tokens, output_audio=True,
+                                          return_dict_in_generate=True)
+            except Exception as exc:  # a reply with nothing to decode fails the batch's output_audio
+                raise CsmGenerationError(f"CSM ({self.info.description}): the batch of {n} failed: "
+                                         f"{type(exc).__name__}: {exc}") from exc
+        wall = (time.perf_counter() - start) / n
+        gens = []
+        for i in range(n):
+            codes = out.sequences[i].detach().cpu()
+            audio = out.audio[i].detach().float().cpu().numpy() if out.audio[i] is not None else None
+            end = end_frame_index(codes, self.eos_code)
+            gens.append(Generation(seed, max_new_tokens, codes, end, None if end == 0 else audio, wall, i))
+        return gens
 
     def generate(self, inputs, *, seed: int, max_new_tokens: int) -> Generation:
         """One seeded ``generate(**inputs, output_audio=True)``; see the module docstring for the empty case."""

@@ -65,6 +65,9 @@ class CheckContext:
     repeats: int | None = None
     """``--seeds N``: how many seeds every stochastic step runs with (q06's UMAP fits, q11's CSM samples);
     ``None``: the counts in the question specs."""
+    shared: dict[tuple, Any] = field(default_factory=dict)
+    """What two checks of this run would otherwise compute twice, by a key naming what it is and every setting it
+    depends on (q11's CSM samples, which q12 decodes again: :func:`checks.questions.conversation.samples`)."""
 
     def model(self, name: str) -> Any:
         provider = self.models.get(name)

@@ -1,17 +1,22 @@
 """The conversation of questions 11 and 12, as the slide shows it: who speaks, what, and with which clip.
 
-q11 asks CSM to continue it; q12 generates from it to compare CSM's codec with a standalone Mimi.
+q11 asks CSM to continue it; q12 decodes those same replies with a standalone Mimi. :func:`samples` generates them
+once per run (one batched, seeded ``generate``) and hands the second question the first one's.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from checks.assets import require_asset
 from checks.audio import load_audio
-from checks.models.csm import Turn
+from checks.models.csm import CsmGenerationError, Turn
 
-__all__ = ["SLIDE_TURNS", "SPEAKER_ASSETS", "SlideTurn", "slide_turns"]
+__all__ = ["SLIDE_TURNS", "SPEAKER_ASSETS", "SlideTurn", "samples", "slide_turns"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,3 +46,37 @@ def slide_turns(assets: Path, rate: int) -> list[Turn]:
     """:data:`SLIDE_TURNS` as :class:`checks.models.csm.Turn` with each clip read from ``assets`` at ``rate``."""
     return [Turn(t.role, t.text, None if t.asset is None else load_audio(require_asset(assets, t.asset), rate).samples)
             for t in SLIDE_TURNS]
+
+
+def samples(ctx, runner, inputs, n: int, max_new: int) -> list[tuple[int, Any, str]]:
+    """``(seed, Generation or None, why it failed)`` for ``n`` replies to the slide's conversation, at most
+    ``max_new`` frames each: all from one batched ``generate`` seeded with ``ctx.seed``
+    (:meth:`checks.models.csm.CsmRunner.generate_batch`; a batch costs little more than one reply); when the batch
+    fails, one at a time with seeds ``ctx.seed … ctx.seed + n - 1``, where one failed generation is one reply
+    without audio. Generated once per run: a second question asking for the same replies (same model, seed, count
+    and frame limit) gets the first one's (``ctx.shared``)."""
+    key = ("csm-samples", runner.info.description, ctx.seed, n, max_new)
+    if key not in ctx.shared:
+        try:
+            gens = runner.generate_batch(inputs, seed=ctx.seed, n=n, max_new_tokens=max_new)
+        except CsmGenerationError as exc:
+            log.info("%s; generating the replies one at a time", exc)
+            ctx.shared[key] = _one_at_a_time(runner, inputs, [ctx.seed + i for i in range(n)], max_new)
+        else:
+            log.info("%d replies in one batch (seed %d), %.1f s each", n, ctx.seed, gens[0].wall_s)
+            ctx.shared[key] = [(g.seed, g, "") for g in gens]
+    return ctx.shared[key]
+
+
+def _one_at_a_time(runner, inputs, seeds: list[int], max_new: int) -> list[tuple[int, Any, str]]:
+    out = []
+    for i, seed in enumerate(seeds):
+        try:
+            g = runner.generate(inputs, seed=seed, max_new_tokens=max_new)
+        except CsmGenerationError as exc:
+            log.warning("reply %d (seed %d) failed: %s", i + 1, seed, exc)
+            out.append((seed, None, f"generation failed: {exc}"))
+            continue
+        log.info("reply %d/%d (seed %d): %d frames in %.1f s", i + 1, len(seeds), seed, g.audio_frames, g.wall_s)
+        out.append((seed, g, ""))
+    return out

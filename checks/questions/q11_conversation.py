@@ -2,8 +2,9 @@
 
 The conversation is the one the question shows (:data:`SLIDE_TURNS`, texts verbatim): role "0" with
 Emily's clip, role "1" with Jason's, then role "0" with text only. CSM generates
-``thresholds.samples`` replies (seeds ``ctx.seed … ctx.seed + samples - 1``; the CLI's ``--samples``
-overrides), each at most ``thresholds.max_new_tokens`` frames, and every reply is
+``thresholds.samples`` replies in one batched ``generate`` seeded with ``ctx.seed`` (a batch costs little more
+than one reply; when the batch fails, one at a time with seeds ``ctx.seed … ctx.seed + samples - 1``; the CLI's
+``--samples`` overrides), each at most ``thresholds.max_new_tokens`` frames, and every reply is
 
 * transcribed (the ``asr`` model) and scored by WER against each distinct candidate text of the
   options (Whisper's English normalisation); its *text* is the best candidate when that WER is at most
@@ -28,9 +29,8 @@ from typing import Any
 from checks.audio import write_float_wav
 from checks.evidence import Decision, Evidence, OptionVerdict, SpecError, decide_single, threshold
 from checks.metrics.wer import english_normalizer, rank_candidates
-from checks.models.csm import CsmGenerationError
 from checks.models.speaker import SpeakerError
-from checks.questions.conversation import SLIDE_TURNS, SPEAKER_ASSETS, slide_turns
+from checks.questions.conversation import SLIDE_TURNS, SPEAKER_ASSETS, samples, slide_turns
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,9 @@ class Sample:
     """Why something is missing (no audio, a clip the speaker encoder refused)."""
     audio_file: str | None = None
     """The sample's WAV in the artifacts folder."""
+    batch_index: int | None = None
+    """Its place in the batched ``generate`` call that made it (all samples share that call's seed); ``None``:
+    generated alone with its own seed."""
 
 
 @dataclass
@@ -203,27 +206,13 @@ def table(m: ConversationMeasured, spec) -> list[str]:
         c = classify(s, spec)
         sims = "/".join("—" if s.similarity.get(k) is None else f"{s.similarity[k]:.2f}" for k in ("emily", "jason"))
         wers = "/".join(f"{w:.2f}" for w in s.wer.values())
-        rows.append(f"seed {s.seed}: {s.seconds:.1f} s, “{s.transcript}”, WER {wers}, sim e/j {sims} → "
+        label = f"seed {s.seed}" + (f" #{s.batch_index}" if s.batch_index is not None else "")
+        rows.append(f"{label}: {s.seconds:.1f} s, “{s.transcript}”, WER {wers}, sim e/j {sims} → "
                     f"{c.option or '—'}{f' ({s.note})' if s.note else ''}")
     return rows
 
 
 # ----------------------------------------------------------------------------- measuring
-
-
-def _generate(runner, inputs, seeds: list[int], max_new: int) -> list[tuple[int, Any, str]]:
-    """``(seed, Generation or None, why it failed)`` per seed: one failed generation is one sample without audio."""
-    out = []
-    for i, seed in enumerate(seeds):
-        try:
-            g = runner.generate(inputs, seed=seed, max_new_tokens=max_new)
-        except CsmGenerationError as exc:
-            log.warning("q11 sample %d (seed %d) failed: %s", i + 1, seed, exc)
-            out.append((seed, None, f"generation failed: {exc}"))
-            continue
-        log.info("q11 sample %d/%d (seed %d): %d frames in %.1f s", i + 1, len(seeds), seed, g.audio_frames, g.wall_s)
-        out.append((seed, g, ""))
-    return out
 
 
 def summary(m: ConversationMeasured, spec) -> str:
@@ -232,15 +221,18 @@ def summary(m: ConversationMeasured, spec) -> str:
     counts = votes(m, spec)
     top = max(counts.values())
     g = assess(m, spec)
-    seeds = f"{m.samples[0].seed}…{m.samples[-1].seed}" if m.samples else "none"
-    head = (f"{n} samples (seeds {seeds}, ≤ {m.max_new_tokens} frames) of {m.model}: "
+    batched = bool(m.samples) and all(s.batch_index is not None for s in m.samples)
+    seeds = ("none" if not m.samples else f"one batch, seed {m.samples[0].seed}" if batched
+             else f"seeds {m.samples[0].seed}…{m.samples[-1].seed}")
+    head = (f"{n} samples ({seeds}, ≤ {m.max_new_tokens} frames) of {m.model}: "
             f"votes {', '.join(f'{k} {v}' for k, v in counts.items())} (agreement {top}/{n} = {top / n:.0%})")
     return head + ("" if g.meaningful else f"; not meaningful — {g.why}")
 
 
 def compute(ctx, spec) -> Evidence:
-    """Lets CSM continue the slide's conversation ``samples`` times (one seed each), then transcribes and embeds every
-    reply: its WER against each candidate text and its similarity to Emily's and Jason's clips (WAVs as artifacts)."""
+    """Lets CSM continue the slide's conversation ``samples`` times (one batched, seeded call), then transcribes and
+    embeds every reply: its WER against each candidate text and its similarity to Emily's and Jason's clips (WAVs as
+    artifacts)."""
     runner = ctx.model("csm").model
     asr = ctx.model("asr").model
     encoder = ctx.model("speaker").model
@@ -261,7 +253,7 @@ def compute(ctx, spec) -> Evidence:
     ref_sim = float(refs[0] @ refs[1])
     inputs = runner.prepare(turns)
     out_dir = ctx.artifact_dir(spec.id)
-    gens = _generate(runner, inputs, [ctx.seed + i for i in range(n)], max_new)
+    gens = samples(ctx, runner, inputs, n, max_new)
     audible = [g for _, g, _ in gens if g is not None and not g.empty]
     transcripts = asr.transcribe([g.audio for g in audible], rate=rate) if audible else []
     heard = {id(g): t.text for g, t in zip(audible, transcripts)}
@@ -289,11 +281,12 @@ def compute(ctx, spec) -> Evidence:
             except SpeakerError as exc:
                 note = f"no speaker similarity: {exc}"
             if out_dir is not None:
-                path = out_dir / f"sample_{len(m.samples):02d}_seed{seed}.wav"
+                path = out_dir / f"sample_{len(m.samples):02d}_seed{seed}.wav"  # its index tells batch members apart
                 write_float_wav(path, g.audio, rate)
                 audio_file = path.name
         frames = 0 if g is None else g.audio_frames
-        m.samples.append(Sample(seed=seed, frames=frames, seconds=round(frames * hop / rate, 3),
+        m.samples.append(Sample(seed=seed, batch_index=None if g is None else g.batch_index, frames=frames,
+                                seconds=round(frames * hop / rate, 3),
                                 ended=g is not None and g.end_frame is not None, transcript=transcript, wer=wer,
                                 similarity=sims, note=note, audio_file=audio_file))
     verdicts = judge(m, spec)

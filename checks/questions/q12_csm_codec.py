@@ -6,15 +6,16 @@ Four lines of evidence, each measured, each deciding the options it speaks to:
    (how a checkpoint was saved or is run is ignored: :data:`checks.questions.q12_weights.CONFIG_METADATA_KEYS`);
 2. **weights** — CSM's ``codec_model`` state dict against the standalone Mimi's, tensor by tensor, and
    both hashed (sha256, at the lower precision of the two);
-3. **reproduction** — one seeded generation of the slide's conversation (q11's, ≤
-   ``thresholds.max_new_tokens`` frames): CSM's codes, cut at the first all-zero end frame as CSM
+3. **reproduction** — the first of the replies to the slide's conversation (≤ ``thresholds.max_new_tokens``
+   frames; q11's own replies when q11 ran in the same run with the same settings, else generated the same way:
+   :func:`checks.questions.conversation.samples`): CSM's codes, cut at the first all-zero end frame as CSM
    does, decoded by the standalone Mimi, against CSM's own ``output_audio``: max |difference| ≤
    ``thresholds.decode_max_abs_diff`` when both run in the same dtype, signal-to-difference ratio ≥
    ``thresholds.decode_min_snr_db_mixed_dtype`` when they do not (e.g. CSM in bfloat16 on a GPU,
    Mimi in float32);
 4. **intelligibility** — both audios transcribed, WER against the prompt text (the last turn);
-   ≤ ``thresholds.intelligible_wer_max`` is speech; for every one of ``thresholds.samples`` seeded replies
-   (``--samples`` overrides), so that D is not decided from one seed.
+   ≤ ``thresholds.intelligible_wer_max`` is speech; for every one of ``thresholds.samples`` replies
+   (``--samples`` overrides), so that D is not decided from one.
 
 Verdicts: A (the tokens go straight back into Mimi) is true when 1 and 3 hold (with every code in
 Mimi's range); B's premise (Mimi post-trained inside CSM) is refuted by identical weights, its
@@ -34,7 +35,8 @@ from typing import Any
 from checks.audio import write_float_wav
 from checks.evidence import Decision, Evidence, OptionVerdict, decide_single, threshold
 from checks.metrics.wer import wer
-from checks.questions.conversation import SLIDE_TURNS, slide_turns
+from checks.models.csm import CsmGenerationError
+from checks.questions.conversation import SLIDE_TURNS, samples, slide_turns
 from checks.questions.q12_weights import compare_state_dicts, config_differences
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,9 @@ class SpeechSample:
     transcript_mimi: str | None
     wer_csm: float | None
     wer_mimi: float | None
+    batch_index: int | None = None
+    """Its place in the batched ``generate`` all replies came from (they share its seed); ``None``: generated
+    alone."""
 
 
 @dataclass
@@ -174,7 +179,8 @@ def _speech_text(m: CodecMeasured, spec) -> str:
         texts = [f"{who}: “{t}” WER {w:.2f}" if w is not None else f"{who}: not transcribed"
                  for who, w, t in (("Mimi's decode", r.wer_mimi, r.transcript_mimi),
                                    ("CSM's own audio", r.wer_csm, r.transcript_csm))]
-        parts.append(("" if len(replies) == 1 else f"seed {r.seed}: ") + "; ".join(texts))
+        label = f"seed {r.seed}" + (f" #{r.batch_index}" if r.batch_index is not None else "")
+        parts.append(("" if len(replies) == 1 else f"{label}: ") + "; ".join(texts))
     return " | ".join(parts) + f" (speech = WER ≤ {wer_max:g} against “{m.prompt_text}”)"
 
 
@@ -278,14 +284,13 @@ def _hear(codec, asr, g, codes, dtype: str, prompt: str, rate: int):
     mimi_audio = codec.decode_as(codes, dtype)[0]
     heard = asr.transcribe([csm_audio, mimi_audio], rate=rate)
     return csm_audio, mimi_audio, SpeechSample(g.seed, g.audio_frames, heard[0].text, heard[1].text,
-                                               wer(prompt, heard[0].text), wer(prompt, heard[1].text))
+                                               wer(prompt, heard[0].text), wer(prompt, heard[1].text),
+                                               g.batch_index)
 
 
-def _speech_sample(runner, codec, asr, inputs, seed: int, max_new: int, dtype: str, prompt: str,
-                   rate: int) -> SpeechSample | None:
-    """One more seeded reply, decoded by the standalone Mimi (in CSM's dtype) and both audios transcribed; ``None``
+def _speech_sample(codec, asr, g, dtype: str, prompt: str, rate: int) -> SpeechSample | None:
+    """One more reply ``g``, decoded by the standalone Mimi (in CSM's dtype) and both audios transcribed; ``None``
     when there is nothing to decode (an end frame first, codes outside Mimi's range)."""
-    g = runner.generate(inputs, seed=seed, max_new_tokens=max_new)
     codes = g.audio_codes()
     if g.empty or not codes.numel() or int(codes.min()) < 0 or int(codes.max()) >= codec.codebook_size:
         return None
@@ -315,8 +320,11 @@ def compute(ctx, spec) -> Evidence:
     weights = compare_state_dicts(runner.codec, codec.model)
     rate = runner.sampling_rate
     inputs = runner.prepare(slide_turns(ctx.assets, rate))
-    seed = ctx.seed
-    g = runner.generate(inputs, seed=seed, max_new_tokens=max_new)
+    n = runner.options.samples or int(threshold(spec, "samples"))
+    replies = samples(ctx, runner, inputs, n, max_new)  # q11's replies when q11 ran in this run with these settings
+    seed, g, failure = replies[0]
+    if g is None:
+        raise CsmGenerationError(failure)
     prompt = SLIDE_TURNS[-1].text
     codes = g.audio_codes()
     m = CodecMeasured(
@@ -356,9 +364,8 @@ def compute(ctx, spec) -> Evidence:
             write_float_wav(out_dir / "csm_output_audio.wav", csm_audio, rate)
             write_float_wav(out_dir / "mimi_decode.wav", mimi_audio, rate)
         m.speech.append(reply)
-    n = runner.options.samples or int(threshold(spec, "samples"))
-    for extra in range(1, n):  # D is decided on every reply, not one seed
-        reply = _speech_sample(runner, codec, asr, inputs, seed + extra, max_new, m.csm_dtype, prompt, rate)
+    for _, other, _ in replies[1:]:  # D is decided on every reply, not one
+        reply = None if other is None else _speech_sample(codec, asr, other, m.csm_dtype, prompt, rate)
         if reply is not None:
             m.speech.append(reply)
     if m.csm_dtype != m.mimi_dtype:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+import torch
 from conftest import fixture_script
 
 from checks.models.csm import CsmRunOptions, CsmSource, load_csm
@@ -53,7 +54,9 @@ def test_untrained_csm_is_not_meaningful_and_keeps_every_sample(spec, models, tm
     out = run_question(spec, ctx)
     assert out.status == "pending" and out.reason.startswith("not meaningful: only 0 of 2 samples are intelligible")
     m = out.evidence.measured
-    assert [s.seed for s in m.samples] == [7, 8] and m.samples_from == "--samples" and m.max_new_tokens == 5
+    # both samples from one batched generate seeded 7 (a batch costs little more than one sample)
+    assert [(s.seed, s.batch_index) for s in m.samples] == [(7, 0), (7, 1)]
+    assert m.samples_from == "--samples" and m.max_new_tokens == 5 and "one batch, seed 7" in out.evidence.summary
     assert [t["role"] for t in m.turns] == ["0", "1", "0"] and [t.get("audio") for t in m.turns] == \
         ["emily.wav", "jason.wav", None]
     assert [t["text"] for t in m.turns] == [t.text for t in q11.SLIDE_TURNS]
@@ -67,7 +70,7 @@ def test_untrained_csm_is_not_meaningful_and_keeps_every_sample(spec, models, tm
         data, rate = sf.read(tmp_path / "q11" / s.audio_file)
         assert rate == 24000 and len(data) == 5 * 1920
     assert all(v.verdict == "undecided" and v.why.startswith("not meaningful") for v in out.evidence.verdicts.values())
-    assert len(out.evidence.notes) == 3 and out.evidence.notes[0].startswith("seed 7:")
+    assert len(out.evidence.notes) == 3 and out.evidence.notes[0].startswith("seed 7 #0:")
     assert "not meaningful" in out.evidence.summary
 
 
@@ -95,13 +98,28 @@ def test_a_sample_without_audio_is_kept_and_counted(spec, models, tiny, tmp_path
     cfg = json.loads((tiny.csm / "generation_config.json").read_text())
     cfg["suppress_tokens"] = cfg["depth_decoder_suppress_tokens"] = [i for i in range(2051) if i not in allowed]
     (folder / "generation_config.json").write_text(json.dumps(cfg))
-    runner = load_csm(CsmSource(str(folder), device="cpu"), CsmRunOptions(samples=1, max_new_tokens=3))
+    runner = load_csm(CsmSource(str(folder), device="cpu"), CsmRunOptions(samples=2, max_new_tokens=3))
     ctx = CheckContext(assets=ASSETS, models={**models, "csm": LazyModel.ready(
-        "csm", Loaded(runner, ProviderInfo(runner.info.description)))}, evidence_dir=tmp_path / "ev")
+        "csm", Loaded(runner, ProviderInfo(runner.info.description)))}, evidence_dir=tmp_path / "ev", seed=4)
     out = run_question(spec, ctx)
-    s = out.evidence.measured.samples[0]
-    assert s.frames == 0 and s.transcript == "" and s.audio_file is None and s.note.startswith(note)
-    assert out.status == "pending" and out.reason.startswith("not meaningful: only 0 of 1 samples")
+    # the batch cannot decode a reply with nothing in it: the samples are generated one at a time, each with its seed
+    samples = out.evidence.measured.samples
+    assert [(s.seed, s.batch_index) for s in samples] == [(4, None), (5, None)]
+    for s in samples:
+        assert s.frames == 0 and s.transcript == "" and s.audio_file is None and s.note.startswith(note)
+    assert out.status == "pending" and out.reason.startswith("not meaningful: only 0 of 2 samples")
+
+
+def test_a_batch_is_reproducible_and_its_samples_differ(models):
+    """One seeded batched generate: the same seed gives the same replies, and the replies of one batch are
+    different samples (each its own draws), not one reply repeated."""
+    runner = models["csm"].get().model
+    inputs = runner.prepare(q11.slide_turns(ASSETS, runner.sampling_rate))
+    first = runner.generate_batch(inputs, seed=3, n=3, max_new_tokens=4)
+    again = runner.generate_batch(inputs, seed=3, n=3, max_new_tokens=4)
+    assert [g.batch_index for g in first] == [0, 1, 2] and all(g.seed == 3 for g in first)
+    assert all(torch.equal(a.codes, b.codes) for a, b in zip(first, again))
+    assert not torch.equal(first[0].codes, first[1].codes)
 
 
 # ----------------------------------------------------------------------------- the decision rules

@@ -205,7 +205,10 @@ def test_hw10_key_writes_evidence_for_both_questions(tiny, tmp_path):
     q11_ev = yaml.safe_load((ev / "q11.yaml").read_text())
     q12_ev = yaml.safe_load((ev / "q12.yaml").read_text())
     assert len(q11_ev["measured"]["samples"]) == 2 and q12_ev["measured"]["max_abs_diff"] == 0.0
-    assert [r["seed"] for r in q12_ev["measured"]["speech"]] == [0, 1]  # D looks at every reply (--samples 2)
+    # D looks at every reply (--samples 2), and they are q11's own: one batch, generated once in this run
+    assert [(r["seed"], r["batch_index"]) for r in q12_ev["measured"]["speech"]] == [(0, 0), (0, 1)]
+    assert [s["transcript"] for s in q11_ev["measured"]["samples"]] == [
+        r["transcript_csm"] for r in q12_ev["measured"]["speech"]]
     answers = yaml.safe_load(key.read_text())
     assert answers["answers"]["q11"]["status"] == "pending"
     assert answers["answers"]["q11"]["reason"].startswith("not meaningful")
