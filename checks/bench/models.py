@@ -119,3 +119,49 @@ def bench_csm(device: str = "cpu", max_new_tokens: int = 125) -> StageResult:
     per_second = t.generate_s / t.audio_seconds if t.audio_seconds else float("nan")
     return StageResult(f"CSM generate ({t.frames} frames)", None, t.generate_s,
                        f"{per_second:.2f} s per generated audio second; load {t.load_s:.1f} s; {t.model}", t.device)
+
+
+def full_size_csm_runner(device: str = "cpu"):
+    """A :class:`checks.models.csm.CsmRunner` with csm-1b's dimensions (``CsmConfig()``'s backbone and depth decoder,
+    1.6 B parameters) and seeded random weights, around the tiny fixture's tokenizer and processor: real for the
+    cost of a frame, not for what it says (random weights never stop: generation runs to ``max_new_tokens``)."""
+    import torch
+    from transformers import CsmConfig, CsmForConditionalGeneration, MimiConfig
+
+    from checks.models.csm import CsmInfo, CsmRunner, CsmRunOptions
+
+    make = fixture_script("make_csm_fixture")
+    tokenizer = make.make_tokenizer()
+    processor = make.make_processor(tokenizer)
+    ids = tokenizer.convert_tokens_to_ids
+    config = CsmConfig(bos_token_id=ids(make.BOS), pad_token_id=ids(make.AUDIO), audio_token_id=ids(make.AUDIO),
+                       audio_eos_token_id=ids(make.AUDIO_EOS), codebook_pad_token_id=2050, codebook_eos_token_id=0,
+                       codec_config=MimiConfig().to_dict())
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = CsmForConditionalGeneration(config).eval().to(device)
+    for gc in (model.generation_config, model.depth_decoder.generation_config):
+        gc.do_sample, gc.top_k, gc.temperature = True, 50, 0.9
+        gc.suppress_tokens = list(make.NOT_MIMI_CODES)
+    params = sum(p.numel() for p in model.parameters())
+    info = CsmInfo(kind="local", ref="architecture", revision=None, commit=None, weights_sha256=None, device=device,
+                   dtype="float32", token=None, fixture="random weights",
+                   description=f"CsmConfig() dimensions, {params / 1e9:.2f} B parameters, random weights")
+    return CsmRunner(model, processor, info, CsmRunOptions())
+
+
+def bench_q11(device: str = "cpu", samples: int = 3, frames: int = 8) -> StageResult:
+    """q11's replies with csm-1b's dimensions: ``samples`` generated one at a time (the Colab's loop) against one
+    batched call, ``frames`` frames each, the slide's conversation (with its clips) as the prompt."""
+    from checks.models.csm import Generation
+
+    runner = full_size_csm_runner(device)
+    inputs = runner.prepare(slide_turns(ASSETS, runner.sampling_rate))
+    runner.generate(inputs, seed=99, max_new_tokens=1)  # warm-up
+    one: list[Generation] = []
+    naive = timed(lambda: one.extend(runner.generate(inputs, seed=s, max_new_tokens=frames) for s in range(samples)))
+    batch: list[Generation] = []
+    ours = timed(lambda: batch.extend(runner.generate_batch(inputs, seed=0, n=samples, max_new_tokens=frames)))
+    got = sum(g.audio_frames for g in batch)
+    return StageResult(f"q11: {samples} replies × {frames} frames, full-size CSM", naive, ours,
+                       f"one at a time vs one batch ({got} frames); {runner.info.description}", device)

@@ -12,13 +12,13 @@ from typing import Callable
 
 from checks.bench.key import bench_key
 from checks.bench.layers import bench_q09_stage, bench_q10_stage
-from checks.bench.models import bench_csm, bench_mimi
+from checks.bench.models import bench_csm, bench_mimi, bench_q11
 from checks.bench.q06 import bench_pesq, bench_q06_encode, bench_umap
 from checks.bench.stage import StageResult
 
 STAGES: dict[str, Callable[..., StageResult]] = {
     "mimi": bench_mimi, "q06_encode": bench_q06_encode, "umap": bench_umap, "pesq": bench_pesq,
-    "q09": bench_q09_stage, "q10": bench_q10_stage, "csm": bench_csm, "key": bench_key}
+    "q09": bench_q09_stage, "q10": bench_q10_stage, "csm": bench_csm, "q11": bench_q11, "key": bench_key}
 """Stage name → function (kept equal to :data:`grader.bench.MODEL_STAGES` by a test)."""
 
 

@@ -12,7 +12,7 @@ def register(subparsers) -> None:
     """Add ``hw10 bench``."""
     b = subparsers.add_parser("bench", help="measure speed and memory (prints a table; never a test)")
     b.add_argument("--stages", default="grade,mimi", type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
-                   help="comma-separated stages: grade, mimi, q06_encode, umap, pesq, q09, q10, csm, key "
+                   help="comma-separated stages: grade, mimi, q06_encode, umap, pesq, q09, q10, csm, q11, key "
                         "(default: grade,mimi; key = a whole key run, cold cache against warm); "
                         "exit 1 when a stage fails")
     b.add_argument("--device", default="cpu", help="device for the model stages (cpu or cuda)")
