@@ -263,8 +263,14 @@ class OutputFolder:
                 old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.hw10-old-", dir=self._stage.parent))
                 old.rmdir()
                 os.rename(self.target, old)
+        except OSError as exc:
+            raise InputError(f"cannot replace the output folder ({exc.strerror}); the previous output is unchanged",
+                             file=str(self.target)) from None
+        try:
             os.rename(self._stage, self.target)
         except OSError as exc:
+            if old is not None:
+                os.rename(old, self.target)  # put the previous output back where it was
             raise InputError(f"cannot replace the output folder ({exc.strerror}); the previous output is unchanged",
                              file=str(self.target)) from None
         self._stage = None

@@ -228,3 +228,22 @@ def test_feedback_file_names_are_unique_stable_and_listed(tmp_path, bank, capsys
     assert grade(export, out2) == 0
     rows2 = list(csv.DictReader(io.StringIO((out2 / "scores.csv").read_bytes().decode("utf-8-sig"))))
     assert {r["id"]: r["feedback"] for r in rows2} == files
+
+
+def test_a_swap_that_fails_halfway_puts_the_previous_output_back(tmp_path, graded, capsys, monkeypatch):
+    """The old output is moved aside, then the new one cannot take its place (simulated: os.rename refuses; a
+    real cross-device or permission failure cannot be made here): the old output is moved back, exit 2."""
+    from grader import outfolder
+
+    before = digest(graded)
+    real = os.rename
+
+    def refusing(src, dst):
+        if ".hw10-new-" in str(src):
+            raise PermissionError(13, "Permission denied")
+        return real(src, dst)
+
+    monkeypatch.setattr(outfolder.os, "rename", refusing)
+    assert grade(EXPORT, graded, "--decimals", "2") == 2
+    refused(capsys, "cannot replace the output folder (Permission denied); the previous output is unchanged")
+    assert digest(graded) == before
