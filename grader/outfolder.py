@@ -248,6 +248,14 @@ class OutputFolder:
         """Write one UTF-8 text file."""
         self.write_bytes(rel, text.encode("utf-8"))
 
+    def carry(self, rel: str) -> bool:
+        """Keep the previous output's ``rel`` (a record, like an upload receipt, that a new run must not lose) in
+        the new folder; ``False`` when the previous output has none."""
+        if not any(e.path == rel for e in self._old):
+            return False
+        self.write_bytes(rel, (self.target / rel).read_bytes())
+        return True
+
     def commit(self) -> list[str]:
         """Swap the new folder in for ``target`` and delete the previous output's files; returns what was written."""
         assert self._stage is not None

@@ -162,9 +162,10 @@ def test_posting_writes_a_receipt_and_a_second_post_needs_force(cool, graded, ba
         upload(client(url), COURSE, ASSIGNMENT, out, key, bank, yes=True)
     plan, again = upload(client(url), COURSE, ASSIGNMENT, out, key, bank, yes=True, force=True)
     assert again["posted"] == [] and again["progress_state"] == "nothing to post"  # Canvas already shows them
-    # the receipt is hw10's: the folder can still be graded into again
+    # the receipt is hw10's: the folder can still be graded into again, and the record of the upload stays
     export = graded[0]
     assert main(["grade", str(export), "--key", str(key), "--out", str(out)]) == 0
+    assert json.loads((out / RECEIPT).read_text(encoding="utf-8")) == again
 
 
 def test_comments_carry_each_students_feedback_as_plain_text(cool, graded, bank):
