@@ -83,6 +83,8 @@ class Doctor:
     endpoint: str = HF_SITE
     timeout: float = DEFAULT_TIMEOUT_S
     selected: list[str] = field(default_factory=list)
+    unreachable: dict[str, "HubAnswer"] = field(default_factory=dict)
+    """Endpoints found unreachable in this examination (each asked once)."""
 
     def needs(self, model: str) -> bool:
         """Whether a selected question uses ``model`` (``mimi``, ``csm``, ``asr``, ``speaker``)."""
@@ -225,7 +227,12 @@ def cached_in_hub(repo: str) -> bool:
 
 
 def _hub_model(d: Doctor, label: str, repo: str, revision: str | None, gated_note: str = "") -> list[Finding]:
-    answer = probe_hub(repo, revision, endpoint=d.endpoint, token=hub_token(), timeout=d.timeout)
+    if d.endpoint in d.unreachable:  # asked once: no waiting on the network again for the next model
+        answer = d.unreachable[d.endpoint]
+    else:
+        answer = probe_hub(repo, revision, endpoint=d.endpoint, token=hub_token(), timeout=d.timeout)
+        if answer.offline:
+            d.unreachable[d.endpoint] = answer
     if answer.ok:
         return [Finding("models", f"{label}: {repo}{'@' + revision if revision else ''} readable on the Hub"
                                   + gated_note)]
