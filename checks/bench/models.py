@@ -10,7 +10,7 @@ from typing import Any, Sequence
 from checks.bench.stage import ASSETS, StageResult, architecture, fixture_script, speechlike, timed
 from checks.models.batch_encode import encode_batched
 from checks.models.batching import decode_many, items_per_call
-from checks.models.csm import CsmSource, Turn, load_csm
+from checks.models.csm import CsmInfo, CsmRunner, CsmRunOptions, CsmSource, Generation, Turn, load_csm
 from checks.questions.conversation import slide_turns
 from checks.timing import PartClock, part
 
@@ -128,8 +128,6 @@ def full_size_csm_runner(device: str = "cpu"):
     import torch
     from transformers import CsmConfig, CsmForConditionalGeneration, MimiConfig
 
-    from checks.models.csm import CsmInfo, CsmRunner, CsmRunOptions
-
     make = fixture_script("make_csm_fixture")
     tokenizer = make.make_tokenizer()
     processor = make.make_processor(tokenizer)
@@ -153,8 +151,6 @@ def full_size_csm_runner(device: str = "cpu"):
 def bench_q11(device: str = "cpu", samples: int = 3, frames: int = 8) -> StageResult:
     """q11's replies with csm-1b's dimensions: ``samples`` generated one at a time (the Colab's loop) against one
     batched call, ``frames`` frames each, the slide's conversation (with its clips) as the prompt."""
-    from checks.models.csm import Generation
-
     runner = full_size_csm_runner(device)
     inputs = runner.prepare(slide_turns(ASSETS, runner.sampling_rate))
     runner.generate(inputs, seed=99, max_new_tokens=1)  # warm-up
