@@ -59,6 +59,8 @@ class Plan:
     """(id, name) in scores.csv but with no submission in the assignment (not enrolled)."""
     not_graded_here: list[tuple[str, str]] = field(default_factory=list)
     """(id, name) in the course but not in scores.csv."""
+    to_check: list[str] = field(default_factory=list)
+    """Ids whose scores.csv status is ``check`` (a cell hw10 could not read): look before posting."""
 
     def text(self) -> str:
         """The diff as the TA reads it."""
@@ -70,6 +72,9 @@ class Plan:
         if self.not_in_course:
             lines.append(f"  in scores.csv but not in the course ({len(self.not_in_course)}, not posted): "
                          + ", ".join(f"{i} {n}" for i, n in self.not_in_course))
+        if self.to_check:
+            lines.append(f"  status 'check' in scores.csv ({len(self.to_check)}: a cell could not be read; see "
+                         f"report.html before posting): " + ", ".join(self.to_check))
         if self.not_graded_here:
             lines.append(f"  in the course but not in scores.csv ({len(self.not_graded_here)}, left as they are): "
                          + ", ".join(f"{i} {n}" for i, n in self.not_graded_here))
@@ -108,6 +113,8 @@ def plan(canvas: Canvas, course: int, assignment: int, rows: list[dict[str, str]
     for r in rows:
         uid, name, new = r["id"].strip(), r.get("name", ""), r["total"]
         ours.add(uid)
+        if r.get("status") == "check":
+            p.to_check.append(uid)
         if uid not in current:
             p.not_in_course.append((uid, name))
             continue

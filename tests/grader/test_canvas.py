@@ -29,12 +29,14 @@ from grader.key import dump_key
 
 @pytest.fixture
 def graded(tmp_path, bank):
-    """A class of three graded with a complete key: ids 1 (8 single-answer questions right: 6.4), 2 (one: 0.8) and 3
-    (not in the course); the course has 1 (at 5.6 now), 2 (no grade yet) and 4 (not in the export)."""
+    """A class of three graded with a complete key: ids 1 (8 single-answer questions right: 6.4), 2 (one: 0.8, and a
+    cell hw10 cannot read: status check) and 3 (not in the course); the course has 1 (at 5.6 now), 2 (no grade
+    yet) and 4 (not in the export)."""
     export = tmp_path / "export.csv"
     right = {q: list(c) for q, c in {"q01": "B", "q02": "C", "q03": "B", "q04": "B", "q05": "C", "q07": "C",
                                      "q08": "C", "q09": "B"}.items()}
-    write_export(export, bank, [Row("1", name="王冠宇", answers=right), Row("2", name="林小美", answers={"q01": ["B"]}),
+    write_export(export, bank, [Row("1", name="王冠宇", answers=right),
+                                Row("2", name="林小美", answers={"q01": ["B"]}, raw={"q02": "42"}),
                                 Row("3", name="陳大文")])
     key = tmp_path / "key.yaml"
     key.write_text(dump_key(make_key(bank)), encoding="utf-8")
@@ -141,6 +143,7 @@ def test_the_dry_run_shows_the_diff_and_posts_nothing(cool, graded, monkeypatch,
     assert "1 王冠宇: 5.6 → 6.4" in text and "2 林小美: (no grade) → 0.8" in text
     assert "in scores.csv but not in the course (1, not posted): 3 陳大文" in text
     assert "in the course but not in scores.csv (1, left as they are): 4 張三" in text
+    assert "status 'check' in scores.csv (1: a cell could not be read; see report.html before posting): 2" in text
     assert "dry run: nothing was posted" in text and state.posts == [] and not (out / RECEIPT).exists()
     assert TOKEN not in text
 
