@@ -1,8 +1,11 @@
 """Reading the YAML and JSON files people hand to hw10 (keys, pins, decisions, one student's answers) without letting
 a hostile or broken file cost time, memory or a traceback.
 
-* **No aliases.** ``&a`` / ``*a`` lets 400 bytes expand to gigabytes (the "billion laughs"); no hw10 file needs
-  them, so an alias is refused where it stands.
+* **Aliases, but bounded.** ``&a`` / ``*a`` lets 400 bytes expand to gigabytes (the "billion laughs"). hw10
+  writes no aliases (:func:`dump_yaml`), but a key written by an older version may hold a few, so they are
+  read, and the document is refused when, with every alias expanded, it would hold more than
+  :data:`MAX_EXPANDED_NODES` values or nest deeper than :data:`MAX_DEPTH` (measured on the composed graph, each
+  node once: linear time, before anything is built from it).
 * **Bounded depth.** Nesting deeper than :data:`MAX_DEPTH` levels is refused (no hw10 file goes beyond ~10; a
   5,000-deep file would otherwise end in ``RecursionError``).
 * **No duplicate keys.** ``q01: A`` then ``q01: B`` is not "the last one wins": it is refused, naming both lines
@@ -12,9 +15,13 @@ a hostile or broken file cost time, memory or a traceback.
 Every refusal is an :class:`grader.errors.InputError` with the file and line (exit 2).
 
 >>> load_yaml("a: &x [1]\\nb: *x\\n", "k.yaml")
+{'a': [1], 'b': [1]}
+>>> bomb = "a: &a [x, x, x, x, x, x, x, x, x]\\n" + "".join(
+...     f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\\n" for i in range(9))
+>>> load_yaml(bomb, "k.yaml")
 Traceback (most recent call last):
 ...
-grader.errors.InputError: k.yaml, row 2: malformed YAML: aliases (*name) are not accepted: write the value out
+grader.errors.InputError: k.yaml: malformed YAML: with its aliases expanded it holds more than 1,000,000 values
 >>> load_yaml("q01: A\\nq01: B\\n", "s.yaml")
 Traceback (most recent call last):
 ...
@@ -34,22 +41,27 @@ from .errors import InputError
 
 MAX_DEPTH = 64
 """Nesting levels accepted in a YAML/JSON input."""
+MAX_EXPANDED_NODES = 1_000_000
+"""Values a YAML document may hold once its aliases are expanded (a key with all its evidence holds ~10,000)."""
 MAX_BYTES = 64 * 1024 * 1024
 """Largest YAML/JSON input read (a key with all its evidence is well under 1 MB)."""
 
 
 class StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader without aliases, duplicate keys or deep nesting (module docstring)."""
+    """PyYAML's safe loader without duplicate keys, deep nesting or alias bombs (module docstring)."""
 
     def __init__(self, stream):
         super().__init__(stream)
         self._depth = 0
 
+    def compose_document(self):
+        """The document's node graph, refused when its aliases would expand it beyond the limits."""
+        node = super().compose_document()
+        check_expansion(node)
+        return node
+
     def compose_node(self, parent, index):
-        """Refuse an alias, and nesting beyond :data:`MAX_DEPTH`, where it stands."""
-        if self.check_event(yaml.AliasEvent):
-            raise ComposerError(None, None, "aliases (*name) are not accepted: write the value out",
-                                self.peek_event().start_mark)
+        """Refuse nesting beyond :data:`MAX_DEPTH` where it stands."""
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
@@ -73,6 +85,40 @@ class StrictLoader(yaml.SafeLoader):
                                        knode.start_mark)
             seen[key] = knode
         return super().construct_mapping(node, deep)
+
+
+def check_expansion(root: yaml.Node | None) -> None:
+    """Refuse a composed document that, with its aliases expanded, holds more than :data:`MAX_EXPANDED_NODES` values
+    or nests deeper than :data:`MAX_DEPTH`. Each distinct node is visited once (its expanded size and depth are
+    kept), so a bomb costs the size of its text, not of its expansion."""
+    if root is None:
+        return
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in size:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            kids = [k for pair in node.value for k in pair]
+        else:
+            kids = list(node.value) if isinstance(node, yaml.SequenceNode) else []
+        if not done:
+            if id(node) in depth:  # met again before it was finished: it contains itself (&a [*a])
+                raise ComposerError(None, None, "a value that contains itself", node.start_mark)
+            depth[id(node)] = -1
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in size)
+            continue
+        size[id(node)] = min(1 + sum(size[id(k)] for k in kids), MAX_EXPANDED_NODES + 1)
+        depth[id(node)] = 1 + max((depth[id(k)] for k in kids), default=0)
+        if size[id(node)] > MAX_EXPANDED_NODES:
+            raise ComposerError(None, None, f"with its aliases expanded it holds more than {MAX_EXPANDED_NODES:,} "
+                                            "values", None)
+        if depth[id(node)] > MAX_DEPTH:
+            raise ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels (with its aliases expanded)",
+                                node.start_mark)
 
 
 def load_yaml(text: str, file: str) -> Any:
