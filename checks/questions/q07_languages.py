@@ -31,14 +31,16 @@ from dataclasses import dataclass, field, replace
 from checks.evidence import Decision, Evidence, OptionVerdict, SpecError, threshold
 from checks.metrics.wer import WerError, transcript_error
 from checks.models.asr import can_transcribe
-from checks.questions.claims import Clause, agree, at_least, combine
+from checks.questions.claims import Clause, at_least, combine
 from checks.questions.reconstruction import (
     ClipScore,
     clip_roles,
     clip_text,
     decide_gated,
     gate,
+    no_pesq,
     pesq_bar_chart,
+    quality,
     reconstruction_evidence,
     score_clip,
 )
@@ -65,77 +67,16 @@ def _pesq(m, role: str) -> ClipScore:
     raise SpecError(f"no clip with role {role!r} was measured")
 
 
-def _missing(s: ClipScore) -> str:
-    return f"no PESQ for {s.role} ({s.file}: {s.pesq_error}: {s.pesq_message})"
-
-
 def clause_better(better: ClipScore, other: ClipScore, gap: float, band: float) -> Clause:
     """The "significantly better" clause: PESQ(``better``) − PESQ(``other``) ≥ ``gap`` (``± band``); undecided when
     either clip has no PESQ."""
     if better.pesq is None or other.pesq is None:
-        return Clause("significantly better", "undecided", _missing(better if better.pesq is None else other))
+        return Clause("significantly better", "undecided", no_pesq(better if better.pesq is None else other))
     diff = better.pesq - other.pesq
     verdict, margin = at_least(diff, gap, band)
     return Clause("significantly better", verdict,
                   f"PESQ {better.role} {better.pesq:.2f} − {other.role} {other.pesq:.2f} = {diff:+.2f} vs gap {gap:g}",
                   margin)
-
-
-MEASURES = {"pesq": "PESQ", "estoi": "ESTOI", "transcript_error": "transcript error"}
-"""The measures of reconstruction quality every "well" / "poor" clause needs to agree on (ClipScore fields); the
-transcript error is lower-is-better and is left out (with the reason) where the ASR cannot transcribe a clip."""
-
-
-def clause_all(scores: list[ClipScore], limit: float, band: float, name: str, above: bool,
-               measure: str = "pesq") -> Clause:
-    """All ``scores``' ``measure`` (a :data:`MEASURES` key) ≥ ``limit`` (``above``) or all < ``limit`` (not
-    ``above``), outside ``± band``; undecided when a clip lacks the measure. For the transcript error (lower is
-    better) pass ``above`` as "at most ``limit``" is wanted: the caller flips it."""
-    label = MEASURES[measure]
-    values = {s.role: getattr(s, measure) for s in scores}
-    missing = [s for s in scores if values[s.role] is None]
-    if missing:
-        return Clause(name, "undecided", "; ".join(_missing(s) if measure == "pesq" else
-                                                   f"no {label} for {s.role} ({s.file})" for s in missing))
-    text = ", ".join(f"{role} {v:.2f}" for role, v in values.items())
-    if above:
-        worst = min(values.values())
-        verdict, margin = at_least(worst, limit, band)
-        return Clause(name, verdict, f"{label} {text}: lowest {worst:.2f} vs {limit:g}", margin)
-    best = max(values.values())
-    verdict, margin = at_least(limit - best, 0.0, band)
-    return Clause(name, verdict, f"{label} {text}: highest {best:.2f} vs {limit:g}", margin)
-
-
-def quality(scores: list[ClipScore], spec, level: str, name: str, above: bool) -> Clause:
-    """Clause ``name``: every clip of ``scores`` reconstructed well (``level="good"``: at or above the good
-    thresholds, ``above``) or not (below them), or effectively / not effectively (``level="poor"``), judged by
-    PESQ *and* ESTOI (:func:`checks.questions.claims.agree`): decided only when both measures say the same."""
-    band = float(threshold(spec, "undecided_band"))
-    pesq_limit = float(threshold(spec, f"pesq_{level}_{'min' if level == 'good' else 'max'}"))
-    estoi_limit = float(threshold(spec, f"estoi_{level}_{'min' if level == 'good' else 'max'}"))
-    estoi_band = float(threshold(spec, "estoi_undecided_band"))
-    measures = [clause_all(scores, pesq_limit, band, name, above),
-                clause_all(scores, estoi_limit, estoi_band, name, above, "estoi")]
-    return agree(name, measures + transcript_measure(scores, spec, level, name, above))
-
-
-def transcript_measure(scores: list[ClipScore], spec, level: str, name: str, above: bool) -> list[Clause]:
-    """The third measure of a "well" / "poor" clause: the ASR transcript of each reconstruction against the
-    transcript of its original (CER for Chinese, WER for English; lower is better): well = at most
-    ``transcript_good_max``, poor = at least ``transcript_poor_min`` (``± transcript_undecided_band``). Left out
-    (``[]``; the reason in the evidence notes) where a clip has none: an English-only ASR and Chinese speech, or
-    nothing heard in the original."""
-    if any(s.transcript_error is None for s in scores):
-        return []
-    limit = float(threshold(spec, "transcript_good_max" if level == "good" else "transcript_poor_min"))
-    band = float(threshold(spec, "transcript_undecided_band"))
-    # lower is better: "at or above the good level" is an error at most the limit, i.e. -error >= -limit
-    flipped = [replace(s, transcript_error=-s.transcript_error) for s in scores]
-    clause = clause_all(flipped, -limit, band, name, above, "transcript_error")
-    values = ", ".join(f"{s.role} {s.transcript_error:.2f}" for s in scores)
-    return [Clause(clause.name, clause.verdict, f"transcript error {values} vs {limit:g} "
-                                                f"({'at most' if above else 'above'})", clause.margin)]
 
 
 def judge(m: LanguagesMeasured, spec) -> dict[str, OptionVerdict]:

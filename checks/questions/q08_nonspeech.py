@@ -29,16 +29,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from checks.evidence import Decision, Evidence, OptionVerdict, SpecError, threshold
-from checks.questions.claims import Clause, agree, at_least, combine
+from checks.questions.claims import Clause, at_least, combine
 from checks.questions.reconstruction import (
     ChunkScore,
     ClipScore,
     chunk_chart,
     chunk_test,
+    clause_all,
     clip_roles,
     decide_gated,
     gate,
+    no_pesq,
     pesq_bar_chart,
+    quality,
     reconstruction_evidence,
     score_clip,
 )
@@ -63,10 +66,6 @@ def _by_role(m: NonSpeechMeasured) -> dict[str, ClipScore]:
     return {s.role: s for s in m.clips}
 
 
-def _missing(s: ClipScore) -> str:
-    return f"no PESQ for {s.role} ({s.file}: {s.pesq_error}: {s.pesq_message})"
-
-
 SPECTRAL = {"lsd_db": "log-spectral distance", "mel_db": "mel distance"}
 """The measures that are not speech-specific (ClipScore fields, dB, larger = worse): both must rank a "worst"
 pair the way PESQ does."""
@@ -80,7 +79,7 @@ def clause_worst(x: ClipScore, others: list[ClipScore], gap: float, band: float)
     pool = [x, *others]
     missing = [s for s in pool if s.pesq is None]
     if missing:
-        return Clause(f"{x.role} worst", "undecided", "; ".join(_missing(s) for s in missing))
+        return Clause(f"{x.role} worst", "undecided", "; ".join(no_pesq(s) for s in missing))
     runner = min(others, key=lambda s: s.pesq)
     diff = runner.pesq - x.pesq
     verdict, margin = at_least(diff, gap, band)
@@ -112,24 +111,14 @@ def clause_worst(x: ClipScore, others: list[ClipScore], gap: float, band: float)
 
 
 def _good(s: ClipScore, spec, want_good: bool) -> Clause:
-    """Clip ``s`` reconstructed well (``want_good``) or not: PESQ against ``pesq_good_min``; a speech clip's verdict
-    needs ESTOI (``estoi_good_min``) to agree (:func:`checks.questions.claims.agree`). ESTOI measures speech
-    intelligibility and says nothing about laughter or music, whose clause rests on PESQ (with that caveat)."""
+    """Clip ``s`` reconstructed well (``want_good``) or not, against ``pesq_good_min``: a speech clip by PESQ and
+    ESTOI agreeing, as in q07 (:func:`checks.questions.reconstruction.quality`); laughter and music by PESQ alone
+    (ESTOI measures speech intelligibility and says nothing about them; PESQ with that caveat)."""
     name = f"{s.role} {'reconstructed well' if want_good else 'not reconstructed well'}"
-    good = float(threshold(spec, "pesq_good_min"))
-    band = float(threshold(spec, "undecided_band"))
-    if s.pesq is None:
-        return Clause(name, "undecided", _missing(s))
-    verdict, margin = at_least(s.pesq - good if want_good else good - s.pesq, 0.0, band)
-    pesq = Clause(name, verdict, f"PESQ {s.role} {s.pesq:.2f} vs good {good:g}", margin)
-    if s.role not in threshold(spec, "speech"):
-        return pesq
-    limit = float(threshold(spec, "estoi_good_min"))
-    if s.estoi is None:
-        return agree(name, [pesq, Clause(name, "undecided", f"no ESTOI for {s.role}")])
-    verdict, margin = at_least(s.estoi - limit if want_good else limit - s.estoi, 0.0,
-                               float(threshold(spec, "estoi_undecided_band")))
-    return agree(name, [pesq, Clause(name, verdict, f"ESTOI {s.role} {s.estoi:.2f} vs good {limit:g}", margin)])
+    if s.role in threshold(spec, "speech"):
+        return quality([s], spec, "good", name, above=want_good)
+    return clause_all([s], float(threshold(spec, "pesq_good_min")), float(threshold(spec, "undecided_band")), name,
+                      above=want_good)
 
 
 def _all(clauses: list[Clause], name: str) -> Clause:

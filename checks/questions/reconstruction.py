@@ -12,11 +12,13 @@
   against the original window; the same windows cut out of the whole-clip reconstruction (a long
   sequence) are scored too. The paired difference (alone − in context) is the length effect: clearly
   positive when a codec degrades on long inputs.
+* :func:`quality` judges "reconstructed well / poorly" of some clips by PESQ, ESTOI and (where there are some)
+  the transcripts, decided only when they agree: q07's clauses and q08's speech controls.
 * :func:`pesq_bar_chart` and :func:`chunk_chart` draw the PNG artifacts.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -26,6 +28,7 @@ from checks.metrics.quality import estoi, log_spectral_distance, mel_distance, p
 from checks.models.batch_encode import encode_batched
 from checks.models.batching import decode_many
 from checks.plots import pyplot, save_figure
+from checks.questions.claims import Clause, agree, at_least
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -245,6 +248,70 @@ def clip_roles(spec, roles: Sequence[str]) -> dict[str, str]:
     if missing:
         raise SpecError(f"questions/{spec.id}.yaml: thresholds.clips lacks {', '.join(missing)}")
     return {r: clips[r] for r in roles}
+
+
+def no_pesq(s: ClipScore) -> str:
+    """Why clip ``s`` has no PESQ (pesq's error and message)."""
+    return f"no PESQ for {s.role} ({s.file}: {s.pesq_error}: {s.pesq_message})"
+
+
+MEASURES = {"pesq": "PESQ", "estoi": "ESTOI", "transcript_error": "transcript error"}
+"""The measures of reconstruction quality every "well" / "poor" clause needs to agree on (ClipScore fields); the
+transcript error is lower-is-better and is left out (with the reason) where the ASR cannot transcribe a clip."""
+
+
+def clause_all(scores: list[ClipScore], limit: float, band: float, name: str, above: bool,
+               measure: str = "pesq") -> Clause:
+    """All ``scores``' ``measure`` (a :data:`MEASURES` key) ≥ ``limit`` (``above``) or all < ``limit`` (not
+    ``above``), outside ``± band``; undecided when a clip lacks the measure. For the transcript error (lower is
+    better) pass ``above`` as "at most ``limit``" is wanted: the caller flips it."""
+    label = MEASURES[measure]
+    values = {s.role: getattr(s, measure) for s in scores}
+    missing = [s for s in scores if values[s.role] is None]
+    if missing:
+        return Clause(name, "undecided", "; ".join(no_pesq(s) if measure == "pesq" else
+                                                   f"no {label} for {s.role} ({s.file})" for s in missing))
+    text = ", ".join(f"{role} {v:.2f}" for role, v in values.items())
+    if above:
+        worst = min(values.values())
+        verdict, margin = at_least(worst, limit, band)
+        return Clause(name, verdict, f"{label} {text}: lowest {worst:.2f} vs {limit:g}", margin)
+    best = max(values.values())
+    verdict, margin = at_least(limit - best, 0.0, band)
+    return Clause(name, verdict, f"{label} {text}: highest {best:.2f} vs {limit:g}", margin)
+
+
+def quality(scores: list[ClipScore], spec, level: str, name: str, above: bool) -> Clause:
+    """Clause ``name``: every clip of ``scores`` reconstructed well (``level="good"``: at or above the good
+    thresholds, ``above``) or not (below them), or effectively / not effectively (``level="poor"``), judged by
+    PESQ *and* ESTOI (and the transcripts where there are some: :func:`transcript_measure`), decided only when the
+    measures say the same (:func:`checks.questions.claims.agree`). Thresholds ``pesq_good_min`` /
+    ``pesq_poor_max``, ``estoi_good_min`` / ``estoi_poor_max`` with their bands, from the question's spec."""
+    band = float(threshold(spec, "undecided_band"))
+    pesq_limit = float(threshold(spec, f"pesq_{level}_{'min' if level == 'good' else 'max'}"))
+    estoi_limit = float(threshold(spec, f"estoi_{level}_{'min' if level == 'good' else 'max'}"))
+    estoi_band = float(threshold(spec, "estoi_undecided_band"))
+    measures = [clause_all(scores, pesq_limit, band, name, above),
+                clause_all(scores, estoi_limit, estoi_band, name, above, "estoi")]
+    return agree(name, measures + transcript_measure(scores, spec, level, name, above))
+
+
+def transcript_measure(scores: list[ClipScore], spec, level: str, name: str, above: bool) -> list[Clause]:
+    """The third measure of a "well" / "poor" clause: the ASR transcript of each reconstruction against the
+    transcript of its original (CER for Chinese, WER for English; lower is better): well = at most
+    ``transcript_good_max``, poor = at least ``transcript_poor_min`` (``± transcript_undecided_band``). Left out
+    (``[]``; the reason in the evidence notes) where a clip has none: an English-only ASR and Chinese speech, or
+    nothing heard in the original."""
+    if any(s.transcript_error is None for s in scores):
+        return []
+    limit = float(threshold(spec, "transcript_good_max" if level == "good" else "transcript_poor_min"))
+    band = float(threshold(spec, "transcript_undecided_band"))
+    # lower is better: "at or above the good level" is an error at most the limit, i.e. -error >= -limit
+    flipped = [replace(s, transcript_error=-s.transcript_error) for s in scores]
+    clause = clause_all(flipped, -limit, band, name, above, "transcript_error")
+    values = ", ".join(f"{s.role} {s.transcript_error:.2f}" for s in scores)
+    return [Clause(clause.name, clause.verdict, f"transcript error {values} vs {limit:g} "
+                                                f"({'at most' if above else 'above'})", clause.margin)]
 
 
 def clip_text(s: ClipScore) -> str:
