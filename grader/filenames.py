@@ -30,11 +30,11 @@ WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in r
 
 def feedback_names(ids: Sequence[str]) -> dict[str, str]:
     """Per id, the file stem of its outputs (module docstring)."""
-    plain = [i for i in ids if _PLAIN.fullmatch(i) and i.lower() not in WINDOWS_RESERVED]
+    plain = {i for i in ids if _PLAIN.fullmatch(i) and i.lower() not in WINDOWS_RESERVED}
     folded = Counter(i.casefold() for i in plain)
     out = {}
     for i in ids:
-        if _PLAIN.fullmatch(i) and i.lower() not in WINDOWS_RESERVED and folded[i.casefold()] == 1:
+        if i in plain and folded[i.casefold()] == 1:
             out[i] = i
         else:
             readable = _UNSAFE.sub("_", i).strip("_")[:40] or "student"

@@ -153,6 +153,19 @@ def check_replaceable(folder: Path) -> list[Entry]:
     return entries
 
 
+def fingerprint(folder: Path) -> tuple:
+    """What ``folder`` holds, without reading a file: every entry with its type, size, modification time and inode
+    (``()`` for a missing folder). Cheap enough to ask twice: a changed fingerprint means someone wrote there."""
+    if not folder.exists() and not folder.is_symlink():
+        return ()
+    try:
+        found = scan(folder)
+    except OSError:
+        return ("unreadable",)
+    files = sorted((p, st.st_size, st.st_mtime_ns, st.st_ino) for p, st in found.files.items())
+    return tuple(files), tuple(sorted(found.dirs)), tuple(sorted(found.links)), tuple(sorted(found.other))
+
+
 def file_sha256(path: Path) -> str:
     """The hex SHA-256 of the file at ``path``, read in 1 MiB blocks."""
     h = hashlib.sha256()
@@ -190,6 +203,8 @@ class OutputFolder:
         """What produced the folder (e.g. the key's hash), kept in the manifest for the commands that read it."""
         refuse_inputs_inside(self.target, inputs)
         self._old = check_replaceable(self.target)
+        self._seen = fingerprint(self.target)
+        """The folder as it was checked; :meth:`commit` replaces it only if it is still so (no second hashing)."""
         self._stage: Path | None = None
         self._written: dict[str, Entry] = {}
         self._made: set[str] = set()
@@ -208,7 +223,7 @@ class OutputFolder:
         if self._stage is not None and self._stage.exists():
             shutil.rmtree(self._stage, ignore_errors=True)  # our own new folder, never the TA's
 
-    def path(self, rel: str) -> Path:
+    def _file(self, rel: str) -> str:
         """Where ``rel`` is written (inside the new folder; its parent folders are made)."""
         if self._stage is None:
             raise RuntimeError("OutputFolder used outside its with-block")
@@ -220,10 +235,7 @@ class OutputFolder:
         if parent not in self._made:
             os.makedirs(parent, exist_ok=True)
             self._made.add(parent)
-        return Path(full)
-
-    def _file(self, rel: str) -> str:
-        return str(self.path(rel))
+        return full
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         """Write one file (errors of the disk become an :class:`InputError` naming it)."""
@@ -263,7 +275,7 @@ class OutputFolder:
         try:
             (self._stage / MANIFEST).write_text(text, encoding="utf-8")
             # the folder hw10 is about to replace must still be what was checked (nobody wrote into it since)
-            if check_replaceable(self.target) != self._old:
+            if fingerprint(self.target) != self._seen:
                 raise InputError("changed while hw10 was writing; nothing was replaced, run again",
                                  file=str(self.target))
             old = None

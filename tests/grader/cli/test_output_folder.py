@@ -247,3 +247,22 @@ def test_a_swap_that_fails_halfway_puts_the_previous_output_back(tmp_path, grade
     assert grade(EXPORT, graded, "--decimals", "2") == 2
     refused(capsys, "cannot replace the output folder (Permission denied); the previous output is unchanged")
     assert digest(graded) == before
+
+
+def test_a_folder_written_into_during_the_run_is_not_replaced(graded, capsys, monkeypatch):
+    """Someone saves a file into OUT while hw10 grades (simulated from inside the run): nothing is replaced, the
+    file and the previous output stay, exit 2."""
+    from reports.render import FeedbackRenderer
+
+    real = FeedbackRenderer.render
+
+    def render_and_meddle(self, r):
+        (graded / "notes.txt").write_text("typed during the run\n", encoding="utf-8")
+        return real(self, r)
+
+    before = digest(graded)
+    monkeypatch.setattr(FeedbackRenderer, "render", render_and_meddle)
+    assert grade(EXPORT, graded) == 2
+    refused(capsys, "changed while hw10 was writing; nothing was replaced")
+    after = digest(graded)
+    assert after.pop("notes.txt") and after == before
