@@ -22,7 +22,7 @@ from grader.scoring import score_question
 from grader.spec import load_bank
 from grader.synthetic import as_typed_in_canvas, build_class
 
-MODEL_STAGES = ("mimi", "q06_encode", "umap", "pesq", "q09", "q10", "csm", "q11", "key")
+MODEL_STAGES = ("mimi", "q06_encode", "umap", "pesq", "q09", "q10", "csm", "q11", "key", "key_real")
 """Stages run by ``python -m checks.bench`` (kept equal to ``checks.bench.stages.all_stages()`` by a test)."""
 STAGES = ("grade", *MODEL_STAGES)
 
@@ -48,25 +48,60 @@ class BenchRow:
         return None if self.naive_s is None or self.ours_s <= 0 else self.naive_s / self.ours_s
 
 
-def _run_child(args: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) and stdout of a child Python process.
+def _run_child(args: list[str]) -> tuple[float, float, str, tuple[float, float]]:
+    """Wall seconds, peak RSS (MB), stdout and CPU seconds (user, system: the kernel's, e.g. creating files) of a
+    child Python process.
 
     The child is started through a small wrapper that reports its own ``ru_maxrss`` at exit, so
     each stage's peak memory is its own (RUSAGE_CHILDREN would be the max over all children)."""
     wrapper = ("import resource, runpy, sys, atexit\n"
-               "atexit.register(lambda: sys.stderr.write('\\nHW10_MAXRSS_KB=%d\\n' % "
-               "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+               "def _report():\n"
+               "    u = resource.getrusage(resource.RUSAGE_SELF)\n"
+               "    sys.stderr.write('\\nHW10_MAXRSS_KB=%d HW10_CPU_S=%.3f,%.3f\\n' % (u.ru_maxrss, u.ru_utime, "
+               "u.ru_stime))\n"
+               "atexit.register(_report)\n"
                "sys.argv = sys.argv[1:]\n"
                "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n")
     module, rest = args[1], args[2:]
     assert args[0] == "-m", args
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", wrapper, module, *rest], capture_output=True, text=True)
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen([sys.executable, "-c", wrapper, module, *rest], stdout=out, stderr=subprocess.PIPE,
+                                text=True)
+        err = []
+        for line in proc.stderr:  # a long stage's progress ("bench key_real: q06 …") shows as it comes
+            err.append(line)
+            if line.startswith("bench "):
+                sys.stderr.write(line)
+        proc.wait()
+        out.seek(0)
+        stdout = out.read()
     wall = time.perf_counter() - start
+    stderr = "".join(err)
     if proc.returncode != 0:
-        raise RuntimeError(f"bench child failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    kb = [int(line.split("=", 1)[1]) for line in proc.stderr.splitlines() if line.startswith("HW10_MAXRSS_KB=")]
-    return wall, (kb[-1] / 1024 if kb else float("nan")), proc.stdout
+        raise RuntimeError(f"bench child failed ({proc.returncode}): {stderr.strip()[-2000:]}")
+    found = re.findall(r"HW10_MAXRSS_KB=(\d+) HW10_CPU_S=([\d.]+),([\d.]+)", stderr)
+    if not found:
+        return wall, float("nan"), stdout, (float("nan"), float("nan"))
+    kb, user, system = found[-1]
+    return wall, int(kb) / 1024, stdout, (float(user), float(system))
+
+
+def disk_floor(folder: Path, sizes: list[int]) -> float:
+    """Seconds this disk takes, now, to create files of ``sizes`` in one folder (and to delete them again): the part
+    of a grade run no code of ours can remove. (This machine's disk is noisy: 20,000 creations took 0.5–8 s.)"""
+    target = folder / "disk-floor"
+    target.mkdir()
+    start = time.perf_counter()
+    for i, size in enumerate(sizes):
+        fd = os.open(target / f"{i}.html", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        os.write(fd, b"x" * size)
+        os.close(fd)
+    took = time.perf_counter() - start
+    for i in range(len(sizes)):
+        os.unlink(target / f"{i}.html")
+    target.rmdir()
+    return took
 
 
 def bare_scorer(export: bytes, bank, key) -> dict[str, Fraction]:
@@ -92,10 +127,13 @@ def bare_scorer(export: bytes, bank, key) -> dict[str, Fraction]:
     return {sid: total for sid, (_, total) in best.items()}
 
 
-def bench_grade(n_students: int = 10_000, workdir: Path | None = None) -> BenchRow:
-    """Write a synthetic NTU COOL export of ``n_students`` and time `hw10 grade` on it, all outputs included, beside
-    :func:`bare_scorer` on the same export (the floor: what reading and scoring alone cost)."""
+def bench_grade(n_students: int = 10_000, workdir: Path | None = None) -> list[BenchRow]:
+    """Write a synthetic NTU COOL export of ``n_students`` and time `hw10 grade` on it, all outputs included, into a
+    new folder and again into the same folder (which first checks and then replaces every file of the first run),
+    each beside :func:`bare_scorer` on the same export (the floor: what reading and scoring alone cost); then what
+    creating the same files costs this disk right now (:func:`disk_floor`), to read the wall times against."""
     bank = load_bank()
+    rows = []
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         tmpdir = Path(tmp)
         export, key = build_class(bank, n_students=n_students)
@@ -104,21 +142,30 @@ def bench_grade(n_students: int = 10_000, workdir: Path | None = None) -> BenchR
         start = time.perf_counter()
         bare = bare_scorer(export, bank, key)
         bare_s = time.perf_counter() - start
-        wall, peak, _ = _run_child(["-m", "grader.cli", "grade", str(tmpdir / "export.csv"), "--key",
-                                 str(tmpdir / "key.yaml"), "--out", str(tmpdir / "out")])
-        rows = export.count(b"\n")
-    return BenchRow(f"grade {n_students:,} students", wall, peak, naive_s=bare_s,
-                    note=f"{rows:,} export rows, every output incl. {n_students:,} feedback pages (naive: a bare "
-                         f"scorer, {len(bare):,} totals, no checks and no outputs); {os.cpu_count()} CPUs")
+        n_rows = export.count(b"\n")
+        del export
+        command = ["-m", "grader.cli", "grade", str(tmpdir / "export.csv"), "--key", str(tmpdir / "key.yaml"),
+                   "--out", str(tmpdir / "out")]
+        for how in ("new folder", "rerun, same folder"):
+            wall, peak, _, (user, system) = _run_child(command)
+            rows.append(BenchRow(f"grade {n_students:,} students ({how})", wall, peak, naive_s=bare_s,
+                                 note=f"CPU {user:.1f} s + kernel {system:.1f} s; {n_rows:,} export rows, "
+                                      f"every output incl. {n_students:,} feedback pages (naive: a bare scorer, "
+                                      f"{len(bare):,} totals, no checks and no outputs); {os.cpu_count()} CPUs"))
+        sizes = [f.stat().st_size for f in (tmpdir / "out" / "feedback").iterdir()]
+        rows.append(BenchRow(f"disk: create {len(sizes):,} files", disk_floor(tmpdir, sizes), float("nan"),
+                             note="the same number and sizes of files in a plain loop, just now on this disk: the "
+                                  "part of the wall time above that is the disk's"))
+    return rows
 
 
-def bench_model_stage(stage: str, device: str = "cpu") -> BenchRow:
-    """Run ``python -m checks.bench STAGE`` in a child and read its JSON row."""
+def bench_model_stage(stage: str, device: str = "cpu") -> list[BenchRow]:
+    """Run ``python -m checks.bench STAGE`` in a child and read its JSON rows (each with the child's peak memory)."""
     import json
 
-    _, peak, out = _run_child(["-m", "checks.bench", stage, "--device", device])
-    row = json.loads(out.strip().splitlines()[-1])
-    return BenchRow(row["stage"], row["ours_s"], peak, row["naive_s"], f"{row['note']}; device {row['device']}")
+    _, peak, out, _ = _run_child(["-m", "checks.bench", stage, "--device", device])
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return [BenchRow(r["stage"], r["ours_s"], peak, r["naive_s"], f"{r['note']}; device {r['device']}") for r in rows]
 
 
 def format_table(rows: list[BenchRow]) -> str:
@@ -129,5 +176,6 @@ def format_table(rows: list[BenchRow]) -> str:
     for r in rows:
         naive = f"{r.naive_s:9.2f}" if r.naive_s is not None else f"{'—':>9}"
         ratio = f"{r.ratio:6.1f}×" if r.ratio is not None else f"{'—':>7}"
-        lines.append(f"{r.stage:40} {naive} {r.ours_s:9.2f} {ratio} {r.peak_mb:8.0f}  {r.note}")
+        peak = f"{r.peak_mb:8.0f}" if r.peak_mb == r.peak_mb else f"{'—':>8}"  # NaN: not measured
+        lines.append(f"{r.stage:40} {naive} {r.ours_s:9.2f} {ratio} {peak}  {r.note}")
     return "\n".join(lines)

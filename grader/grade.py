@@ -1,7 +1,8 @@
 """`hw10 grade`: read an export, grade it with a key, write every output. No printing here."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reports.render import FeedbackRenderer, render_class_report
@@ -33,6 +34,21 @@ class GradeOptions:
     allow_pending: bool = False
     allow_fixture_key: bool = False
     """Write grades.csv even when the key has answers computed from hw10 test fixtures (demos only)."""
+    workers: int | None = None
+    """Processes rendering and writing the feedback pages (None: :func:`feedback_parts` decides)."""
+
+
+PARALLEL_FROM = 2_000
+"""Students from which the feedback pages are shared between two processes (below it, a fork costs more than it
+saves)."""
+
+
+def feedback_parts(students: int, workers: int | None = None) -> int:
+    """How many processes write the feedback pages: ``workers`` when given, else two on a machine with two or more
+    cores from :data:`PARALLEL_FROM` students on, else one."""
+    if workers is not None:
+        return max(1, workers)
+    return 2 if students >= PARALLEL_FROM and (os.cpu_count() or 1) >= 2 else 1
 
 
 @dataclass
@@ -44,6 +60,8 @@ class GradeOutcome:
     skipped: list[str] = field(default_factory=list)
     """Outputs deliberately not written, with the reason."""
     regrade: list[RegradeRow] | None = None
+    rows: int = 0
+    """Rows read from the export (its students' attempts)."""
 
 
 def grades_withheld(key: AnswerKey, sheet: ScoreSheet, opts: GradeOptions) -> list[str]:
@@ -82,10 +100,11 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
         raise InputError("no student rows in the file", file=str(opts.export))
     sheet = grade_roster(roster, bank, key, opts.attempt)
     stats = analyse(sheet)
-    outcome = GradeOutcome(roster, sheet, stats)
-    if old_key is not None:
-        old_sheet = grade_roster(roster, bank, old_key, opts.attempt)
-        outcome.regrade = regrade_diff(sheet, old_sheet)
+    regrade = regrade_diff(sheet, grade_roster(roster, bank, old_key, opts.attempt)) if old_key else None
+    rows = len(roster.submissions)
+    # every row is graded: the rows themselves are let go (at 100,000 students they are a third of the memory)
+    roster = replace(roster, submissions=[])
+    outcome = GradeOutcome(roster, sheet, stats, rows=rows, regrade=regrade)
 
     names = feedback_names([r.student_id for r in sheet.results])
     with target as out:
@@ -103,10 +122,14 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
                                                           str(opts.previous_key) if opts.previous_key else None,
                                                           str(opts.key)))
         renderer = FeedbackRenderer(sheet, opts.decimals)
-        for r in sheet.results:  # one student's pages at a time: never all of them in memory
-            html, md = renderer.render(r)
-            out.write_text(f"feedback/{names[r.student_id]}.html", html)
-            out.write_text(f"feedback/{names[r.student_id]}.md", md)
+
+        def pages(k: int, parts: int):
+            for r in sheet.results[k::parts]:  # one student's pages at a time: never all of them in memory
+                html, md = renderer.render(r)
+                yield f"feedback/{names[r.student_id]}.html", html.encode("utf-8")
+                yield f"feedback/{names[r.student_id]}.md", md.encode("utf-8")
+
+        out.write_parts(pages, feedback_parts(len(sheet.results), opts.workers))
         out.carry("upload-receipt.json")  # what hw10 upload posted stays on record (it names the scores it posted)
         written = out.commit()
     top = [opts.out / w for w in written if "/" not in w]

@@ -72,24 +72,13 @@ def _pearson(x: list[float], y: list[float]) -> float | None:
 
 
 class _Centred:
-    """A variable centred once, for correlating many others with it (each option's choices with the totals)."""
+    """The totals centred once: each option's point-biserial is a sum of them (:func:`_option_pb`)."""
 
     def __init__(self, y: list[float]):
         n = len(y)
         my = sum(y) / n if n else 0.0
         self.d = [b - my for b in y]
         self.ss = sum(b * b for b in self.d)
-
-    def pearson(self, x: list[float]) -> float | None:
-        """:func:`_pearson` of ``x`` with this variable (the same numbers, without recentring it each time)."""
-        n = len(x)
-        if n < 2:
-            return None
-        mx = sum(x) / n
-        sxx = sum((a - mx) ** 2 for a in x)
-        if sxx <= 1e-12 or self.ss <= 1e-12:
-            return None
-        return sum((a - mx) * b for a, b in zip(x, self.d)) / math.sqrt(sxx * self.ss)
 
 
 def _var(x: list[float]) -> float:
@@ -119,47 +108,92 @@ def groups(totals: list[Fraction]) -> tuple[list[int], list[int]]:
     return order[:k], order[n - k:] if k else []
 
 
+@dataclass
+class _Selection:
+    """The students of one question who made the same selection (they share one score): how many, how many of them
+    are in the top and bottom groups, and the sum of their centred totals."""
+
+    score: object
+    count: int = 0
+    upper: int = 0
+    lower: int = 0
+    centred: float = 0.0
+
+
+def _selections(scores: list, band: bytes, centred: list[float]) -> dict[tuple[str, ...], _Selection]:
+    """One question's students grouped by selection (``band``: 1 top group, 2 bottom group, 0 neither)."""
+    out: dict[tuple[str, ...], _Selection] = {}
+    for sc, b, d in zip(scores, band, centred):
+        g = out.get(sc.selected)
+        if g is None:
+            g = out[sc.selected] = _Selection(sc)
+        g.count += 1
+        g.centred += d
+        if b == 1:
+            g.upper += 1
+        elif b == 2:
+            g.lower += 1
+    return out
+
+
+def _option_pb(chosen: int, centred_sum: float, n: int, ss: float) -> float | None:
+    """Point-biserial of choosing an option (``chosen`` of ``n`` students, whose centred totals sum to
+    ``centred_sum``) with the totals (sum of squared centred totals ``ss``): :func:`_pearson` for a 0/1 variable."""
+    if n < 2:
+        return None
+    sxx = chosen * (n - chosen) / n
+    if sxx <= 1e-12 or ss <= 1e-12:
+        return None
+    return centred_sum / math.sqrt(sxx * ss)
+
+
 def analyse(sheet: ScoreSheet) -> QuizStats:
     """Item analysis of the graded questions: per item difficulty, discrimination (point-biserial against the rest,
-    upper − lower), option shares and key-error flags; for the quiz KR-20, alpha, mean, median and spread of totals."""
+    upper − lower), option shares and key-error flags; for the quiz KR-20, alpha, mean, median and spread of totals.
+
+    Option statistics are sums over the distinct selections of a question (a class has few), not over students."""
     results = sheet.results
     n = len(results)
     graded = sheet.graded_ids
     totals = [r.total for r in results]
     tot_f = [float(t) for t in totals]
     upper, lower = groups(totals)
+    band = bytearray(n)
+    for i in upper:
+        band[i] = 1
+    for i in lower:
+        band[i] = 2
+    band = bytes(band)
     items: list[ItemStats] = []
     item_scores: dict[str, list[float]] = {}
     against_totals = _Centred(tot_f)
-    as_float: dict[int, tuple[float, float]] = {}  # id of a score object → (points, share of the question's)
     for qid in graded:
         spec = sheet.bank[qid]
         answer = sheet.key.answer(qid)
         pts = spec.points_exact
         scores = [r.scores[qid] for r in results]
-        # grading shares one score object per distinct selection: convert each object's Fractions once
-        for sc in scores:
-            if id(sc) not in as_float:
-                as_float[id(sc)] = (float(sc.points), float(sc.points / pts))
-        points = [as_float[id(sc)][0] for sc in scores]
-        frac = [as_float[id(sc)][1] for sc in scores]
+        chosen = _selections(scores, band, against_totals.d)
+        as_float = {sel: (float(g.score.points), float(g.score.points / pts)) for sel, g in chosen.items()}
+        points = [as_float[sc.selected][0] for sc in scores]
+        frac = [as_float[sc.selected][1] for sc in scores]
         item_scores[qid] = frac
         rest = [t - p for t, p in zip(tot_f, points)]
         keyed = set(scores[0].correct) if results else set(answer.correct)
         opts = []
         for letter in spec.letters:
-            chose = [1.0 if letter in s.selected else 0.0 for s in scores]
+            with_it = [g for sel, g in chosen.items() if letter in sel]
+            k = sum(g.count for g in with_it)
             opts.append(OptionStats(
                 letter=letter, keyed_correct=letter in keyed,
-                share=sum(chose) / n if n else 0.0,
-                share_upper=sum(chose[i] for i in upper) / len(upper) if upper else 0.0,
-                share_lower=sum(chose[i] for i in lower) / len(lower) if lower else 0.0,
-                point_biserial=against_totals.pearson(chose)))
-        up = sum(frac[i] for i in upper) / len(upper) if upper else 0.0
-        lo = sum(frac[i] for i in lower) / len(lower) if lower else 0.0
+                share=k / n if n else 0.0,
+                share_upper=sum(g.upper for g in with_it) / len(upper) if upper else 0.0,
+                share_lower=sum(g.lower for g in with_it) / len(lower) if lower else 0.0,
+                point_biserial=_option_pb(k, sum(g.centred for g in with_it), n, against_totals.ss)))
+        up = sum(g.upper * as_float[sel][1] for sel, g in chosen.items()) / len(upper) if upper else 0.0
+        lo = sum(g.lower * as_float[sel][1] for sel, g in chosen.items()) / len(lower) if lower else 0.0
         stats = ItemStats(
             qid=qid, kind=spec.kind, n=n,
-            blank_share=sum(1 for r in results if not r.scores[qid].selected) / n if n else 0.0,
+            blank_share=chosen[()].count / n if () in chosen else 0.0,
             difficulty=sum(frac) / n if n else 0.0, discrimination=_pearson(frac, rest),
             upper_lower=up - lo, options=opts, flags=_flags(spec.kind, opts, up - lo, answer.policy is not None
                                                           and answer.policy.full_credit))
@@ -168,15 +202,15 @@ def analyse(sheet: ScoreSheet) -> QuizStats:
     kr20 = alpha = None
     if k >= 2 and n >= 2:
         right = {q: [1.0 if s >= 1.0 - 1e-12 else 0.0 for s in item_scores[q]] for q in graded}
-        right_tot = [sum(right[q][i] for q in graded) for i in range(n)]
+        right_tot = [sum(row) for row in zip(*right.values())]
         vt = _var(right_tot)
         if vt > 0:
             pq = sum((sum(right[q]) / n) * (1 - sum(right[q]) / n) for q in graded)
             kr20 = k / (k - 1) * (1 - pq / vt)
-        points_items = {q: [item_scores[q][i] * float(sheet.bank[q].points_exact) for i in range(n)] for q in graded}
         vt2 = _var(tot_f)
         if vt2 > 0:
-            alpha = k / (k - 1) * (1 - sum(_var(v) for v in points_items.values()) / vt2)
+            item_var = sum(_var([f * float(sheet.bank[q].points_exact) for f in item_scores[q]]) for q in graded)
+            alpha = k / (k - 1) * (1 - item_var / vt2)
     return QuizStats(n=n, items=items, kr20=kr20, alpha=alpha, mean=sum(tot_f) / n if n else 0.0,
                      median=_median(tot_f), stdev=math.sqrt(_var(tot_f)), not_graded=sheet.pending)
 

@@ -18,14 +18,17 @@ Errors are :class:`grader.errors.InputError` naming the folder or file (exit 2).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import signal
+import sys
 import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Iterable
+from dataclasses import astuple, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
 
 from .errors import InputError
 
@@ -36,7 +39,7 @@ MANIFEST_MAX_BYTES = 256 * 1024 * 1024
 _SHOWN = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One file hw10 wrote, as the manifest records it."""
 
@@ -50,7 +53,8 @@ class Entry:
 class Scan:
     """What a folder holds, without following links."""
 
-    files: dict[str, os.stat_result] = field(default_factory=dict)
+    files: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    """Relative path → (size, modification time in ns, inode): what a fingerprint needs, not a whole stat."""
     dirs: set[str] = field(default_factory=set)
     links: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
@@ -75,7 +79,7 @@ def scan(root: Path) -> Scan:
                     out.dirs.add(name)
                     stack.append((Path(e.path), name + "/"))
                 elif stat.S_ISREG(st.st_mode):
-                    out.files[name] = st
+                    out.files[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
                 else:
                     out.other.append(name)
     return out
@@ -106,8 +110,7 @@ def read_manifest(folder: Path) -> list[Entry]:
     for i, e in enumerate(doc["files"]):
         ok = (isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("size"), int)
               and isinstance(e.get("sha256"), str))
-        p = PurePosixPath(e["path"]) if ok else None
-        if not ok or p.is_absolute() or ".." in p.parts or str(p) != e["path"] or e["path"] == MANIFEST:
+        if not ok or e["path"] == MANIFEST or any(part in ("", ".", "..") for part in e["path"].split("/")):
             raise InputError(f"{MANIFEST}: entry {i + 1} is not a file hw10 writes ({str(e)[:80]!r}); choose another "
                              "--out", file=str(folder))
         entries.append(Entry(e["path"], e["size"], e["sha256"]))
@@ -117,10 +120,15 @@ def read_manifest(folder: Path) -> list[Entry]:
 def check_replaceable(folder: Path) -> list[Entry]:
     """The manifest entries of ``folder`` when hw10 may replace it (missing: ``[]``; empty: ``[]``); else an
     :class:`InputError` naming what is in the way."""
+    return _checked(folder)[0]
+
+
+def _checked(folder: Path) -> tuple[list[Entry], tuple]:
+    """:func:`check_replaceable`'s entries and the folder's :func:`fingerprint` as checked (one scan for both)."""
     if folder.is_symlink():
         raise InputError("is a symbolic link; hw10 never writes through one: give the real folder", file=str(folder))
     if not folder.exists():
-        return []
+        return [], ()
     if not folder.is_dir():
         raise InputError("exists and is not a folder", file=str(folder))
     try:
@@ -128,14 +136,14 @@ def check_replaceable(folder: Path) -> list[Entry]:
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror})", file=str(folder)) from None
     if not (found.files or found.dirs or found.links or found.other):
-        return []
+        return [], _fingerprint_of(found)
     if MANIFEST not in found.files:
         raise InputError(f"holds files hw10 did not write ({_listing([*found.files, *found.links, *found.other])}; "
                          "hw10 writes into a new or empty folder, or one it filled before): choose another --out",
                          file=str(folder))
     entries = read_manifest(folder)
     listed = {e.path: e for e in entries}
-    listed_dirs = {str(p) for e in entries for p in PurePosixPath(e.path).parents if str(p) != "."}
+    listed_dirs = {d for e in entries for d in _folders(e.path)}
     problems = []
     if found.links:
         problems.append(f"symbolic links (never followed): {_listing(found.links)}")
@@ -144,13 +152,13 @@ def check_replaceable(folder: Path) -> list[Entry]:
     if foreign:
         problems.append(f"files hw10 did not write: {_listing(foreign)}")
     edited = [p for p, st in found.files.items()
-              if p in listed and (st.st_size != listed[p].size or file_sha256(folder / p) != listed[p].sha256)]
+              if p in listed and (st[0] != listed[p].size or file_sha256(folder / p) != listed[p].sha256)]
     if edited:
         problems.append(f"files changed since hw10 wrote them: {_listing(edited)}")
     if problems:
         raise InputError("cannot be replaced: it holds " + "; ".join(problems) + ". Move them away or choose "
                          "another --out", file=str(folder))
-    return entries
+    return entries, _fingerprint_of(found)
 
 
 def fingerprint(folder: Path) -> tuple:
@@ -162,16 +170,29 @@ def fingerprint(folder: Path) -> tuple:
         found = scan(folder)
     except OSError:
         return ("unreadable",)
-    files = sorted((p, st.st_size, st.st_mtime_ns, st.st_ino) for p, st in found.files.items())
-    return tuple(files), tuple(sorted(found.dirs)), tuple(sorted(found.links)), tuple(sorted(found.other))
+    return _fingerprint_of(found)
+
+
+def _fingerprint_of(found: Scan) -> tuple:
+    """A digest of what :func:`fingerprint` describes (32 bytes to keep through a run, not one tuple per file)."""
+    h = hashlib.sha256()
+    for p, (size, mtime, inode) in sorted(found.files.items()):
+        h.update(f"f{len(p)}:{p}{size},{mtime},{inode};".encode("utf-8", "surrogateescape"))
+    for kind, names in (("d", found.dirs), ("l", found.links), ("o", found.other)):
+        for name in sorted(names):
+            h.update(f"{kind}{len(name)}:{name};".encode("utf-8", "surrogateescape"))
+    return ("scan", h.hexdigest())
 
 
 def file_sha256(path: Path) -> str:
     """The hex SHA-256 of the file at ``path``, read in 1 MiB blocks."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
+    fd = os.open(path, os.O_RDONLY)  # not open(): a feedback page is one read, and a rerun hashes 200,000 of them
+    try:
+        for block in iter(lambda: os.read(fd, 1 << 20), b""):
             h.update(block)
+    finally:
+        os.close(fd)
     return h.hexdigest()
 
 
@@ -202,11 +223,11 @@ class OutputFolder:
         self.meta = dict(meta or {})
         """What produced the folder (e.g. the key's hash), kept in the manifest for the commands that read it."""
         refuse_inputs_inside(self.target, inputs)
-        self._old = check_replaceable(self.target)
-        self._seen = fingerprint(self.target)
+        self._old, self._seen = _checked(self.target)
         """The folder as it was checked; :meth:`commit` replaces it only if it is still so (no second hashing)."""
         self._stage: Path | None = None
-        self._written: dict[str, Entry] = {}
+        self._names: set[str] = set()
+        self._written: list[Entry] = []
         self._made: set[str] = set()
 
     def __enter__(self) -> "OutputFolder":
@@ -239,8 +260,13 @@ class OutputFolder:
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         """Write one file (errors of the disk become an :class:`InputError` naming it)."""
-        if rel in self._written:
+        if rel in self._names:
             raise ValueError(f"{rel} written twice in one output")
+        self._names.add(rel)
+        self._written.append(self._create(rel, data))
+
+    def _create(self, rel: str, data: bytes) -> Entry:
+        """Create ``rel`` in the new folder with ``data``; its manifest entry."""
         try:
             # os.open, not Path.write_bytes: a third of the cost per file (20,000 feedback pages); O_EXCL and
             # O_NOFOLLOW: a file is only ever created new, in hw10's own new folder, never through a link
@@ -254,7 +280,84 @@ class OutputFolder:
         except OSError as exc:
             raise InputError(f"cannot write {rel} ({exc.strerror}); nothing was replaced",
                              file=str(self.target)) from None
-        self._written[rel] = Entry(rel, len(data), hashlib.sha256(data).hexdigest())
+        return Entry(rel, len(data), hashlib.sha256(data).hexdigest())
+
+    def write_parts(self, produce: Callable[[int, int], Iterable[tuple[str, bytes]]], parts: int) -> None:
+        """Write the files ``produce(k, parts)`` yields (relative name, bytes) for every part ``k`` of ``parts``:
+        part 0 in this process, each other part in a forked one (Linux; elsewhere, or with ``parts`` 1, all here),
+        so rendering and writing many pages uses every core. The files are the same whoever writes them; the
+        manifest is sorted. A part that fails stops the run with its message, nothing replaced."""
+        if parts <= 1 or not hasattr(os, "fork") or not sys.platform.startswith("linux"):
+            for k in range(max(parts, 1)):
+                for rel, data in produce(k, parts):
+                    self.write_bytes(rel, data)
+            return
+        children: list[tuple[int, int]] = []
+        try:
+            for k in range(1, parts):
+                read_end, write_end = os.pipe()
+                pid = os.fork()
+                if pid == 0:  # the child: write its part, report the entries, never return into the caller
+                    try:
+                        os.close(read_end)
+                        self._child_part(produce, k, parts, write_end)
+                    finally:
+                        os._exit(1)  # only reached if _child_part could not exit itself
+                os.close(write_end)
+                children.append((pid, read_end))
+            for rel, data in produce(0, parts):
+                self.write_bytes(rel, data)
+            for pid, read_end in children:
+                with os.fdopen(read_end, "rb") as f:
+                    report = f.read()
+                _, status = os.waitpid(pid, 0)
+                self._adopt(report, status)
+            children = []
+        finally:
+            for pid, read_end in children:  # this process failed: stop the others before the new folder goes
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGTERM)
+                    os.waitpid(pid, 0)
+                with contextlib.suppress(OSError):
+                    os.close(read_end)
+
+    def _child_part(self, produce, k: int, parts: int, write_end: int) -> None:
+        """In a forked child: write part ``k`` and send its entries (or its error) down ``write_end``; exit."""
+        code = 0
+        try:
+            seen: set[str] = set()
+            entries = []
+            for rel, data in produce(k, parts):
+                if rel in seen or rel in self._names:
+                    raise ValueError(f"{rel} written twice in one output")
+                seen.add(rel)
+                entries.append([*astuple(self._create(rel, data))])
+            report = json.dumps({"entries": entries}).encode("utf-8")
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+            code = 1
+            report = json.dumps({"error": str(exc), "input": isinstance(exc, InputError)}).encode("utf-8")
+        try:
+            with os.fdopen(write_end, "wb") as f:
+                f.write(report)
+        finally:
+            os._exit(code)  # no atexit handlers, no flushing the parent's buffers twice
+
+    def _adopt(self, report: bytes, status: int) -> None:
+        """Take a child's entries into this folder's manifest (or raise its error)."""
+        try:
+            doc = json.loads(report.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            doc = {}
+        if "entries" not in doc or status != 0:
+            why = doc.get("error") or f"a writer process ended with status {status}"
+            if doc.get("input"):
+                raise InputError(why)
+            raise RuntimeError(f"writing the output in parallel failed: {why}")
+        for path, size, sha in doc["entries"]:
+            if path in self._names:
+                raise ValueError(f"{path} written twice in one output")
+            self._names.add(path)
+            self._written.append(Entry(path, size, sha))
 
     def write_text(self, rel: str, text: str) -> None:
         """Write one UTF-8 text file."""
@@ -271,7 +374,7 @@ class OutputFolder:
     def commit(self) -> list[str]:
         """Swap the new folder in for ``target`` and delete the previous output's files; returns what was written."""
         assert self._stage is not None
-        text = manifest_text(list(self._written.values()), self.meta)
+        text = manifest_text(self._written, self.meta)
         try:
             (self._stage / MANIFEST).write_text(text, encoding="utf-8")
             # the folder hw10 is about to replace must still be what was checked (nobody wrote into it since)
@@ -296,7 +399,7 @@ class OutputFolder:
         self._stage = None
         if old is not None:
             remove_listed(old, self._old)
-        return sorted(self._written)
+        return sorted(self._names)
 
 
 def manifest_text(entries: list[Entry], meta: dict) -> str:
@@ -346,16 +449,21 @@ def remove_listed(folder: Path, entries: list[Entry]) -> None:
     folders they leave empty. Anything else is left where it is."""
     for e in [*entries, Entry(MANIFEST, 0, "")]:
         try:
-            os.unlink(folder.joinpath(*PurePosixPath(e.path).parts))
+            os.unlink(os.path.join(folder, *e.path.split("/")))
         except FileNotFoundError:
             pass
-    dirs = sorted({p for e in entries for p in PurePosixPath(e.path).parents if str(p) != "."},
-                  key=lambda p: -len(p.parts))
-    for d in [*dirs, PurePosixPath(".")]:
+    dirs = sorted({d for e in entries for d in _folders(e.path)}, key=lambda d: -d.count("/"))
+    for d in [*dirs, None]:
         try:
-            os.rmdir(folder.joinpath(*d.parts))
+            os.rmdir(folder if d is None else os.path.join(folder, *d.split("/")))
         except OSError:
             pass
+
+
+def _folders(rel: str) -> list[str]:
+    """The folders a ``/``-separated relative path lies in (``a/b/c`` → ``a``, ``a/b``)."""
+    parts = rel.split("/")[:-1]
+    return ["/".join(parts[:k]) for k in range(1, len(parts) + 1)]
 
 
 def _umask() -> int:

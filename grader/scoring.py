@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Iterable
 
 from .key import KeyAnswer, Policy
@@ -64,8 +65,10 @@ def score_question(spec: QuestionSpec, answer: KeyAnswer, selected: Iterable[str
     return QuestionScore(spec.id, sel, earned, pts, correct, true_selected=t, false_selected=f)
 
 
+@lru_cache(maxsize=1 << 14)
 def fmt_points(value: Fraction | None, decimals: int = 4) -> str:
-    """Round half up to ``decimals`` places and drop trailing zeros (``0.8``, ``0.3333``, ``10``)."""
+    """Round half up to ``decimals`` places and drop trailing zeros (``0.8``, ``0.3333``, ``10``). (Cached: a class
+    has few distinct scores and totals, and every output writes each of them.)"""
     if value is None:
         return ""
     q = Decimal(1).scaleb(-decimals)

@@ -17,7 +17,7 @@ from .submissions import Roster, Submission
 AttemptPolicy = Literal["latest", "first", "highest"]
 
 
-@dataclass
+@dataclass(slots=True)
 class StudentResult:
     """One row of scores.csv."""
 
@@ -59,33 +59,54 @@ class ScoreSheet:
         return sum((self.bank[q].points_exact for q in self.graded_ids), Fraction(0))
 
 
+Memo = dict[tuple[str, tuple[str, ...]], tuple[QuestionScore, int | None]]
+"""(question, the letters as read) → its score and the score in units of :func:`point_unit` (None: not graded)."""
+
+
+def point_unit(bank: QuestionBank, key: AnswerKey) -> int:
+    """A denominator every score of this bank and key is a whole multiple of: each question's points over the key's
+    number of correct options (the rule's ``points / c``), all in one common unit. Totals are then sums of
+    integers (the same exact values as adding the Fractions, without reducing each partial sum)."""
+    unit = 1
+    for spec in bank:
+        a = key.answer(spec.id)
+        dropped = set(a.policy.drop) if a.policy else set()
+        c = len(set(a.correct) - dropped) if spec.kind == "multi" else 1
+        unit = math.lcm(unit, spec.points_exact.denominator * max(c, 1))
+    return unit
+
+
 def grade_submission(bank: QuestionBank, key: AnswerKey, sub: Submission,
-                     memo: dict[tuple[str, tuple[str, ...]], QuestionScore] | None = None) -> dict[str, QuestionScore]:
+                     memo: Memo | None = None) -> dict[str, QuestionScore]:
     """Score every question of one submission with :func:`score_question`.
 
     ``memo`` (optional, per key) reuses the score of a selection already seen: a class has few
     distinct selections per question, and the rule is a pure function of (question, selection)."""
+    return _scored(bank, key, sub, {} if memo is None else memo, point_unit(bank, key))[0]
+
+
+def _scored(bank: QuestionBank, key: AnswerKey, sub: Submission, memo: Memo,
+            unit: int) -> tuple[dict[str, QuestionScore], Fraction]:
+    """The scores of one submission and their exact total (``unit``: :func:`point_unit`)."""
     out = {}
+    units = 0
+    exact = True
     for spec in bank:
-        selected = tuple(sorted(set(sub.answers.get(spec.id, ()))))
-        if memo is None:
-            out[spec.id] = score_question(spec, key.answer(spec.id), selected)
-            continue
-        k = (spec.id, selected)
-        if k not in memo:
-            memo[k] = score_question(spec, key.answer(spec.id), selected)
-        out[spec.id] = memo[k]
-    return out
-
-
-def _total(scores: dict[str, QuestionScore]) -> Fraction:
-    """The exact sum of the graded points: integers over one common denominator, then one Fraction (adding
-    Fractions one by one reduces each partial sum; this is the same value, ten times faster)."""
-    points = [s.points for s in scores.values() if s.points is not None]
-    if not points:
-        return Fraction(0)
-    common = math.lcm(*(p.denominator for p in points))
-    return Fraction(sum(p.numerator * (common // p.denominator) for p in points), common)
+        k = (spec.id, sub.answers.get(spec.id, ()))
+        hit = memo.get(k)
+        if hit is None:
+            score = score_question(spec, key.answer(spec.id), tuple(sorted(set(k[1]))))
+            scaled = None if score.points is None else score.points * unit
+            hit = memo[k] = (score, None if scaled is None else
+                             scaled.numerator if scaled.denominator == 1 else -1)
+        out[spec.id] = hit[0]
+        if hit[1] is not None:
+            if hit[1] < 0:  # never for the course's rule; kept exact all the same
+                exact = False
+            units += hit[1]
+    if not exact:
+        return out, sum((s.points for s in out.values() if s.points is not None), Fraction(0))
+    return out, Fraction(units, unit)
 
 
 def _dedupe(group: list[Submission], path: str, fmt: str) -> tuple[list[Submission], list[str]]:
@@ -124,13 +145,15 @@ def _unread(sub: Submission) -> dict[str, str]:
 
 
 def choose_attempt(group: list[Submission], policy: AttemptPolicy, bank: QuestionBank,
-                   key: AnswerKey, memo: dict | None = None) -> Submission:
+                   key: AnswerKey, memo: Memo | None = None) -> Submission:
     """Pick the graded attempt. Rows come newest first in NTU COOL; attempt numbers win when present."""
     numbered = all(s.attempt is not None for s in group)
     if policy == "highest":
         # Highest total; ties go to the latest attempt.
         latest_first = sorted(group, key=lambda s: -s.attempt) if numbered else sorted(group, key=lambda s: s.order)
-        return max(latest_first, key=lambda s: _total(grade_submission(bank, key, s, memo)))  # max keeps first of ties
+        unit = point_unit(bank, key)
+        memo = {} if memo is None else memo
+        return max(latest_first, key=lambda s: _scored(bank, key, s, memo, unit)[1])  # max keeps first of ties
     if numbered:
         pick = max if policy == "latest" else min
         return pick(group, key=lambda s: s.attempt)
@@ -148,12 +171,13 @@ def grade_roster(roster: Roster, bank: QuestionBank, key: AnswerKey,
         sub.order = len(groups.setdefault(sub.student_id, []))
         groups[sub.student_id].append(sub)
     pending = key.pending
-    memo: dict[tuple[str, tuple[str, ...]], QuestionScore] = {}
+    memo: Memo = {}
+    unit = point_unit(bank, key)
     results: list[StudentResult] = []
     for sid, group in groups.items():
         group, notes = _dedupe(group, roster.path, roster.format)
         chosen = choose_attempt(group, attempt_policy, bank, key, memo)
-        scores = grade_submission(bank, key, chosen, memo)
+        scores, total = _scored(bank, key, chosen, memo, unit)
         notes = list(chosen.notes) + notes
         unnumbered = len(group) > 1 and any(s.attempt is None for s in group)
         if len(group) > 1:
@@ -168,7 +192,7 @@ def grade_roster(roster: Roster, bank: QuestionBank, key: AnswerKey,
             notes.append(f"not graded: {', '.join(pending)} (pending in the key)")
         results.append(StudentResult(
             student_id=sid, name=chosen.name, section=chosen.section, sis_id=chosen.sis_id, scores=scores,
-            total=_total(scores), status="check" if chosen.problems or unnumbered else "ok", notes=notes,
+            total=total, status="check" if chosen.problems or unnumbered else "ok", notes=notes,
             row=chosen.row, unread=_unread(chosen),
             attempt=chosen.attempt, attempts_in_export=len(group)))
     return ScoreSheet(bank, key, results)

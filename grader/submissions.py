@@ -18,7 +18,7 @@ class CellProblem:
         return f"{self.qid}: {self.message} ({where}column {self.column!r})"
 
 
-@dataclass
+@dataclass(slots=True)
 class Submission:
     """One student's answers from one row (one attempt) of an input file."""
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -27,11 +26,15 @@ def _plain(text: object) -> str:
     return re.sub(r"\\([\\`*_{}\[\]()#+\-.!|])", r"\1", "" if text is None else str(text))
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""Unicode's control characters (general category Cc: exactly these 65 code points)."""
+
+
 def _md(text: object) -> str:
     """Escape text for Markdown so names like <script> or *x* stay literal in any renderer."""
     s = _plain(text)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in s)  # \r, \n, ESC … would break a line
+    s = _CONTROL.sub(" ", s)  # \r, \n, ESC … would break a line
     return re.sub(r"([\\`*_\[\]|#])", r"\\\1", s)
 
 

@@ -21,8 +21,8 @@ PIP=(.venv/bin/pip install -q --disable-pip-version-check)
 # torch first, pinned to the local CPU wheel: a bare requirement would pull a multi-GB CUDA build.
 .venv/bin/python -c "import torch" 2>/dev/null || "${PIP[@]}" torch==2.13.0
 "${PIP[@]}" -e '.[models,test]'
-# resemblyzer's declared webrtcvad dependency does not build/import with current setuptools:
-# its deps come from the models extra (webrtcvad-wheels, librosa), the package itself without deps.
+# Resemblyzer itself, for its weights (offline) and to compare checks/models/ge2e.py with: without deps, as its
+# declared webrtcvad does not build/import with current setuptools (the models extra has webrtcvad-wheels).
 .venv/bin/python -c "import resemblyzer" 2>/dev/null || "${PIP[@]}" --no-deps resemblyzer==0.1.4
 # openai-whisper (the homework's ASR) for its backend tests: --no-deps, or pip pulls triton; weights never download in tests.
 .venv/bin/python -c "import whisper" 2>/dev/null || { "${PIP[@]}" tiktoken more-itertools && "${PIP[@]}" --no-deps openai-whisper==20250625; }

@@ -97,6 +97,9 @@ class AsrOptions:
     """CTranslate2 intra-op threads (0 = its default)."""
     download_root: str | None = None
     """Where downloaded weights go (None = the library's default cache)."""
+    max_tokens: int | None = None
+    """Most tokens decoded per clip (None: Whisper's own limit, 224). Only ``hw10 bench``'s real-size key stage sets
+    it: random weights never end a transcript, and a real one of a clip of a few seconds is a few dozen tokens."""
 
     def __post_init__(self) -> None:
         if self.beam_size < 1:
@@ -387,6 +390,7 @@ class FasterWhisperBackend:
             temperature=0.0,
             without_timestamps=True,
             vad_filter=False,
+            **({"max_new_tokens": self.options.max_tokens} if self.options.max_tokens else {}),
             clip_timestamps=[
                 {"start": p.canvas_second, "end": p.canvas_second + p.length / ASR_RATE} for p in pieces
             ],
@@ -522,6 +526,7 @@ class OpenAIWhisperBackend:
             beam_size=self.options.beam_size if self.options.beam_size > 1 else None,
             without_timestamps=True,
             fp16=self.fp16,
+            sample_len=self.options.max_tokens,
         )
         with torch.no_grad():
             if options.beam_size is None:

@@ -2,8 +2,8 @@
 
 Encoders, chosen by a spec string (``--speaker``)::
 
-    resemblyzer           the default: Resemblyzer's GE2E d-vector (256-d), weights bundled in the
-                          PyPI package, fully offline (install ``webrtcvad-wheels``, not ``webrtcvad``)
+    resemblyzer           the default: Resemblyzer's GE2E d-vector (256-d; :mod:`checks.models.ge2e`, its code
+                          in this tree, its weights from an installed Resemblyzer, hw10's cache, or PyPI once)
     wavlm                 = wavlm:microsoft/wavlm-base-plus-sv (transformers ``WavLMForXVector``,
                           512-d x-vector; downloads on the TA's machine)
     wavlm:PATH_OR_ID      a local folder or Hub id of a WavLM x-vector model and its feature extractor
@@ -13,17 +13,17 @@ short clip raises :class:`SpeakerError` naming it, because encoders happily retu
 silence (Resemblyzer does, and its volume normalisation turns all-zero input into NaN) and a
 similarity against such a vector means nothing. Embeddings are L2-normalised, so cosine similarity
 is a dot product. Audio goes in at 16 kHz, resampled with :func:`checks.audio.resample` (soxr VHQ).
-torch, resemblyzer and transformers are imported lazily: importing this module is cheap.
+torch, librosa, webrtcvad and transformers are imported lazily: importing this module is cheap.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Sequence, Union, runtime_checkable
 
 from checks.audio import RESAMPLER, load_audio, resample, rms_dbfs, samples_problem
+from checks.models import ge2e
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -179,9 +179,10 @@ def _device(device: str) -> str:
 
 
 class ResemblyzerEncoder:
-    """Resemblyzer's bundled voice encoder; all clips' 1.6 s partials go through the LSTM as one batch.
+    """Resemblyzer's voice encoder (:mod:`checks.models.ge2e`: its network, preprocessing and weights, without its
+    package); all clips' 1.6 s partials go through the LSTM as one batch.
 
-    Per clip this is exactly ``VoiceEncoder.embed_utterance(preprocess_wav(x))`` (volume
+    Per clip this is exactly Resemblyzer's ``VoiceEncoder.embed_utterance(preprocess_wav(x))`` (volume
     normalisation, VAD trimming of long silences, partials at rate 1.3 / coverage 0.75, mean, L2
     norm), with the resampling done by soxr beforehand instead of librosa."""
 
@@ -194,35 +195,32 @@ class ResemblyzerEncoder:
     def __init__(self, gate: SpeechGate | None = None, device: str = "auto"):
         self.gate = gate or SpeechGate()
         try:
-            from resemblyzer import VoiceEncoder
+            import librosa  # noqa: F401
+            import webrtcvad  # noqa: F401
         except ImportError as exc:
             hint = ("pip install webrtcvad-wheels (the webrtcvad package no longer imports)"
-                    if "webrtcvad" in str(exc) else "pip install resemblyzer")
-            raise SpeakerError(f"the resemblyzer speaker encoder cannot be imported ({exc}): {hint}") from None
+                    if "webrtcvad" in str(exc) else "pip install \".[models]\"")
+            raise SpeakerError(f"the resemblyzer speaker encoder cannot run ({exc}): {hint}") from None
+        try:
+            self.weights, self.source = ge2e.weights_path()
+        except ge2e.WeightsError as exc:
+            raise SpeakerError(f"the resemblyzer speaker encoder has no weights: {exc}") from None
         self.device = _device(device)
-        self.model = VoiceEncoder(self.device, verbose=False)
-        import resemblyzer
-
-        self.weights = Path(resemblyzer.__file__).parent / "pretrained.pt"
+        self.model = ge2e.build_model(self.weights, self.device)
 
     def describe(self) -> str:
-        from importlib.metadata import version
-
-        digest = hashlib.sha256(self.weights.read_bytes()).hexdigest()
         return (
-            f"resemblyzer {version('resemblyzer')} (bundled pretrained.pt sha256={digest}) "
-            f"device={self.device}; gate rms>={self.gate.min_rms_dbfs} dBFS, voiced>={self.gate.min_voiced_seconds} s; "
-            f"input 16 kHz via {RESAMPLER}"
+            f"resemblyzer {ge2e.VERSION} GE2E voice encoder (pretrained.pt sha256={ge2e.WEIGHTS_SHA256}, "
+            f"{self.source}) device={self.device}; gate rms>={self.gate.min_rms_dbfs} dBFS, "
+            f"voiced>={self.gate.min_voiced_seconds} s; input 16 kHz via {RESAMPLER}"
         )
 
     def preprocess(self, clips: Sequence[ClipInput], rate: int = SPEAKER_RATE) -> list["np.ndarray"]:
         """Each clip checked, volume-normalised and VAD-trimmed as Resemblyzer does; refuses non-speech."""
-        from resemblyzer import preprocess_wav
-
         out = []
         for label, x in prepare_clips(clips, rate):
             check_level(label, x, self.gate)
-            wav = preprocess_wav(x)
+            wav = ge2e.preprocess(x)
             check_duration(label, len(wav), self.gate)
             out.append(wav)
         return out
@@ -230,17 +228,16 @@ class ResemblyzerEncoder:
     def embed(self, clips: Sequence[ClipInput], rate: int = SPEAKER_RATE) -> "np.ndarray":
         import numpy as np
         import torch
-        from resemblyzer import wav_to_mel_spectrogram
 
         wavs = self.preprocess(clips, rate)
         if not wavs:
-            return np.zeros((0, 256), dtype=np.float32)
+            return np.zeros((0, ge2e.EMBEDDING), dtype=np.float32)
         mels, owner = [], []
         for i, wav in enumerate(wavs):
-            wav_slices, mel_slices = self.model.compute_partial_slices(len(wav), self.rate, self.min_coverage)
+            wav_slices, mel_slices = ge2e.partial_slices(len(wav), self.rate, self.min_coverage)
             if wav_slices[-1].stop >= len(wav):
                 wav = np.pad(wav, (0, wav_slices[-1].stop - len(wav)), "constant")
-            mel = wav_to_mel_spectrogram(wav)
+            mel = ge2e.mel_spectrogram(wav)
             mels.extend(mel[s] for s in mel_slices)
             owner.extend([i] * len(mel_slices))
         with torch.no_grad():

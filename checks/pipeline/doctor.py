@@ -9,13 +9,14 @@ A list of named steps (nbgrader's converters are the model), each returning :cla
               machine's token may read it (``/api/models/<id>/auth-check``: no token, a gated model whose terms
               are not accepted, an unknown id or revision, no network), unless it is already in the local cache;
               a local folder is checked on disk; the ASR's weights are found locally or their download
-              reachable; the speaker encoder is importable.
+              reachable; the speaker encoder runs here and its weights are installed, cached or downloadable.
 ``assets``    every asset of the selected questions: present, decodes, the durations the homework's files have
               (``thresholds`` of the questions that use them), alice/james of equal length, the q09 codes file
               loads with ``weights_only=True`` as ``[1, 4, T]`` codes in ``0 … 2047``, EmoV-DB's layout and its
               clips per speaker × emotion.
 ``disk``      free space where the Hub cache lives, against what the models still to download weigh.
-``estimate``  time and memory of the run on this device (not measured yet: said so).
+``estimate``  time and memory of the run from ``hw10 bench --stages key_real``'s record (a CPU figure; a GPU's is
+              not measured yet: said so); too little free memory for the measured peak is a problem.
 
 Nothing here prints; :func:`examine` returns the findings (the CLI prints them). Network calls use the standard
 library with ``timeout`` seconds, so no network is a clear line, never a hang; ``HF_ENDPOINT`` is honoured.
@@ -35,6 +36,8 @@ from urllib.parse import quote
 from urllib.request import Request, urlopen
 
 from checks.assets import find_asset, manifest
+from checks.bench.measured import CPU_2_CORES
+from checks.models import ge2e
 from checks.models.asr import BUNDLED_TINY_EN, AsrError, parse_asr_spec
 from checks.models.csm import dtype_policy, resolve_dtype
 from checks.models.hub import looks_local, resolve_device
@@ -330,14 +333,33 @@ def _has_model_bin(folder: Path) -> None:
 
 
 def speaker_model(d: Doctor) -> list[Finding]:
-    """The speaker encoder: resemblyzer importable (weights bundled), or a WavLM on the Hub or on disk."""
+    """The speaker encoder: Resemblyzer's (in-tree) with webrtcvad and librosa importable and its weights installed,
+    cached or downloadable from PyPI; or a WavLM on the Hub or on disk."""
     from importlib.util import find_spec
 
     name, _, ref = d.options.speaker.partition(":")
     if name == "resemblyzer":
-        if find_spec("resemblyzer") is None:
-            return [Finding("models", "speaker: resemblyzer is not installed", True, "pip install \".[key]\"")]
-        return [Finding("models", "speaker: resemblyzer (weights bundled)")]
+        missing = [m for m in ("webrtcvad", "librosa") if find_spec(m) is None]
+        if missing:
+            return [Finding("models", f"speaker: resemblyzer needs {' and '.join(missing)}, not installed", True,
+                            "pip install \".[key]\" (webrtcvad comes from webrtcvad-wheels)")]
+        path, where = ge2e.locate_weights()
+        if path is not None:
+            return [Finding("models", f"speaker: resemblyzer {ge2e.VERSION} weights ({where})")]
+        page = ge2e.index_url()
+        try:
+            status, _, body = _get(page, None, d.timeout)
+        except (URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
+            return [Finding("models", f"speaker: resemblyzer weights {where}, and {page} cannot be reached within "
+                            f"{d.timeout:g} s ({getattr(exc, 'reason', exc)})", True,
+                            f"copy Resemblyzer {ge2e.VERSION}'s pretrained.pt to {ge2e.cache_path()}, or run where "
+                            "PyPI is reachable")]
+        if status != 200 or ge2e.wheel_link(body.decode("utf-8", "replace"), page) is None:
+            return [Finding("models", f"speaker: resemblyzer weights {where}, and {page} (answer {status}) lists no "
+                            f"{ge2e.WHEEL}", True, f"copy Resemblyzer {ge2e.VERSION}'s pretrained.pt to "
+                            f"{ge2e.cache_path()}")]
+        return [Finding("models", f"speaker: resemblyzer {ge2e.VERSION} weights download from {page} (16 MB, once, "
+                        f"into {ge2e.cache_path()})")]
 
     ref = ref or DEFAULT_WAVLM
     return _local_folder("speaker", ref) if looks_local(ref) else _hub_model(d, "speaker", ref, None)
@@ -484,11 +506,43 @@ def disk(d: Doctor) -> list[Finding]:
                                                                    if need else ""))]
 
 
+def available_memory_gb() -> float | None:
+    """Memory the system can give a new process now (Linux ``MemAvailable``, GB); None where it cannot be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024 ** 2
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def estimate(d: Doctor) -> list[Finding]:
-    """The run's time and memory on this device: not measured yet (a real-size key stage in ``hw10 bench`` is
-    what would give it)."""
-    return [Finding("estimate", "run time and peak memory not estimated: hw10 bench has no real-size key stage "
-                                "yet (issue 14, part 3)")]
+    """The run's time and peak memory from ``hw10 bench --stages key_real``'s measured record
+    (:mod:`checks.bench.measured`): on a CPU, that figure (and too little free memory for its peak is a problem); on
+    a GPU, said to be unmeasured, with the CPU figure as an upper bound."""
+    budget = CPU_2_CORES
+    if budget is None:
+        return [Finding("estimate", "run time and peak memory not estimated: no key_real record in "
+                                    "checks/bench/measured.py (`hw10 bench --stages key_real`)")]
+    minutes = budget.seconds(d.selected) / 60
+    source = f"measured {budget.when} on {budget.machine} with real-size models: `{budget.command}`"
+    try:
+        dev = resolve_device(d.options.device)
+    except InputError:
+        return []  # the device step already says what is wrong with --device
+    if dev != "cpu":
+        return [Finding("estimate", f"run time on a GPU: not measured yet (no GPU was lent to the project); on "
+                                    f"a CPU these questions took {minutes:.0f} min at {budget.peak_gb:.1f} GB peak "
+                                    f"({source}); `hw10 bench --stages key_real --device cuda` measures it here")]
+    text = (f"run time ≈ {minutes:.0f} min, peak memory ≈ {budget.peak_gb:.1f} GB for {len(d.selected)} "
+            f"question(s) ({source}); this machine has {os.cpu_count()} CPU cores")
+    free = available_memory_gb()
+    if free is not None and free < budget.peak_gb:
+        return [Finding("estimate", f"{text}, but only {free:.1f} GB of memory is free", True,
+                        f"free memory (≥ {budget.peak_gb:.0f} GB), or run on a GPU machine")]
+    return [Finding("estimate", text)]
 
 
 STEPS: list[tuple[str, Callable[[Doctor], list[Finding]]]] = [

@@ -7,32 +7,37 @@ model pipeline (:mod:`checks.pipeline`; importing it loads no torch: that happen
 from __future__ import annotations
 
 import argparse
+import importlib
 import inspect
 import logging
 import os
 import sys
 
-from checks.pipeline.options import KeyRunOptions
 from grader import __version__
-from grader.cli import bench, check, doctor, fetch, grade, key, questions, report, review, upload, verify
 from grader.cli.common import EXIT_INPUT
 from grader.errors import InputError, terminal_safe
 
 __all__ = ["VERBS", "build_parser", "main"]
 
-VERBS = (questions, fetch, grade, upload, report, review, bench, doctor, key, check, verify)
-"""The verb modules, in the order ``hw10 --help`` lists them."""
+VERBS = ("questions", "fetch", "grade", "upload", "report", "review", "bench", "doctor", "key", "check", "verify")
+"""The verbs (modules ``grader.cli.<verb>``), in the order ``hw10 --help`` lists them."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of every verb; each sub-parser's ``main`` default is its verb's ``main``."""
+def _named_verb(argv: list[str]) -> str | None:
+    """The verb ``argv`` names when it is its first argument (the usual ``hw10 grade …``), else None."""
+    return argv[0] if argv and argv[0] in VERBS else None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every verb (``only``: just that one: a command imports only its own verb's module, so
+    ``hw10 grade`` never loads what ``hw10 key`` needs); each sub-parser's ``main`` default is its verb's ``main``."""
     p = argparse.ArgumentParser(prog="hw10", description="HW10 (Speech Generation) autograder and answer verifier")
     p.add_argument("--version", action="version", version=f"hw10 {__version__}")
     p.add_argument("--questions-dir", default=None, help="question bank folder (default: the installed q01…q12)")
     p.add_argument("-v", "--verbose", action="store_true", help="log details")
     sub = p.add_subparsers(dest="verb", required=True)
-    for verb in VERBS:
-        verb.register(sub)
+    for verb in ([only] if only else VERBS):
+        importlib.import_module(f"grader.cli.{verb}").register(sub)
     return p
 
 
@@ -42,13 +47,17 @@ def _call(verb_main, args: argparse.Namespace) -> int:
     params = inspect.signature(verb_main).parameters
     kwargs = {name: getattr(args, name) for name in params if hasattr(args, name) and name != "options"}
     if "options" in params:
+        # deferred: only the model verbs (key, check, verify) take run options
+        from checks.pipeline.options import KeyRunOptions
+
         kwargs["options"] = KeyRunOptions.from_args(args)
     return verb_main(**kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``hw10`` with ``argv`` (default: the process's arguments); returns the exit status."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_named_verb(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:

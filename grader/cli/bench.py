@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import sys
 
+from checks.pipeline.options import positive_int
 from grader.bench import STAGES, bench_grade, bench_model_stage, format_table, unknown_stages
-from grader.cli.common import EXIT_OK, positive_int
+from grader.cli.common import EXIT_OK
 from grader.errors import InputError
 
 
@@ -12,8 +13,9 @@ def register(subparsers) -> None:
     """Add ``hw10 bench``."""
     b = subparsers.add_parser("bench", help="measure speed and memory (prints a table; never a test)")
     b.add_argument("--stages", default="grade,mimi", type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
-                   help="comma-separated stages: grade, mimi, q06_encode, umap, pesq, q09, q10, csm, q11, key "
-                        "(default: grade,mimi; key = a whole key run, cold cache against warm); "
+                   help="comma-separated stages: grade, mimi, q06_encode, umap, pesq, q09, q10, csm, q11, key, "
+                        "key_real (default: grade,mimi; key = a whole key run on the fixtures, cold cache against "
+                        "warm; key_real = the whole key with real-size models, minutes and memory per question); "
                         "exit 1 when a stage fails")
     b.add_argument("--device", default="cpu", help="device for the model stages (cpu or cuda)")
     b.add_argument("--students", type=positive_int, default=10_000, help="class size for the grade stage")
@@ -35,10 +37,10 @@ def main(*, stages: list[str], device: str = "cpu", students: int = 10_000) -> i
     for stage in stages:
         print(f"bench: {stage} …", file=sys.stderr, flush=True)
         if stage == "grade":
-            rows.append(bench_grade(students))
+            rows.extend(bench_grade(students))
         else:
             try:
-                rows.append(bench_model_stage(stage, device))
+                rows.extend(bench_model_stage(stage, device))
             except RuntimeError as exc:
                 failed.append(stage)
                 print(f"bench: {stage} failed: {exc}", file=sys.stderr)

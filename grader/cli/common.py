@@ -1,10 +1,9 @@
 """What the verbs share: exit statuses, argument types, one-line text and the question bank."""
 from __future__ import annotations
 
-from checks.pipeline.options import positive_int
 from grader.spec import QuestionBank, load_bank
 
-__all__ = ["EXIT_DISAGREE", "EXIT_INPUT", "EXIT_OK", "bank", "one_line", "positive_int"]
+__all__ = ["EXIT_DISAGREE", "EXIT_INPUT", "EXIT_OK", "bank", "one_line"]
 
 EXIT_OK, EXIT_DISAGREE, EXIT_INPUT = 0, 1, 2
 

@@ -63,7 +63,7 @@ def main(*, export: str, key: str, out: str, previous_key: str | None = None, fo
     def say(text: str) -> None:
         print(terminal_safe(text))  # ids, names and file names come from the input
     sheet, stats, roster = res.sheet, res.stats, res.roster
-    rows = len(roster.submissions)
+    rows = res.rows
     say(f"Graded {stats.n} students from {rows} rows of {export} ({roster.format}, {roster.encoding})")
     say(f"  mean {stats.mean:.2f} · median {stats.median:.2f} · std {stats.stdev:.2f} · out of "
           f"{fmt_points(sheet.max_total)} · KR-20 {'—' if stats.kr20 is None else f'{stats.kr20:.3f}'}")

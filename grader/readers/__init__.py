@@ -6,7 +6,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..spec import QuestionBank
 from ..submissions import Roster
-from .csvfile import read_table
+from .csvfile import Table, open_table
 from .ntucool import looks_like_ntucool, read_ntucool
 from .pins import MatchPins, load_pins
 from .plain import looks_like_plain, read_plain_csv, read_single
@@ -23,7 +23,7 @@ def read_submissions(path: Path | str, bank: QuestionBank, fmt: str = "auto",
         raise InputError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     if fmt == "single" or (fmt == "auto" and path.suffix.lower() in (".yaml", ".yml", ".json")):
         return read_single(path, bank)
-    table = read_table(path)
+    table = open_table(path)  # rows are read as they are used: never the whole file in memory
     if fmt == "plain-csv" and looks_like_ntucool(table.header) and not looks_like_plain(table.header):
         raise InputError("--format plain-csv, but this is an NTU COOL Student Analysis export: use --format auto "
                          "(or ntucool)", file=str(path), row=1)
@@ -33,7 +33,7 @@ def read_submissions(path: Path | str, bank: QuestionBank, fmt: str = "auto",
     if fmt == "ntucool" or (fmt == "auto" and looks_like_ntucool(table.header)):
         return read_ntucool(table, bank, pins)
     if fmt == "plain-csv" or (fmt == "auto" and looks_like_plain(table.header)):
-        return read_plain_csv(table, bank)
+        return read_plain_csv(Table(table.path, table.encoding, table.header, list(table.rows)), bank)
     raise InputError("not a recognised submissions file: expected an NTU COOL Student Analysis export "
                      "(columns 'id' and '<number>: <question>') or a CSV with columns id, q01 … q12",
                      file=str(path), row=1)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from ..errors import InputError
 from ..spec import QuestionBank, QuestionSpec
 from ..submissions import CellProblem, MatchNote, Roster, Submission
-from .csvfile import Table, parse_attempt
+from .csvfile import TableStream, parse_attempt
 from .pins import MatchPins
-from .textmatch import normalise, similarity
+from .textmatch import normalise, similarity, similarity_bound
 
 INFO_COLUMNS = ("name", "id", "sis_id", "root_account", "section", "section_id", "section_sis_id", "submitted",
                 "attempt")
@@ -120,11 +120,16 @@ class ChoiceMatcher:
         if n in self.exact:
             return self.exact[n], None
         best: dict[str, float] = {}
+        floor = CHOICE_MIN_SCORE - CHOICE_MIN_MARGIN
         for letter, cand in self.candidates:
-            if 2 * min(len(n), len(cand)) / (len(n) + len(cand)) < CHOICE_MIN_SCORE - CHOICE_MIN_MARGIN:
-                score = 0.0  # cannot reach the threshold: lengths differ too much
+            # a candidate whose upper bound is below the floor can neither match nor come within the margin of a
+            # match: its bound stands in for its score (the same decisions, without a diff per pair)
+            if 2 * min(len(n), len(cand)) / (len(n) + len(cand)) < floor:
+                score = 0.0  # lengths alone differ too much
             else:
-                score = similarity(n, cand)
+                score = similarity_bound(n, cand)
+                if score >= floor:
+                    score = similarity(n, cand)
             best[letter] = max(best.get(letter, 0.0), score)
         ranked = sorted(best.items(), key=lambda kv: -kv[1])
         letter, score = ranked[0]
@@ -188,9 +193,10 @@ def _distinct_cells(cells: list[str]) -> list[tuple[str, list[str]]]:
     return [(normalise(c), [normalise(p) for p in split_choices(c)]) for c in dict.fromkeys(cells) if c.strip()]
 
 
-def match_questions(table: Table, columns: list[_QuestionColumn], bank: QuestionBank,
+def match_questions(path: str, columns: list[_QuestionColumn], distinct: dict[int, list[str]], bank: QuestionBank,
                     pins: MatchPins) -> tuple[dict[str, _QuestionColumn], list[MatchNote], list[str]]:
-    """Assign export columns to bank questions; refuse ambiguity and missing questions."""
+    """Assign export columns to bank questions (``distinct``: each column's distinct cells, by column index, in the
+    order they first occur); refuse ambiguity and missing questions."""
     notes: list[MatchNote] = []
     warnings: list[str] = []
     assigned: dict[str, _QuestionColumn] = {}
@@ -199,22 +205,32 @@ def match_questions(table: Table, columns: list[_QuestionColumn], bank: Question
         col = by_quiz_id.get(quiz_id)
         if col is None:
             raise InputError(f"--match pins {qid} to quiz question {quiz_id}, but no column starts with "
-                             f"'{quiz_id}:'", file=table.path, row=1)
+                             f"'{quiz_id}:'", file=path, row=1)
         assigned[qid] = col
         notes.append(MatchNote("question", qid, col.header[:60], qid, 1.0, "pinned"))
     free_cols = [c for c in columns if c not in assigned.values()]
     free_specs = [s for s in bank if s.id not in assigned]
-    cells = {c.index: _distinct_cells([r[c.index] for _, r in table.rows]) for c in free_cols}
-    scores: dict[tuple[int, str], tuple[float, float]] = {}
+    cells = {c.index: _distinct_cells(distinct[c.index]) for c in free_cols}
+    stems = {s.id: (normalise(s.stem), normalise(s.stem_en)) for s in free_specs}
     for c in free_cols:
         nc = normalise(c.text)
-        for s in free_specs:
-            stem = max(similarity(nc, normalise(s.stem)), similarity(nc, normalise(s.stem_en)))
-            fit = _choice_fit(s, cells[c.index])
-            combined = stem if not cells[c.index] else 0.6 * stem + 0.4 * fit
-            scores[(c.index, s.id)] = (combined, stem)
-    for c in free_cols:
-        ranked = sorted(((scores[(c.index, s.id)][0], s.id) for s in free_specs), reverse=True)
+        has_cells = bool(cells[c.index])
+
+        def combined(stem: float, s) -> float:
+            return stem if not has_cells else 0.6 * stem + 0.4 * _choice_fit(s, cells[c.index])
+
+        # exact similarity only where it can reach the top two: a spec whose bound is below the second best's
+        # exact score cannot change the ranking (the same decisions as scoring every pair, far fewer diffs)
+        bounds = sorted(((combined(max(similarity_bound(nc, a), similarity_bound(nc, b)), s), s)
+                         for s in free_specs for a, b in [stems[s.id]]), key=lambda t: -t[0])
+        scores: dict[str, tuple[float, float]] = {}
+        for bound, s in bounds:
+            exact = sorted((v[0] for v in scores.values()), reverse=True)
+            if len(exact) >= 2 and bound < exact[1]:
+                break
+            stem = max(similarity(nc, stems[s.id][0]), similarity(nc, stems[s.id][1]))
+            scores[s.id] = (combined(stem, s), stem)
+        ranked = sorted(((v[0], qid) for qid, v in scores.items()), reverse=True)
         if not ranked:
             warnings.append(f"column {c.header[:60]!r} ignored: every question is already matched")
             continue
@@ -227,25 +243,28 @@ def match_questions(table: Table, columns: list[_QuestionColumn], bank: Question
         if best - second < QUESTION_MIN_MARGIN:
             raise InputError(f"question column is ambiguous: {qid} scores {best:.2f}, {ranked[1][1]} {second:.2f}; "
                              f"pin it with --match (questions: {{{qid}: {c.quiz_question_id}}})",
-                             file=table.path, row=1, column=c.header[:80])
+                             file=path, row=1, column=c.header[:80])
         if qid in assigned:
             raise InputError(f"two columns match {qid}: {assigned[qid].header[:60]!r} and this one; pin the right one "
-                             "with --match", file=table.path, row=1, column=c.header[:80])
+                             "with --match", file=path, row=1, column=c.header[:80])
         assigned[qid] = c
-        stem_sim = scores[(c.index, qid)][1]
+        stem_sim = scores[qid][1]
         if stem_sim < 1.0:
             notes.append(MatchNote("question", qid, c.text[:80], qid, stem_sim, "fuzzy"))
     missing = [s.id for s in bank if s.id not in assigned]
     if missing:
         raise InputError(f"no column for {', '.join(missing)}: the export has {len(columns)} question column(s) "
                          f"and {len(assigned)} matched; pin columns with --match if the texts differ",
-                         file=table.path, row=1)
+                         file=path, row=1)
     return assigned, notes, warnings
 
 
-def read_ntucool(table: Table, bank: QuestionBank, pins: MatchPins) -> Roster:
+def read_ntucool(table: TableStream, bank: QuestionBank, pins: MatchPins) -> Roster:
     """The :class:`Roster` of an NTU COOL Student Analysis export: question columns matched to the bank (see
-    :func:`match_questions`), each answer cell parsed into letters, with the match notes, cell problems and warnings."""
+    :func:`match_questions`), each answer cell parsed into letters, with the match notes, cell problems and warnings.
+
+    One pass over the rows, keeping of each only its student cells and its answer cells (equal cells share one
+    string: a class has few distinct answers), then the answers are read column by column."""
     lower = [h.strip().lower() for h in table.header]
     info = {name: lower.index(name) for name in INFO_COLUMNS if name in lower}
     if "id" not in info:
@@ -255,33 +274,42 @@ def read_ntucool(table: Table, bank: QuestionBank, pins: MatchPins) -> Roster:
         m = QUESTION_HEADER.match(h)
         if m and lower[j] not in INFO_COLUMNS:
             columns.append(_QuestionColumn(j, h, m.group(1), m.group(2)))
-    assigned, notes, warnings = match_questions(table, columns, bank, pins)
-    matchers = {qid: ChoiceMatcher(bank[qid], pins.choices.get(qid, {})) for qid in assigned}
-
-    def cell(row: list[str], name: str) -> str:
-        return row[info[name]].strip() if name in info else ""
-
-    subs: list[Submission] = []
+    id_col, attempt_col = info["id"], info.get("attempt")
+    people = [info.get(name) for name in ("name", "section", "sis_id")]
+    shared: list[dict[str, str]] = [{} for _ in columns]  # per column: each distinct cell once
+    kept: list[tuple[int, str, tuple[str, ...], int | None, tuple[str, ...]]] = []
     for rownum, row in table.rows:
-        sid = cell(row, "id")
+        sid = row[id_col].strip()
         if not sid:
             raise InputError("student id is blank: this row cannot be matched to a student", file=table.path,
-                             row=rownum, column=table.header[info["id"]])
+                             row=rownum, column=table.header[id_col])
         attempt = None
-        if "attempt" in info and cell(row, "attempt"):
-            attempt = parse_attempt(cell(row, "attempt"), table.path, rownum, table.header[info["attempt"]])
-        sub = Submission(student_id=sid, name=cell(row, "name"), section=cell(row, "section"),
-                         sis_id=cell(row, "sis_id"), row=rownum, attempt=attempt)
-        for qid, col in assigned.items():
-            raw = row[col.index]
-            if not raw.strip():
-                continue
-            letters, problem = matchers[qid].parse(raw)
-            if letters:
-                sub.answers[qid] = tuple(sorted(set(letters)))
-            if problem:
-                sub.problems.append(CellProblem(qid, rownum, col.header[:80], problem))
+        if attempt_col is not None and row[attempt_col].strip():
+            attempt = parse_attempt(row[attempt_col], table.path, rownum, table.header[attempt_col])
+        who = tuple(row[j].strip() if j is not None else "" for j in people)
+        cells = tuple(seen.setdefault(row[c.index], row[c.index]) for seen, c in zip(shared, columns))
+        kept.append((rownum, sid, who, attempt, cells))
+    distinct = {c.index: list(seen) for seen, c in zip(shared, columns)}
+    assigned, notes, warnings = match_questions(table.path, columns, distinct, bank, pins)
+    matchers = {qid: ChoiceMatcher(bank[qid], pins.choices.get(qid, {})) for qid in assigned}
+    where = {c.index: k for k, c in enumerate(columns)}
+    reading = [(qid, where[col.index], col.header[:80], matchers[qid]) for qid, col in assigned.items()]
+    answers: dict[str, dict[str, tuple[tuple[str, ...], str | None]]] = {qid: {} for qid in assigned}
+    subs: list[Submission] = []
+    for rownum, sid, (name, section, sis_id), attempt, cells in kept:
+        sub = Submission(student_id=sid, name=name, section=section, sis_id=sis_id, row=rownum, attempt=attempt)
+        for qid, k, header, matcher in reading:
+            raw = cells[k]
+            parsed = answers[qid].get(raw)
+            if parsed is None:
+                letters, problem = matcher.parse(raw) if raw.strip() else ([], None)
+                parsed = answers[qid][raw] = (tuple(sorted(set(letters))), problem)
+            if parsed[0]:
+                sub.answers[qid] = parsed[0]
+            if parsed[1]:
+                sub.problems.append(CellProblem(qid, rownum, header, parsed[1]))
         subs.append(sub)
+    del kept
     for m in matchers.values():
         notes.extend(sorted(m.notes.values(), key=lambda n: n.found))
     warnings.extend(unused_choice_pins(pins, matchers))

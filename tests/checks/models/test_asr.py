@@ -281,3 +281,17 @@ def test_openai_whisper_clip_longer_than_30s(random_whisper_checkpoint):
     assert len(out) == 2 and all(t.language == "en" for t in out)
     assert out[0].avg_logprob is not None and np.isfinite(out[0].avg_logprob)
     assert out[1].text == asr.transcribe([short])[0].text
+
+
+def test_max_tokens_caps_every_transcript(random_whisper_checkpoint, tiny_en):
+    """``AsrOptions.max_tokens`` (set by the bench's real-size key stage, whose random weights never end a
+    transcript): greedy decoding stops early with the same first words, on both backends."""
+    files = [VOICES / f"q09_{k}.wav" for k in "AB"]
+    spec = f"openai-whisper:{random_whisper_checkpoint}"
+    full = load_asr(spec, AsrOptions(beam_size=1, device="cpu")).transcribe(files)
+    capped = load_asr(spec, AsrOptions(beam_size=1, device="cpu", max_tokens=3)).transcribe(files)
+    for f, c in zip(full, capped):
+        assert f.text.startswith(c.text) and len(c.text) < len(f.text)
+    short = load_asr("faster-whisper:tiny.en-bundled", AsrOptions(device="cpu", max_tokens=2)).transcribe(files)
+    assert all(len(t.text.split()) <= 2 for t in short), [t.text for t in short]
+    assert any(len(t.text.split()) > 2 for t in tiny_en.transcribe(files))

@@ -1,5 +1,6 @@
-"""checks.models.speaker with real encoders, no mocks: Resemblyzer (bundled weights) tells the espeak-ng Alice
-and James fixtures apart on held-out sentences, refuses silence, and batches exactly; the WavLM
+"""checks.models.speaker with real encoders, no mocks: Resemblyzer's encoder (in-tree, :mod:`checks.models.ge2e`, with
+the installed package's weights) tells the espeak-ng Alice and James fixtures apart on held-out sentences, refuses
+silence, batches exactly and equals the Resemblyzer package itself; the WavLM
 x-vector path runs on a tiny randomly initialised model saved to a local folder (the real
 microsoft/wavlm-base-plus-sv downloads on the TA's machine)."""
 from __future__ import annotations
@@ -60,11 +61,20 @@ def test_heldout_sentences_are_closer_to_their_own_speaker(embeddings):
     assert alice_to_alice > 0.75 and james_to_james > 0.75, sim
 
 
-def test_batched_embedding_equals_resemblyzers_own_per_clip_path(resemblyzer, embeddings):
+@pytest.fixture(scope="module")
+def package():
+    """The Resemblyzer package's own encoder (installed --no-deps in the test environment), to compare against."""
+    from resemblyzer import VoiceEncoder
+
+    return VoiceEncoder("cpu", verbose=False)
+
+
+def test_in_tree_encoder_batched_equals_the_resemblyzer_package_clip_by_clip(package, embeddings):
+    """checks.models.ge2e (network, VAD trimming, mel, partials) is Resemblyzer 0.1.4: the same vectors."""
     from resemblyzer import preprocess_wav
 
     for clip, row in zip(CLIPS, embeddings):
-        own = resemblyzer.model.embed_utterance(preprocess_wav(load_audio(clip, 16_000).samples))
+        own = package.embed_utterance(preprocess_wav(load_audio(clip, 16_000).samples))
         assert np.abs(own - row).max() < 1e-5
 
 
@@ -113,10 +123,10 @@ def test_silent_file_is_refused_by_name(resemblyzer, tmp_path):
         resemblyzer.embed([path])
 
 
-def test_resemblyzer_alone_would_embed_silence(resemblyzer):
+def test_resemblyzer_alone_would_embed_silence(package):
     """Why the gate exists: Resemblyzer itself returns a vector for (almost) silence without complaint."""
     noise = 1e-4 * np.random.default_rng(1).standard_normal(48_000).astype(np.float32)
-    v = resemblyzer.model.embed_utterance(noise)
+    v = package.embed_utterance(noise)
     assert v.shape == (256,) and np.isfinite(v).all()
 
 

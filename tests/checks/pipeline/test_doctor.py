@@ -188,3 +188,56 @@ def test_examine_is_the_same_list_the_command_prints():
 
     steps = {f.step for f in examine(opts, load_bank())}
     assert steps == {"software", "device", "models", "disk", "estimate"}  # q03 needs no asset
+
+
+def test_speaker_weights_installed_unreachable_or_downloadable(monkeypatch, tmp_path):
+    """Resemblyzer's weights: from the installed package (this environment); without it and its cache, PyPI is asked
+    (a closed port: a problem line with the fix; the fake of tests/test_ge2e_weights.py's kind: a download line)."""
+    from http.server import BaseHTTPRequestHandler
+
+    from local_server import serve
+
+    from checks.models import ge2e
+
+    rc, out = doctor("--questions", "10", "--device", "cpu")
+    assert "speaker: resemblyzer 0.1.4 weights (installed resemblyzer package" in out
+    monkeypatch.setattr(ge2e, "installed_weights", lambda: None)  # as after `pip install ".[key]"`: no package
+    monkeypatch.setenv("HW10_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HW10_PYPI_URL", "http://127.0.0.1:9")
+    rc, out = doctor("--questions", "10", "--device", "cpu")
+    (line,) = [p for p in problems(out) if "speaker" in p]
+    assert rc == 1 and "cannot be reached" in line and "pretrained.pt to" in line
+
+    class PyPI(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            ok = self.path == "/simple/resemblyzer/"
+            self.send_response(200 if ok else 404)
+            self.end_headers()
+            if ok:
+                self.wfile.write(f'<a href="/f/{ge2e.WHEEL}">{ge2e.WHEEL}</a>'.encode())
+
+        def log_message(self, *args):
+            pass
+
+    with serve(PyPI) as url:
+        monkeypatch.setenv("HW10_PYPI_URL", url)
+        rc, out = doctor("--questions", "10", "--device", "cpu")
+    assert [p for p in problems(out) if "speaker" in p] == [] and f"weights download from {url}/simple/" in out
+
+
+def test_the_estimate_adds_up_the_measured_questions_and_weighs_free_memory(monkeypatch):
+    """The estimate is the key_real record's loads plus the selected questions, with where it comes from; less free
+    memory than its peak is a problem (the free memory is the one thing replaced: this machine has plenty)."""
+    from checks.bench import measured
+    from checks.pipeline import doctor as doctor_module
+
+    record = measured.CPU_2_CORES
+    assert record is not None and record.peak_gb > 0 and set(record.question_s) == {f"q{i:02d}" for i in range(1, 13)}
+    rc, out = doctor("--questions", "3", "--device", "cpu")
+    minutes = record.seconds(["q03"]) / 60
+    assert f"run time ≈ {minutes:.0f} min, peak memory ≈ {record.peak_gb:.1f} GB for 1 question(s)" in out
+    assert record.command in out
+    monkeypatch.setattr(doctor_module, "available_memory_gb", lambda: record.peak_gb / 4)
+    rc, out = doctor("--questions", "3", "--device", "cpu")
+    (line,) = [p for p in problems(out) if "run time" in p]
+    assert rc == 1 and "of memory is free" in line and "or run on a GPU machine" in line

@@ -9,7 +9,10 @@ def test_bench_prints_a_table_for_the_grade_stage(capsys):
     assert main(["bench", "--stages", "grade", "--students", "40"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:4] == ["stage", "naive", "s", "ours"] and "peak MB" in lines[0]
-    assert lines[2].startswith("grade 40 students") and "40 feedback pages" in lines[2]
+    assert lines[2].startswith("grade 40 students (new folder)") and "40 feedback pages" in lines[2]
+    assert lines[3].startswith("grade 40 students (rerun, same folder)")
+    assert "CPU " in lines[3] and " kernel " in lines[3]
+    assert lines[4].startswith("disk: create 80 files")
 
 
 def test_bench_refuses_an_unknown_stage_before_running_anything(capsys):

@@ -333,3 +333,17 @@ def test_a_forced_format_that_does_not_fit_says_which_one_does(tmp_path, key_fil
     plain.write_text("student,q01,q02,q03,q04,q05,q06,q07,q08,q09,q10,q11,q12\n1,B,,,,,,,,,,,\n", encoding="utf-8")
     assert grade(plain, "--key", key, "--out", tmp_path / "o", "--format", "plain-csv") == 2
     assert "no 'id' column" in capsys.readouterr().err
+
+
+def test_hw10_grade_loads_only_the_grader(tmp_path):
+    """`hw10 grade` imports its own verb, never the model pipeline (checks) nor numpy/torch: a TA's laptop with
+    only `pip install .` grades, and the command starts without loading what `hw10 key` needs."""
+    code = ("import sys; from grader.cli import main; "
+            f"rc = main(['grade', {str(SAMPLE / 'export.csv')!r}, '--key', {str(SAMPLE / 'key.yaml')!r}, "
+            f"'--out', {str(tmp_path / 'out')!r}]); "
+            "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'checks', 'numpy', 'torch'}) + "
+            "sorted(m for m in sys.modules if m.startswith('grader.cli.') and m not in "
+            "('grader.cli.grade', 'grader.cli.common')); "
+            "print(rc, loaded)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[3])
+    assert res.stdout.strip().splitlines()[-1] == "0 []", res.stdout + res.stderr

@@ -266,3 +266,44 @@ def test_a_folder_written_into_during_the_run_is_not_replaced(graded, capsys, mo
     refused(capsys, "changed while hw10 was writing; nothing was replaced")
     after = digest(graded)
     assert after.pop("notes.txt") and after == before
+
+
+def test_feedback_written_by_two_processes_is_byte_identical(tmp_path, bank):
+    """From 2,000 students on, two processes render and write the feedback pages (Linux): the output folder,
+    manifest included, is the same bytes as one process writes."""
+    from grader.grade import GradeOptions, run_grade
+
+    outs = {}
+    for workers in (1, 2):
+        outs[workers] = tmp_path / f"out{workers}"
+        run_grade(GradeOptions(export=EXPORT, key=KEY, out=outs[workers], workers=workers), bank)
+    assert digest(outs[1]) == digest(outs[2]) and len(digest(outs[1])) > 600
+
+
+def test_a_failing_writer_process_stops_the_run_and_leaves_nothing(tmp_path):
+    """The forked part's disk error reaches the caller as the same InputError; the new folder is gone and the target
+    never appears; the parent's own part was written in vain."""
+    from grader.errors import InputError
+    from grader.outfolder import OutputFolder
+
+    def produce(k, parts):
+        if k == 1:
+            raise InputError("cannot write feedback/x.html (No space left on device); nothing was replaced")
+        yield "a.txt", b"a"
+
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match="No space left on device"):
+        with OutputFolder(out) as o:
+            o.write_parts(produce, 2)
+            o.commit()
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_two_parts_writing_one_name_is_refused(tmp_path):
+    """Whichever process comes second is refused: by the file system (created only new) or when the parts join."""
+    from grader.errors import InputError
+    from grader.outfolder import OutputFolder
+
+    with pytest.raises((ValueError, InputError), match="same.txt (written twice|.*File exists)"):
+        with OutputFolder(tmp_path / "out") as o:
+            o.write_parts(lambda k, parts: iter([("same.txt", b"%d" % k)]), 2)

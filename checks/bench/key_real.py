@@ -1,0 +1,148 @@
+"""``hw10 bench`` stage ``key_real``: the whole key (all twelve questions) with models of the real sizes, to tell a TA
+how long a key run takes on this device and how much memory it needs.
+
+The models have the real architectures and sizes, with seeded random weights (the real checkpoints exist only on
+the TAs' machines): the full ``MimiConfig()`` (the CSM fixture's codec folder, loaded as ``--mimi PATH``), a CSM with
+csm-1b's dimensions
+(``CsmConfig()``, 1.6 B parameters), a Whisper with turbo's dimensions (the default ``--asr openai-whisper:turbo``:
+large-v3's encoder, 4 decoder layers; saved as a checkpoint and loaded by the real ``openai-whisper:FILE.pt`` path)
+and the real speaker encoder. Random weights never stop generating: CSM runs to q11/q12's ``max_new_tokens`` (an
+upper bound of the real replies), Whisper to :data:`TRANSCRIPT_TOKENS` a transcript (what real speech of the key's
+clip lengths takes; Whisper's own limit, 224, would make the ASR ~5× what a real run spends). The
+assets are the fixtures (same names, similar lengths); q06 runs on the fixture EmoV-DB's clips, and its figure is
+also given scaled to q06.yaml's ``per_class`` (the real run's count).
+
+Every model is presented to the pipeline as a test fixture, not as "random weights": with random weights the
+pipeline skips the questions whose answer lives in trained weights before they compute anything, and this stage is
+about what computing them costs (their answers, on these weights, are "not meaningful", as on any fixture).
+
+One row per question (seconds, and the process's peak memory so far), one per model load, and the total.
+"""
+from __future__ import annotations
+
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from checks.bench.models import full_size_csm_runner
+from checks.bench.stage import ASSETS, StageResult, fixture_script
+from checks.evidence import threshold
+from checks.models.asr import AsrOptions, load_asr
+from checks.models.mimi import MimiSource, load_mimi
+from checks.models.numerics import full_precision
+from checks.models.providers import Loaded, ProviderInfo, load_speaker_model
+from checks.pipeline.context import CheckContext, LazyModel
+from checks.pipeline.run import run_checks
+from checks.questions.emovdb import counts, resolve_folder, scan
+from grader.spec import load_bank
+
+TURBO_DIMS = dict(n_mels=128, n_vocab=51866, n_audio_ctx=1500, n_audio_state=1280, n_audio_head=20,
+                  n_audio_layer=32, n_text_ctx=448, n_text_state=1280, n_text_head=20, n_text_layer=4)
+"""openai-whisper's ``ModelDimensions`` of ``turbo`` (large-v3-turbo), as its checkpoint records them."""
+TRANSCRIPT_TOKENS = 48
+"""Tokens decoded per transcript: what Whisper writes for about 12 s of English speech (≈ 2.5 words/s, ≈ 1.3 tokens
+a word, plus the end token); the key's clips last 2–10 s. Random weights would otherwise decode Whisper's 224."""
+FIXTURE_PER_CLASS = 6
+"""Clips per emotion the fixture EmoV-DB gives q06 (the real run takes q06.yaml's ``per_class``)."""
+
+
+def peak_gb() -> float:
+    """This process's peak resident memory so far (GB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+
+
+def random_turbo_checkpoint(folder: Path) -> Path:
+    """A checkpoint file with turbo's dimensions and seeded random weights (float16 on disk, as OpenAI ships them)."""
+    import torch
+    import whisper
+    from whisper.model import ModelDimensions, Whisper
+
+    dims = ModelDimensions(**TURBO_DIMS)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = Whisper(dims)
+        with torch.no_grad():  # openai-whisper leaves this one uninitialised (torch.empty): it may hold NaN
+            model.decoder.positional_embedding.normal_(0.0, 0.02)
+    path = folder / "turbo-dims-random.pt"
+    torch.save({"dims": dims.__dict__, "model_state_dict": {k: v.half() for k, v in model.state_dict().items()}},
+               path)
+    del model, whisper
+    return path
+
+
+def _say(text: str) -> None:
+    print(f"bench key_real: {text}", file=sys.stderr, flush=True)
+
+
+def bench_key_real_size(device: str = "cpu") -> list[StageResult]:
+    """Time every question of a key run with real-size models on ``device`` (module docstring)."""
+    bank = load_bank()
+    rows: list[StageResult] = []
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        _say("saving a Whisper checkpoint with turbo's dimensions …")
+        whisper_file = random_turbo_checkpoint(Path(tmp))  # before any model is loaded: its making is not the run's
+        loaded: dict[str, Loaded] = {}
+        # in the order a key run first needs them (q01 Mimi, q07 ASR, q10 speaker, q11 CSM): the same peak
+        loads = {
+            "mimi": lambda: load_mimi(MimiSource(ref=str(fixture_script("make_csm_fixture").ensure_tiny_csm().mimi),
+                                                 device=device, dtype="float32")),
+            "asr": lambda: _asr(whisper_file, device),
+            "speaker": lambda: load_speaker_model("resemblyzer", device),
+            "csm": lambda: _csm(device),
+        }
+        for name, load in loads.items():
+            _say(f"loading {name} …")
+            t = time.perf_counter()
+            loaded[name] = load()
+            took = time.perf_counter() - t
+            what = getattr(loaded[name], "info", None)
+            rows.append(StageResult(f"key_real: load {name}", None, took,
+                                    f"{getattr(what, 'description', '')}; peak {peak_gb():.1f} GB", device))
+        ctx = CheckContext(assets=ASSETS, models={k: LazyModel.ready(k, v) for k, v in loaded.items()}, seed=0,
+                           emovdb_per_class=FIXTURE_PER_CLASS)
+        last = [time.perf_counter()]
+
+        def progress(qid: str, outcome, cached: bool) -> None:
+            took = time.perf_counter() - last[0]
+            last[0] = time.perf_counter()
+            note = f"{outcome.status}; peak {peak_gb():.1f} GB"
+            if qid == "q06":
+                per_class = int(threshold(bank["q06"], "per_class"))
+                clips = _fixture_clips()
+                note += (f"; {clips} fixture clips ({FIXTURE_PER_CLASS} per emotion): at q06.yaml's per_class "
+                         f"{per_class}, ≈ {took * per_class / FIXTURE_PER_CLASS:.0f} s")
+            rows.append(StageResult(f"key_real: {qid}", None, took, note, device))
+            _say(f"{qid} {took:.1f} s ({outcome.status}), peak {peak_gb():.1f} GB")
+
+        _say("running q01 … q12")
+        with full_precision():
+            run_checks(bank, list(bank.ids), ctx, progress=progress)
+    total = time.perf_counter() - start
+    rows.append(StageResult("key_real: whole key, real-size models", None, total,
+                            f"{total / 60:.1f} min incl. model loads; peak {peak_gb():.1f} GB; random weights: "
+                            "generation runs to its full length", device))
+    return rows
+
+
+def _asr(checkpoint: Path, device: str) -> Loaded:
+    """openai-whisper from ``checkpoint`` as a key run loads it (beam 5), with transcripts capped at
+    :data:`TRANSCRIPT_TOKENS` (random weights never end one)."""
+    backend = load_asr(f"openai-whisper:{checkpoint}", AsrOptions(device=device, beam_size=5,
+                                                                   max_tokens=TRANSCRIPT_TOKENS))
+    return Loaded(backend, ProviderInfo(backend.describe()))
+
+
+def _csm(device: str) -> Loaded:
+    runner = full_size_csm_runner(device)
+    # a fixture, not random_weights=True: the pipeline would skip q11/q12 before they generate (module docstring)
+    return Loaded(runner, ProviderInfo(runner.info.description, random_weights=False, fixture="random weights",
+                                       details=runner.info.to_dict()))
+
+
+def _fixture_clips() -> int:
+    """How many EmoV-DB clips the fixture folder offers q06 at :data:`FIXTURE_PER_CLASS` per emotion."""
+    table = counts(scan(resolve_folder(None, ASSETS)))  # {emotion: {speaker: clips}}
+    return sum(min(sum(by_speaker.values()), FIXTURE_PER_CLASS) for by_speaker in table.values())

@@ -1,0 +1,39 @@
+"""What ``hw10 bench --stages key_real`` measured, kept for ``hw10 doctor``'s estimate of a key run.
+
+A record, not a decision: the doctor adds up the questions a run selects and says where the figure comes from.
+Re-measure with the command below and replace the record (a GPU figure belongs beside it once a GPU is lent).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class KeyBudget:
+    """One measured whole-key run with real-size models (random weights: generation to full length)."""
+
+    when: str
+    command: str
+    machine: str
+    device: str
+    load_s: float
+    """Loading Mimi, the ASR, the speaker encoder and CSM."""
+    question_s: dict[str, float] = field(default_factory=dict)
+    """Seconds per question (q06 scaled to q06.yaml's per_class)."""
+    peak_gb: float = 0.0
+    """Peak resident memory of the whole run."""
+
+    def seconds(self, questions: list[str]) -> float:
+        """The loads plus the selected questions' seconds."""
+        return self.load_s + sum(self.question_s.get(q, 0.0) for q in questions)
+
+
+CPU_2_CORES: KeyBudget | None = KeyBudget(
+    when="2026-12-01", command="hw10 bench --stages key_real", machine="a 2-core CPU (24 GB, no GPU)", device="cpu",
+    load_s=72.8,  # Mimi 20.8 s, ASR 7.9 s, speaker 3.4 s, CSM 40.6 s
+    question_s={"q01": 0.6, "q02": 0.5, "q03": 0.9, "q04": 0.2,
+                "q05": 0.0,  # pending on the fixture codec; on the real one a codebook lookup
+                "q06": 169.0,  # 25.4 s for the fixture's 30 clips, scaled to q06.yaml's per_class 40 (200 clips)
+                "q07": 110.4, "q08": 15.0, "q09": 674.4, "q10": 375.5, "q11": 482.0, "q12": 309.2},
+    peak_gb=12.0)
+"""This project's 2-core CPU machine: 34.7 min measured (37 min with q06 at its real size), 12.0 GB peak."""
