@@ -200,6 +200,9 @@ def _records(path: str, encoding: str):
         try:
             for n, rec in enumerate(reader, start=1):
                 yield n, rec
+        except (UnicodeDecodeError, OSError) as exc:  # the file was checked whole before: it changed, or the disk
+            raise InputError(f"could not be read to the end ({type(exc).__name__}): did it change while hw10 read "
+                             "it? Run again on a file nothing is writing", file=path, row=n + 1) from None
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
                 raise InputError(f"a cell longer than {csv.field_size_limit():,} characters: no answer is that long; "
