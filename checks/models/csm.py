@@ -25,6 +25,7 @@ torch/transformers/huggingface_hub are imported inside functions only.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -482,6 +483,16 @@ class CsmRunner:
             inputs["input_values"] = inputs["input_values"].to(self.dtype)
         return inputs
 
+    @contextlib.contextmanager
+    def _seeded(self, seed: int):
+        """Within the block torch's random state (CPU, and this runner's GPU) is seeded with ``seed``; the caller's
+        state comes back after it."""
+        import torch
+
+        with torch.random.fork_rng(devices=[self.device.index or 0] if self.device.type == "cuda" else []):
+            torch.manual_seed(seed)
+            yield
+
     def generate_batch(self, inputs, *, seed: int, n: int, max_new_tokens: int) -> list[Generation]:
         """``n`` replies from ONE seeded ``generate`` call on the conversation repeated ``n`` times along the batch
         (a batch of 5 costs little more than one reply: the model runs per frame, not per sample). Reproducible for
@@ -496,10 +507,8 @@ class CsmRunner:
             return [self.generate(inputs, seed=seed, max_new_tokens=max_new_tokens)]
         batched = {k: v.repeat(n, *([1] * (v.dim() - 1))) if isinstance(v, torch.Tensor) and v.dim() >= 1 else v
                    for k, v in inputs.items()}
-        cuda = [self.device.index or 0] if self.device.type == "cuda" else []
         start = time.perf_counter()
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(seed)
+        with self._seeded(seed):
             try:
                 out = self.model.generate(**batched, max_new_tokens=max_new_tokens, output_audio=True,
                                           return_dict_in_generate=True)
@@ -522,10 +531,8 @@ class CsmRunner:
         if max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be at least 1, not {max_new_tokens}")
         recorder = _FrameRecorder()
-        cuda = [self.device.index or 0] if self.device.type == "cuda" else []
         start = time.perf_counter()
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(seed)
+        with self._seeded(seed):
             try:
                 out = self.model.generate(**inputs, max_new_tokens=max_new_tokens, output_audio=True,
                                           return_dict_in_generate=True, streamer=recorder)

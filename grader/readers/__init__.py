@@ -6,7 +6,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..spec import QuestionBank
 from ..submissions import Roster
-from .csvfile import Table, open_table
+from .csvfile import open_table
 from .ntucool import looks_like_ntucool, read_ntucool
 from .pins import MatchPins, load_pins
 from .plain import looks_like_plain, read_plain_csv, read_single
@@ -33,7 +33,7 @@ def read_submissions(path: Path | str, bank: QuestionBank, fmt: str = "auto",
     if fmt == "ntucool" or (fmt == "auto" and looks_like_ntucool(table.header)):
         return read_ntucool(table, bank, pins)
     if fmt == "plain-csv" or (fmt == "auto" and looks_like_plain(table.header)):
-        return read_plain_csv(Table(table.path, table.encoding, table.header, list(table.rows)), bank)
+        return read_plain_csv(table.whole(), bank)
     raise InputError("not a recognised submissions file: expected an NTU COOL Student Analysis export "
                      "(columns 'id' and '<number>: <question>') or a CSV with columns id, q01 … q12",
                      file=str(path), row=1)

@@ -161,6 +161,10 @@ class TableStream:
     header: list[str]
     rows: Iterator[tuple[int, list[str]]]
 
+    def whole(self) -> Table:
+        """The rest of the rows read into a :class:`Table` (for small files, e.g. a plain answers CSV)."""
+        return Table(self.path, self.encoding, self.header, list(self.rows))
+
 
 def open_table(path: Path | str) -> TableStream:
     """Open an export as a :class:`TableStream`: encoding checked over the whole file (:func:`detect_encoding`),
@@ -238,9 +242,3 @@ def _width_checked(rec: tuple[int, list[str]], header: list[str], path: str, las
                          f"{len(r) + 1}, {header[len(r)]!r}, on){cut} — download or export the file again "
                          "(a hand-made CSV needs every column, empty cells included)", file=path, row=i)
     return rec
-
-
-def read_table(path: Path | str) -> Table:
-    """The whole export as a :class:`Table` (:func:`open_table`, every row in memory: for small files)."""
-    stream = open_table(path)
-    return Table(stream.path, stream.encoding, stream.header, list(stream.rows))
