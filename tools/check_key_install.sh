@@ -7,9 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-$(mktemp -d)}"
+if [ -e "$work" ] && [ -n "$(ls -A "$work")" ]; then
+  echo "error: $work is not empty; give a new or empty folder (this script never deletes what it did not write)" >&2
+  exit 2
+fi
 mkdir -p "$work"
 src="$work/src" venv="$work/venv"
-rm -rf "$src" "$venv" && mkdir -p "$src"
+mkdir -p "$src"
 git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$src"   # the working tree as a clean copy
 python3 -m venv "$venv"
 "$venv/bin/pip" install -q torch==2.13.0                                     # "torch with CUDA already installed"
