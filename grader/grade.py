@@ -99,39 +99,43 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
     if not roster.submissions:
         raise InputError("no student rows in the file", file=str(opts.export))
     sheet = grade_roster(roster, bank, key, opts.attempt)
-    stats = analyse(sheet)
     regrade = regrade_diff(sheet, grade_roster(roster, bank, old_key, opts.attempt)) if old_key else None
     rows = len(roster.submissions)
     # every row is graded: the rows themselves are let go (at 100,000 students they are a third of the memory)
     roster = replace(roster, submissions=[])
-    outcome = GradeOutcome(roster, sheet, stats, rows=rows, regrade=regrade)
-
     names = feedback_names([r.student_id for r in sheet.results])
+    renderer = FeedbackRenderer(sheet, opts.decimals)
+    stats: list[QuizStats] = []
+    skipped: list[str] = []
+
+    def pages(k: int, parts: int):
+        for r in sheet.results[k::parts]:  # one student's pages at a time: never all of them in memory
+            html, md = renderer.render(r)
+            yield f"feedback/{names[r.student_id]}.html", html.encode("utf-8")
+            yield f"feedback/{names[r.student_id]}.md", md.encode("utf-8")
+
     with target as out:
-        out.write_bytes("scores.csv", csv_bytes(scores_rows(sheet, opts.decimals, names)))
-        withheld = grades_withheld(key, sheet, opts)
-        if withheld:
-            outcome.skipped.extend(withheld)  # and no grades.csv of an earlier run is left beside these files
-        else:
-            out.write_bytes("grades.csv", csv_bytes(grades_rows(sheet, Assignment(opts.assignment), opts.decimals,
-                                                                opts.points_possible)))
-        out.write_bytes("items.csv", csv_bytes(items_rows(stats, sheet)))
-        if outcome.regrade is not None:
-            out.write_bytes("regrade.csv", csv_bytes(regrade_rows(outcome.regrade, opts.decimals)))
-        out.write_text("report.html", render_class_report(sheet, stats, roster, opts.decimals, outcome.regrade,
-                                                          str(opts.previous_key) if opts.previous_key else None,
-                                                          str(opts.key)))
-        renderer = FeedbackRenderer(sheet, opts.decimals)
+        def class_files() -> None:
+            """Everything but the feedback pages (done while another process writes its share of them)."""
+            stats.append(analyse(sheet))
+            out.write_bytes("scores.csv", csv_bytes(scores_rows(sheet, opts.decimals, names)))
+            withheld = grades_withheld(key, sheet, opts)
+            if withheld:
+                skipped.extend(withheld)  # and no grades.csv of an earlier run is left beside these files
+            else:
+                out.write_bytes("grades.csv", csv_bytes(grades_rows(sheet, Assignment(opts.assignment),
+                                                                    opts.decimals, opts.points_possible)))
+            out.write_bytes("items.csv", csv_bytes(items_rows(stats[0], sheet)))
+            if regrade is not None:
+                out.write_bytes("regrade.csv", csv_bytes(regrade_rows(regrade, opts.decimals)))
+            out.write_text("report.html", render_class_report(sheet, stats[0], roster, opts.decimals, regrade,
+                                                              str(opts.previous_key) if opts.previous_key else None,
+                                                              str(opts.key)))
 
-        def pages(k: int, parts: int):
-            for r in sheet.results[k::parts]:  # one student's pages at a time: never all of them in memory
-                html, md = renderer.render(r)
-                yield f"feedback/{names[r.student_id]}.html", html.encode("utf-8")
-                yield f"feedback/{names[r.student_id]}.md", md.encode("utf-8")
-
-        out.write_parts(pages, feedback_parts(len(sheet.results), opts.workers))
+        out.write_parts(pages, feedback_parts(len(sheet.results), opts.workers), meanwhile=class_files)
         out.carry("upload-receipt.json")  # what hw10 upload posted stays on record (it names the scores it posted)
         written = out.commit()
+    outcome = GradeOutcome(roster, sheet, stats[0], rows=rows, regrade=regrade, skipped=skipped)
     top = [opts.out / w for w in written if "/" not in w]
     outcome.written.extend(top + ([opts.out / "feedback"] if len(top) < len(written) else []))
     return outcome

@@ -8,7 +8,9 @@ The rule (``hw10 grade --out OUT``, and any command that fills a folder):
   wrote, each with its size and SHA-256 (so an unchanged rerun writes the same bytes, manifest included).
   ``OUT`` may be missing, empty, or a folder whose every entry is listed in its manifest and unchanged since;
   anything else is refused, naming the entries: a file hw10 did not write, one a person edited since, a
-  symbolic link (never followed), a manifest that does not parse.
+  symbolic link (never followed), a manifest that does not parse. All of it is checked before any work starts,
+  except the content of files whose size is unchanged: reading 20,000 earlier pages is done while the new ones
+  are rendered, and always before anything is replaced.
 * **All or nothing.** Everything is written into a new sibling folder (``.OUT.hw10-new-…``, the same file
   system); only when every file is complete is ``OUT`` swapped for it (two renames), and then the previous
   output's listed files are deleted. An interrupted or failed run leaves the previous complete output (or, in
@@ -19,6 +21,7 @@ Errors are :class:`grader.errors.InputError` naming the folder or file (exit 2).
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -123,8 +126,10 @@ def check_replaceable(folder: Path) -> list[Entry]:
     return _checked(folder)[0]
 
 
-def _checked(folder: Path) -> tuple[list[Entry], tuple]:
-    """:func:`check_replaceable`'s entries and the folder's :func:`fingerprint` as checked (one scan for both)."""
+def _checked(folder: Path, *, read_files: bool = True) -> tuple[list[Entry], tuple]:
+    """:func:`check_replaceable`'s entries and the folder's :func:`fingerprint` as checked (one scan for both).
+    With ``read_files`` false, a listed file of the recorded size is not hashed here: the caller checks its
+    content later (:func:`edited_files`) before it replaces the folder."""
     if folder.is_symlink():
         raise InputError("is a symbolic link; hw10 never writes through one: give the real folder", file=str(folder))
     if not folder.exists():
@@ -151,14 +156,39 @@ def _checked(folder: Path) -> tuple[list[Entry], tuple]:
     foreign += [d for d in found.dirs if d not in listed_dirs]
     if foreign:
         problems.append(f"files hw10 did not write: {_listing(foreign)}")
-    edited = [p for p, st in found.files.items()
-              if p in listed and (st[0] != listed[p].size or file_sha256(folder / p) != listed[p].sha256)]
+    edited = [p for p, st in found.files.items() if p in listed and st[0] != listed[p].size]
+    if read_files:
+        edited += edited_files(folder, [listed[p] for p, st in found.files.items()
+                                        if p in listed and st[0] == listed[p].size])
     if edited:
-        problems.append(f"files changed since hw10 wrote them: {_listing(edited)}")
+        problems.append(_edited(edited))
     if problems:
-        raise InputError("cannot be replaced: it holds " + "; ".join(problems) + ". Move them away or choose "
-                         "another --out", file=str(folder))
+        raise InputError(_refusal(problems), file=str(folder))
     return entries, _fingerprint_of(found)
+
+
+def edited_files(folder: Path | str, entries: Iterable[Entry]) -> list[str]:
+    """The paths of ``entries`` whose file in ``folder`` no longer has the recorded SHA-256 or cannot be read (a
+    file that is gone is not edited: there is nothing of anyone's to lose)."""
+    edited = []
+    for e in entries:
+        try:
+            same = file_sha256(os.path.join(folder, *e.path.split("/"))) == e.sha256
+        except FileNotFoundError:
+            same = True
+        except OSError:
+            same = False
+        if not same:
+            edited.append(e.path)
+    return edited
+
+
+def _edited(paths: list[str]) -> str:
+    return f"files changed since hw10 wrote them: {_listing(paths)}"
+
+
+def _refusal(problems: list[str]) -> str:
+    return "cannot be replaced: it holds " + "; ".join(problems) + ". Move them away or choose another --out"
 
 
 def fingerprint(folder: Path) -> tuple:
@@ -184,7 +214,7 @@ def _fingerprint_of(found: Scan) -> tuple:
     return ("scan", h.hexdigest())
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path | str) -> str:
     """The hex SHA-256 of the file at ``path``, read in 1 MiB blocks."""
     h = hashlib.sha256()
     fd = os.open(path, os.O_RDONLY)  # not open(): a feedback page is one read, and a rerun hashes 200,000 of them
@@ -223,8 +253,11 @@ class OutputFolder:
         self.meta = dict(meta or {})
         """What produced the folder (e.g. the key's hash), kept in the manifest for the commands that read it."""
         refuse_inputs_inside(self.target, inputs)
-        self._old, self._seen = _checked(self.target)
-        """The folder as it was checked; :meth:`commit` replaces it only if it is still so (no second hashing)."""
+        self._old, self._seen = _checked(self.target, read_files=False)
+        """The folder as it was checked; :meth:`commit` replaces it only if it is still so."""
+        self._unread: list[Entry] | None = list(self._old)
+        """Earlier files whose content is still to be compared with the manifest (:meth:`check_previous`): a rerun
+        reads them while its pages are rendered, not before the work starts (their sizes were checked here)."""
         self._stage: Path | None = None
         self._names: set[str] = set()
         self._written: list[Entry] = []
@@ -282,17 +315,35 @@ class OutputFolder:
                              file=str(self.target)) from None
         return Entry(rel, len(data), hashlib.sha256(data).hexdigest())
 
-    def write_parts(self, produce: Callable[[int, int], Iterable[tuple[str, bytes]]], parts: int) -> None:
+    def check_previous(self) -> None:
+        """Compare the earlier output's files with their manifest (once): an :class:`InputError` naming those a
+        person changed since hw10 wrote them. :meth:`commit` calls it when :meth:`write_parts` has not."""
+        if self._unread is None:
+            return
+        edited = edited_files(self.target, self._unread)
+        self._unread = None
+        if edited:
+            raise InputError(_refusal([_edited(edited)]), file=str(self.target))
+
+    def write_parts(self, produce: Callable[[int, int], Iterable[tuple[str, bytes]]], parts: int,
+                    meanwhile: Callable[[], None] | None = None) -> None:
         """Write the files ``produce(k, parts)`` yields (relative name, bytes) for every part ``k`` of ``parts``:
         part 0 in this process, each other part in a forked one (Linux; elsewhere, or with ``parts`` 1, all here),
-        so rendering and writing many pages uses every core. The files are the same whoever writes them; the
+        so rendering and writing many pages uses every core. ``meanwhile`` (other work of this process, e.g. the
+        files that need more than the pages) runs while the other parts are written, and the last part first
+        checks the earlier output (:meth:`check_previous`). The files are the same whoever writes them; the
         manifest is sorted. A part that fails stops the run with its message, nothing replaced."""
         if parts <= 1 or not hasattr(os, "fork") or not sys.platform.startswith("linux"):
+            if meanwhile is not None:
+                meanwhile()
             for k in range(max(parts, 1)):
                 for rel, data in produce(k, parts):
                     self.write_bytes(rel, data)
             return
         children: list[tuple[int, int]] = []
+        # the objects that exist now are shared with the children: frozen, the garbage collector neither walks them
+        # (in the children that would copy every page it touches) nor spends time on them in this process
+        gc.freeze()
         try:
             for k in range(1, parts):
                 read_end, write_end = os.pipe()
@@ -300,11 +351,13 @@ class OutputFolder:
                 if pid == 0:  # the child: write its part, report the entries, never return into the caller
                     try:
                         os.close(read_end)
-                        self._child_part(produce, k, parts, write_end)
+                        self._child_part(produce, k, parts, write_end, check=k == parts - 1)
                     finally:
                         os._exit(1)  # only reached if _child_part could not exit itself
                 os.close(write_end)
                 children.append((pid, read_end))
+            if meanwhile is not None:
+                meanwhile()
             for rel, data in produce(0, parts):
                 self.write_bytes(rel, data)
             for pid, read_end in children:
@@ -314,6 +367,7 @@ class OutputFolder:
                 self._adopt(report, status)
             children = []
         finally:
+            gc.unfreeze()
             for pid, read_end in children:  # this process failed: stop the others before the new folder goes
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGTERM)
@@ -321,10 +375,13 @@ class OutputFolder:
                 with contextlib.suppress(OSError):
                     os.close(read_end)
 
-    def _child_part(self, produce, k: int, parts: int, write_end: int) -> None:
-        """In a forked child: write part ``k`` and send its entries (or its error) down ``write_end``; exit."""
+    def _child_part(self, produce, k: int, parts: int, write_end: int, check: bool) -> None:
+        """In a forked child: (with ``check``, :meth:`check_previous` first) write part ``k`` and send its entries
+        (or its error) down ``write_end``; exit."""
         code = 0
         try:
+            if check:
+                self.check_previous()
             seen: set[str] = set()
             entries = []
             for rel, data in produce(k, parts):
@@ -332,7 +389,7 @@ class OutputFolder:
                     raise ValueError(f"{rel} written twice in one output")
                 seen.add(rel)
                 entries.append([*astuple(self._create(rel, data))])
-            report = json.dumps({"entries": entries}).encode("utf-8")
+            report = json.dumps({"entries": entries, "checked": check}).encode("utf-8")
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
             code = 1
             report = json.dumps({"error": str(exc), "input": isinstance(exc, InputError)}).encode("utf-8")
@@ -353,6 +410,8 @@ class OutputFolder:
             if doc.get("input"):
                 raise InputError(why)
             raise RuntimeError(f"writing the output in parallel failed: {why}")
+        if doc.get("checked"):
+            self._unread = None  # that part compared the earlier output with its manifest
         for path, size, sha in doc["entries"]:
             if path in self._names:
                 raise ValueError(f"{path} written twice in one output")
@@ -374,6 +433,7 @@ class OutputFolder:
     def commit(self) -> list[str]:
         """Swap the new folder in for ``target`` and delete the previous output's files; returns what was written."""
         assert self._stage is not None
+        self.check_previous()
         text = manifest_text(self._written, self.meta)
         try:
             (self._stage / MANIFEST).write_text(text, encoding="utf-8")

@@ -121,6 +121,27 @@ def test_a_file_the_ta_edited_since_is_not_overwritten(graded, capsys):
     assert digest(graded) == before
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_edit_that_keeps_the_size_is_caught_before_anything_is_replaced(tmp_path, bank, workers):
+    """Content is compared with the manifest while the new pages are rendered (by the second writer process with
+    two, at the swap with one), not before the work starts: an edit of the same size is still refused, nothing
+    replaced, and the run's new folder is gone."""
+    from grader.errors import InputError
+    from grader.grade import GradeOptions, run_grade
+
+    out = tmp_path / "out"
+    run_grade(GradeOptions(export=EXPORT, key=KEY, out=out, workers=workers), bank)
+    page = sorted((out / "feedback").glob("*.md"))[-1]
+    text = page.read_bytes()
+    page.write_bytes(text.replace(b"Total", b"TOTAL", 1))
+    assert page.read_bytes() != text and len(page.read_bytes()) == len(text)
+    before = digest(out)
+    with pytest.raises(InputError, match=f"files changed since hw10 wrote them: feedback/{page.name}"):
+        run_grade(GradeOptions(export=EXPORT, key=KEY, out=out, workers=workers), bank)
+    assert digest(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
 def test_links_are_never_followed(tmp_path, graded, capsys):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
