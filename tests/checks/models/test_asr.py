@@ -19,6 +19,7 @@ import yaml  # noqa: E402
 from checks.audio import load_audio  # noqa: E402
 from checks.metrics.wer import english_normalizer, rank_candidates, wer  # noqa: E402
 from checks.models.asr import (  # noqa: E402
+    CPU_BATCH,
     AsrError,
     AsrOptions,
     AsrSpec,
@@ -112,6 +113,8 @@ def test_describe_names_model_hash_and_compute_type(tiny_en):
     assert "compute_type=int8" in d and "device=cpu" in d and "beam_size=5" in d and "temperature=0" in d
     assert f"sha256={tiny_en.model_sha256}" in d and len(tiny_en.model_sha256) == 64
     assert "soxr VHQ" in d
+    # a CPU decodes few windows at a time: no faster in bigger batches there, and each window costs memory
+    assert tiny_en.batch_size == CPU_BATCH and f"batched by {CPU_BATCH} " in d
 
 
 # ----------------------------------------------------------------------------- specs and bad input
@@ -245,7 +248,8 @@ def random_whisper_checkpoint(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("beam_size", [1, 2])
 def test_openai_whisper_batched_decode_equals_one_at_a_time(random_whisper_checkpoint, beam_size):
-    asr = load_asr(f"openai-whisper:{random_whisper_checkpoint}", AsrOptions(beam_size=beam_size, device="cpu"))
+    asr = load_asr(f"openai-whisper:{random_whisper_checkpoint}", AsrOptions(beam_size=beam_size, device="cpu",
+                                                                              batch_size=3))
     files = [VOICES / f"q09_{k}.wav" for k in "ABC"]
     batch = asr.transcribe(files)
     alone = [asr.transcribe([f])[0] for f in files]
@@ -255,6 +259,7 @@ def test_openai_whisper_batched_decode_equals_one_at_a_time(random_whisper_check
     assert all(t.language == "en" for t in batch)
     d = asr.describe()
     assert str(random_whisper_checkpoint) in d and "compute_type=fp32" in d and f"beam_size={beam_size}" in d
+    assert "batched by 3" in d
 
 
 def test_openai_whisper_unreadable_checkpoint(tmp_path):

@@ -231,7 +231,7 @@ def test_the_estimate_adds_up_the_measured_questions_and_weighs_free_memory(monk
     from checks.bench import measured
     from checks.pipeline import doctor as doctor_module
 
-    record = measured.CPU_2_CORES
+    record = measured.cpu_record(OFFLINE["--asr"])
     assert record is not None and record.peak_gb > 0 and set(record.question_s) == {f"q{i:02d}" for i in range(1, 13)}
     monkeypatch.setattr(doctor_module, "available_memory_gb", lambda: record.peak_gb / 4)
     rc, out = doctor("--questions", "3", "--device", "cpu")  # Mimi only: a small machine is fine
@@ -243,3 +243,27 @@ def test_the_estimate_adds_up_the_measured_questions_and_weighs_free_memory(monk
     (line,) = [p for p in problems(out) if "run time" in p]
     assert f"peak memory ≈ {record.peak_gb:.1f} GB for 1 question(s)" in line
     assert rc == 1 and "of memory is free" in line and "or run on a GPU machine" in line
+
+
+def test_a_cpu_run_with_openai_whisper_is_told_what_faster_whisper_took(tmp_path):
+    """On a CPU the ASR is most of a key run: with the homework's openai-whisper the estimate also gives the measured
+    figure with --asr faster-whisper:turbo (and says its transcripts were not compared on real weights); a run that
+    already uses faster-whisper is estimated from that record."""
+    from checks.bench import measured
+
+    fw, ow = measured.CPU_2_CORES_FASTER_WHISPER, measured.CPU_2_CORES
+    assert fw is not None and ow is not None and fw.seconds(["q09"]) < ow.seconds(["q09"])
+    checkpoint = tmp_path / "turbo.pt"
+    checkpoint.write_bytes(b"not read by the doctor")
+    openai = {"--asr": f"openai-whisper:{checkpoint}"}
+    rc, out = doctor("--questions", "9", "--device", "cpu", **openai)
+    (line,) = [x for x in out.splitlines() if "run time" in x]
+    assert f"run time ≈ {ow.seconds(['q09']) / 60:.0f} min for 1 question(s)" in line and ow.command in line
+    assert (f"with --asr faster-whisper:turbo (int8 on a CPU) these questions took {fw.seconds(['q09']) / 60:.0f} "
+            "min") in line and "not been compared with openai-whisper's on the real weights" in line
+    rc, out = doctor("--questions", "9", "--device", "cpu")  # faster-whisper:tiny.en-bundled
+    (line,) = [x for x in out.splitlines() if "run time" in x]
+    assert f"run time ≈ {fw.seconds(['q09']) / 60:.0f} min" in line and fw.command in line
+    assert "--asr faster-whisper:turbo" not in line
+    rc, out = doctor("--questions", "1-4", "--device", "cpu", **openai)
+    assert "faster-whisper" not in next(x for x in out.splitlines() if "run time" in x)  # no ASR in q01-q04
