@@ -169,10 +169,14 @@ class FeedbackRenderer:
             self._rows[k] = {"html": Markup(self.row_html.render(r=row)), "md": self.row_md.render(r=row)}
         return self._rows[k]
 
+    def _rows_of(self, r: StudentResult) -> list[dict[str, Any]]:
+        """The student's question rows, in question order."""
+        return [self._row(qid, r.scores[qid], r.unread.get(qid, "")) for qid in self.questions]
+
     def view(self, r: StudentResult) -> SimpleNamespace:
         """What the feedback templates show of one student (a namespace: attribute lookups in a template succeed
         at the first try; the question rows come joined, each rendered once per class)."""
-        rows = [self._row(qid, r.scores[qid], r.unread.get(qid, "")) for qid in self.questions]
+        rows = self._rows_of(r)
         return SimpleNamespace(id=r.student_id, name=r.name, section=r.section,
                                total=fmt_points(r.total, self.decimals), max_total=self.max_total, status=r.status,
                                notes=r.notes, rows=rows, rows_html=Markup("".join(x["html"] for x in rows)),
@@ -187,7 +191,7 @@ class FeedbackRenderer:
             shells = self._shells[key] = self._shells_for(r)
         if not shells:
             return self.render_direct(r)
-        rows = [self._row(qid, r.scores[qid], r.unread.get(qid, "")) for qid in self.questions]
+        rows = self._rows_of(r)
         html_rows = "".join(x["html"] for x in rows)
         md_rows = "".join(x["md"] for x in rows)
         total = fmt_points(r.total, self.decimals)
@@ -215,7 +219,7 @@ class FeedbackRenderer:
             shells = (_Shell(self.html.render(s=view, css=self.css)), _Shell(self.md.render(s=view)))
         except jinja2.UndefinedError:
             return ()
-        self._shells[(bool(r.section), len(r.notes))] = shells
+        self._shells[(bool(r.section), len(r.notes))] = shells  # so that render() fills them for the check
         ok = self.render(r) == self.render_direct(r)
         return shells if ok else ()
 
