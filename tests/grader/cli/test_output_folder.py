@@ -328,3 +328,22 @@ def test_two_parts_writing_one_name_is_refused(tmp_path):
     with pytest.raises((ValueError, InputError), match="same.txt (written twice|.*File exists)"):
         with OutputFolder(tmp_path / "out") as o:
             o.write_parts(lambda k, parts: iter([("same.txt", b"%d" % k)]), 2)
+
+
+def test_the_manifest_reads_back_as_written_whatever_the_names():
+    """The manifest is written piece by piece (100,000 students: 25 MB never held at once); every line is still the
+    JSON of its entry, and the whole parses back to the same entries and meta."""
+    import json
+
+    from grader.outfolder import Entry, manifest_text
+
+    names = ["feedback/王小明.html", 'feedback/a"b\\c.md', "feedback/\u2028x.html", "feedback/é~1.md", "grades.csv"]
+    entries = [Entry(n, i * 1000, f"{i:064x}") for i, n in enumerate(names)]
+    meta = {"key": "王.yaml", "pending": ["q05"], "decimals": 4}
+    text = manifest_text(list(reversed(entries)), meta)
+    doc = json.loads(text)
+    assert doc["format"] == "hw10-output/1" and doc["meta"] == meta
+    assert [Entry(**e) for e in doc["files"]] == sorted(entries, key=lambda e: e.path)
+    lines = text.split("\n")[1:1 + len(entries)]  # not splitlines(): U+2028 in a name is no line end
+    assert [json.loads(line.rstrip(",")) for line in lines] == doc["files"]
+    assert [line.rstrip(",") for line in lines] == [json.dumps(e, ensure_ascii=False) for e in doc["files"]]
