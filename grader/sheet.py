@@ -145,13 +145,14 @@ def _unread(sub: Submission) -> dict[str, str]:
 
 
 def choose_attempt(group: list[Submission], policy: AttemptPolicy, bank: QuestionBank,
-                   key: AnswerKey, memo: Memo | None = None) -> Submission:
-    """Pick the graded attempt. Rows come newest first in NTU COOL; attempt numbers win when present."""
+                   key: AnswerKey, memo: Memo | None = None, unit: int | None = None) -> Submission:
+    """Pick the graded attempt. Rows come newest first in NTU COOL; attempt numbers win when present. (``memo`` and
+    ``unit``: the class's, see :func:`_scored`; made here when not given.)"""
     numbered = all(s.attempt is not None for s in group)
     if policy == "highest":
         # Highest total; ties go to the latest attempt.
         latest_first = sorted(group, key=lambda s: -s.attempt) if numbered else sorted(group, key=lambda s: s.order)
-        unit = point_unit(bank, key)
+        unit = point_unit(bank, key) if unit is None else unit
         memo = {} if memo is None else memo
         return max(latest_first, key=lambda s: _scored(bank, key, s, memo, unit)[1])  # max keeps first of ties
     if numbered:
@@ -176,7 +177,7 @@ def grade_roster(roster: Roster, bank: QuestionBank, key: AnswerKey,
     results: list[StudentResult] = []
     for sid, group in groups.items():
         group, notes = _dedupe(group, roster.path, roster.format)
-        chosen = choose_attempt(group, attempt_policy, bank, key, memo)
+        chosen = choose_attempt(group, attempt_policy, bank, key, memo, unit)
         scores, total = _scored(bank, key, chosen, memo, unit)
         notes = list(chosen.notes) + notes
         unnumbered = len(group) > 1 and any(s.attempt is None for s in group)

@@ -189,8 +189,10 @@ class FeedbackRenderer:
         shells = self._shells.get(key)
         if shells is None:
             shells = self._shells[key] = self._shells_for(r)
-        if not shells:
-            return self.render_direct(r)
+        return self._fill(shells, r) if shells else self.render_direct(r)
+
+    def _fill(self, shells: tuple["_Shell", "_Shell"], r: StudentResult) -> tuple[str, str]:
+        """``r``'s (HTML, Markdown) pages: the shells filled with its values, escaped as the templates escape them."""
         rows = self._rows_of(r)
         html_rows = "".join(x["html"] for x in rows)
         md_rows = "".join(x["md"] for x in rows)
@@ -219,9 +221,7 @@ class FeedbackRenderer:
             shells = (_Shell(self.html.render(s=view, css=self.css)), _Shell(self.md.render(s=view)))
         except jinja2.UndefinedError:
             return ()
-        self._shells[(bool(r.section), len(r.notes))] = shells  # so that render() fills them for the check
-        ok = self.render(r) == self.render_direct(r)
-        return shells if ok else ()
+        return shells if self._fill(shells, r) == self.render_direct(r) else ()
 
 
 _ROWS = 4

@@ -214,10 +214,11 @@ def match_questions(path: str, columns: list[_QuestionColumn], distinct: dict[in
     stems = {s.id: (normalise(s.stem), normalise(s.stem_en)) for s in free_specs}
     for c in free_cols:
         nc = normalise(c.text)
-        has_cells = bool(cells[c.index])
+        # how well the column's cells fit each question's choices: once per question, for the bound and the score
+        fit = {s.id: _choice_fit(s, cells[c.index]) for s in free_specs} if cells[c.index] else None
 
         def combined(stem: float, s) -> float:
-            return stem if not has_cells else 0.6 * stem + 0.4 * _choice_fit(s, cells[c.index])
+            return stem if fit is None else 0.6 * stem + 0.4 * fit[s.id]
 
         # exact similarity only where it can reach the top two: a spec whose bound is below the second best's
         # exact score cannot change the ranking (the same decisions as scoring every pair, far fewer diffs)
