@@ -71,7 +71,11 @@ def key_file(tmp_path, bank):
 
 def pytest_collection_modifyitems(config, items):
     """Markers by folder (tests mirror the packages): tests/checks/ and tests/fixtures/ run model code
-    (``models``), tests/reports/ drives Chromium (``browser``). ``slow`` is set in the test modules themselves."""
+    (``models``), tests/reports/ drives Chromium (``browser``). ``slow`` is set in the test modules themselves.
+
+    Then whole modules in the order the two test workers should take them (tools/test.sh hands out modules in
+    collection order): the ``longest`` module first, then modules running models or a browser, then the rest (quick
+    ones, which fill the gaps at the end). Collection order within each group."""
     tests = Path(__file__).resolve().parent
     for item in items:
         parts = Path(str(item.fspath)).resolve().relative_to(tests).parts
@@ -79,3 +83,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.models)
         if parts[0] == "reports":
             item.add_marker(pytest.mark.browser)
+    rank: dict[str, int] = {}
+    for item in items:
+        mine = (0 if item.get_closest_marker("longest") else
+                1 if any(item.get_closest_marker(m) for m in ("models", "browser", "slow")) else 2)
+        rank[item.fspath] = min(mine, rank.get(item.fspath, 2))
+    items.sort(key=lambda item: rank[item.fspath])

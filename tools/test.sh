@@ -28,8 +28,12 @@ PIP=(.venv/bin/pip install -q --disable-pip-version-check)
 .venv/bin/python -c "import whisper" 2>/dev/null || { "${PIP[@]}" tiktoken more-itertools && "${PIP[@]}" --no-deps openai-whisper==20250625; }
 
 set +e
-# both cores, one test module per worker (module fixtures stay shared); HW10_TEST_WORKERS=0 runs in one process
-.venv/bin/python -m pytest -n "${HW10_TEST_WORKERS:-2}" --dist loadfile "$@"
+# both cores, one test module per worker (module fixtures stay shared), handed out in collection order (tests/conftest.py
+# puts the longest module first); HW10_TEST_WORKERS=0 runs in one process. One thread per worker for torch, MKL,
+# CTranslate2 and numba: two workers with two threads each on two cores spin-wait for each other and ran the model
+# tests ~2× slower than alone.
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}" NUMBA_NUM_THREADS="${NUMBA_NUM_THREADS:-1}"
+.venv/bin/python -m pytest -n "${HW10_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"
 rc=$?
 set -e
 if [ $rc -eq 5 ]; then

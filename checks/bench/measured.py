@@ -43,15 +43,16 @@ CPU_2_CORES: KeyBudget | None = KeyBudget(
 decoded 16 windows a batch then (a CPU now decodes 2 at a time: one at a time was 12 % faster with openai-whisper)."""
 
 CPU_2_CORES_FASTER_WHISPER: KeyBudget | None = KeyBudget(
-    when="2026-12-01", command="hw10 bench --stages key_real_fw", machine="a 2-core CPU (24 GB, no GPU)", device="cpu",
+    when="2026-12-02", command="hw10 bench --stages key_real_fw", machine="a 2-core CPU (24 GB, no GPU)", device="cpu",
     asr="faster-whisper:turbo, int8",
-    load_s=29.9,  # Mimi 0.8 s, ASR 2.0 s, speaker 0.1 s, CSM 27.1 s (files in the page cache)
-    question_s={"q01": 0.8, "q02": 1.5, "q03": 1.1, "q04": 0.3, "q05": 0.0,
-                "q06": 165.5,  # 24.8 s for the fixture's 30 clips, scaled to per_class 40
-                "q07": 28.5, "q08": 18.0, "q09": 283.0, "q10": 126.7, "q11": 594.9, "q12": 125.9},
-    peak_gb=9.2)
-"""The same machine with ``--asr faster-whisper:turbo`` (int8 on a CPU, 2 windows a batch): 20.6 min measured (23 min
-with q06 at its real size), 9.2 GB peak. An earlier run with batches of 16 windows: 20.9 min, 12.3 GB (q09)."""
+    load_s=35.4,  # Mimi 4.6 s, ASR 1.3 s, speaker 0.1 s, CSM 29.5 s
+    question_s={"q01": 1.0, "q02": 1.1, "q03": 0.9, "q04": 0.2, "q05": 0.5,
+                "q06": 229.0,  # 34.4 s for the fixture's 30 clips, scaled to q06.yaml's per_class 40 (200 clips)
+                "q07": 30.2, "q08": 17.4, "q09": 280.0, "q10": 129.3, "q11": 351.8, "q12": 117.3},
+    peak_gb=9.3)
+"""The same machine with ``--asr faster-whisper:turbo`` (int8 on a CPU, 2 windows a batch) and CSM's CPU path of
+2026-12-02 (oneDNN linear layers, the prompt run once per batch): 16.7 min measured (19.9 min with q06 at its real
+size), 9.3 GB peak. Before that CSM path: 20.6 min (q11 595 s), 9.2 GB."""
 
 
 def cpu_record(asr: str) -> KeyBudget | None:

@@ -10,9 +10,11 @@ from typing import Any, Sequence
 from checks.bench.stage import ASSETS, StageResult, architecture, fixture_script, speechlike, timed
 from checks.models.batch_encode import encode_batched
 from checks.models.batching import decode_many, items_per_call
-from checks.models.csm import CsmInfo, CsmRunner, CsmRunOptions, CsmSource, Generation, Turn, load_csm
+from checks.models.cpu_linear import use_onednn_linears
+from checks.models.csm import CsmInfo, CsmRunner, CsmRunOptions, CsmSource, Generation, Turn, cpu_kernels, load_csm
 from checks.questions.conversation import slide_turns
 from checks.timing import PartClock, part
+from grader.spec import load_bank
 
 
 def bench_mimi(device: str = "cpu", clips: int = 8, seconds: float = 4.0) -> StageResult:
@@ -121,10 +123,11 @@ def bench_csm(device: str = "cpu", max_new_tokens: int = 125) -> StageResult:
                        f"{per_second:.2f} s per generated audio second; load {t.load_s:.1f} s; {t.model}", t.device)
 
 
-def full_size_csm_runner(device: str = "cpu"):
+def full_size_csm_runner(device: str = "cpu", *, fast_cpu_kernels: bool = True):
     """A :class:`checks.models.csm.CsmRunner` with csm-1b's dimensions (``CsmConfig()``'s backbone and depth decoder,
     1.6 B parameters) and seeded random weights, around the tiny fixture's tokenizer and processor: real for the
-    cost of a frame, not for what it says (random weights never stop: generation runs to ``max_new_tokens``)."""
+    cost of a frame, not for what it says (random weights never stop: generation runs to ``max_new_tokens``).
+    ``fast_cpu_kernels=False`` leaves PyTorch's default linear kernels (what :func:`load_csm` replaces on a CPU)."""
     import torch
     from transformers import CsmConfig, CsmForConditionalGeneration, MimiConfig
 
@@ -144,20 +147,35 @@ def full_size_csm_runner(device: str = "cpu"):
     params = sum(p.numel() for p in model.parameters())
     info = CsmInfo(kind="local", ref="architecture", revision=None, commit=None, weights_sha256=None, device=device,
                    dtype="float32", token=None, fixture="random weights",
-                   description=f"CsmConfig() dimensions, {params / 1e9:.2f} B parameters, random weights")
+                   description=f"CsmConfig() dimensions, {params / 1e9:.2f} B parameters, random weights",
+                   linear_kernels=cpu_kernels(model) if fast_cpu_kernels else None)
     return CsmRunner(model, processor, info, CsmRunOptions())
 
 
-def bench_q11(device: str = "cpu", samples: int = 3, frames: int = 8) -> StageResult:
-    """q11's replies with csm-1b's dimensions: ``samples`` generated one at a time (the Colab's loop) against one
-    batched call, ``frames`` frames each, the slide's conversation (with its clips) as the prompt."""
-    runner = full_size_csm_runner(device)
+def bench_q11(device: str = "cpu", samples: int | None = None, frames: int = 25) -> list[StageResult]:
+    """q11's replies with csm-1b's dimensions and the slide's conversation (with its clips) as the prompt, ``frames``
+    frames each (25 = 2 s; q11 asks for up to 125), ``samples`` of them (default: q11.yaml's ``samples``). Two rows:
+    the batch with PyTorch's default linear kernels against oneDNN's (:mod:`checks.models.cpu_linear`, what the key
+    uses on a CPU; on a GPU nothing changes and the row is left out), then the replies generated one at a time (the
+    Colab's loop, each with its own run of the prompt) against one batched call, both with the key's kernels."""
+    n = samples or int(load_bank()["q11"].thresholds["samples"])
+    runner = full_size_csm_runner(device, fast_cpu_kernels=False)
     inputs = runner.prepare(slide_turns(ASSETS, runner.sampling_rate))
     runner.generate(inputs, seed=99, max_new_tokens=1)  # warm-up
-    one: list[Generation] = []
-    naive = timed(lambda: one.extend(runner.generate(inputs, seed=s, max_new_tokens=frames) for s in range(samples)))
+    rows = []
     batch: list[Generation] = []
-    ours = timed(lambda: batch.extend(runner.generate_batch(inputs, seed=0, n=samples, max_new_tokens=frames)))
+    if device == "cpu":
+        default = timed(lambda: runner.generate_batch(inputs, seed=0, n=n, max_new_tokens=frames))
+        kernels = use_onednn_linears(runner.model, skip=[runner.model.codec_model])
+        ours = timed(lambda: batch.extend(runner.generate_batch(inputs, seed=0, n=n, max_new_tokens=frames)))
+        rows.append(StageResult(f"CSM batch of {n} × {frames} frames: linear kernels", default, ours,
+                                f"PyTorch's default (MKL) vs {kernels.describe()}", device))
+    else:
+        ours = timed(lambda: batch.extend(runner.generate_batch(inputs, seed=0, n=n, max_new_tokens=frames)))
+    one: list[Generation] = []
+    naive = timed(lambda: one.extend(runner.generate(inputs, seed=s, max_new_tokens=frames) for s in range(n)))
     got = sum(g.audio_frames for g in batch)
-    return StageResult(f"q11: {samples} replies × {frames} frames, full-size CSM", naive, ours,
-                       f"one at a time vs one batch ({got} frames); {runner.info.description}", device)
+    shared = "prompt run once" if batch and all(g.shared_prompt for g in batch) else "prompt repeated"
+    rows.append(StageResult(f"q11: {n} replies × {frames} frames, full-size CSM", naive, ours,
+                            f"one at a time vs one batch ({got} frames, {shared}); {runner.info.description}", device))
+    return rows

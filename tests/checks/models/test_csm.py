@@ -94,6 +94,13 @@ def test_fixture_round_trips_through_from_pretrained(script, tiny, runner):
     assert runner.info.kind == "local" and set(runner.info.weights_sha256) == {"model.safetensors"}
     assert "untrained" in runner.info.fixture and "untrained" in runner.info.description
     assert type(runner.model.codec_model).__name__ == "MimiModel"
+    # on the CPU the backbone and depth decoder compute with oneDNN (same weights: the state dicts above are equal);
+    # the codec keeps PyTorch's own layers, the standalone Mimi's path that q12 compares it with
+    assert "through oneDNN" in runner.info.linear_kernels and "linear_kernels" in runner.info.to_dict()
+    codec = {id(m) for m in runner.model.codec_model.modules()}
+    outside = [type(m).__name__ for m in runner.model.modules() if id(m) not in codec]
+    assert "OneDnnLinear" in outside and "Linear" not in outside
+    assert any(type(m) is torch.nn.Linear for m in runner.model.codec_model.modules())
     assert runner.model.config.codec_config.num_quantizers == 32 and runner.num_codebooks == 32
     # the codec's codebooks were filled (a random init leaves them zero and every code would decode alike)
     cb = runner.codec.quantizer.semantic_residual_vector_quantizer.layers[0].codebook

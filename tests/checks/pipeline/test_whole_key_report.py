@@ -1,7 +1,7 @@
 """`hw10 key` on all twelve questions with the fixtures, and its report in a real browser (headless Chromium).
 
-The longest test of the suite (~1.5 min): in a module of its own, collected early, so that the two test workers
-share the rest while it runs (tools/test.sh distributes whole modules)."""
+The longest test of the suite (~1.5 min): in a module of its own, marked ``longest`` so that it starts first and
+the two test workers share the rest while it runs (tools/test.sh distributes whole modules in collection order)."""
 import shutil
 
 import browser
@@ -11,7 +11,7 @@ from conftest import ROOT, fixture_script
 
 from grader.cli import main
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.longest,
               pytest.mark.skipif(not browser.available(),
                                  reason="Debian chromium is not installed (tools/test.sh installs it)")]
 

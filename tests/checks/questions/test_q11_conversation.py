@@ -112,7 +112,9 @@ def test_a_sample_without_audio_is_kept_and_counted(spec, models, tiny, tmp_path
 
 def test_a_batch_is_reproducible_and_its_samples_differ(models):
     """One seeded batched generate: the same seed gives the same replies, and the replies of one batch are
-    different samples (each its own draws), not one reply repeated."""
+    different samples (each its own draws), not one reply repeated. The prompt run once for the batch gives exactly
+    the replies of the prompt repeated n times (a cache placed one position off, or the last prompt token dropped,
+    would change every draw)."""
     runner = models["csm"].get().model
     inputs = runner.prepare(q11.slide_turns(ASSETS, runner.sampling_rate))
     first = runner.generate_batch(inputs, seed=3, n=3, max_new_tokens=4)
@@ -120,6 +122,10 @@ def test_a_batch_is_reproducible_and_its_samples_differ(models):
     assert [g.batch_index for g in first] == [0, 1, 2] and all(g.seed == 3 for g in first)
     assert all(torch.equal(a.codes, b.codes) for a, b in zip(first, again))
     assert not torch.equal(first[0].codes, first[1].codes)
+    repeated = runner.generate_batch(inputs, seed=3, n=3, max_new_tokens=4, share_prompt=False)
+    assert all(g.shared_prompt for g in first) and not any(g.shared_prompt for g in repeated)
+    assert all(torch.equal(a.codes, b.codes) for a, b in zip(first, repeated))
+    assert all(a.audio is not None and abs(a.audio - b.audio).max() < 1e-4 for a, b in zip(first, repeated))
 
 
 # ----------------------------------------------------------------------------- the decision rules
