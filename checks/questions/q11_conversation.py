@@ -229,10 +229,28 @@ def summary(m: ConversationMeasured, spec) -> str:
     return head + ("" if g.meaningful else f"; not meaningful — {g.why}")
 
 
+def embed_each(encoder, clips: list, rate: int) -> list:
+    """Every clip's speaker embedding from one batched call; when that call refuses a clip (silent, or too little
+    voiced audio), each clip alone, so that a bad reply loses only its own similarity (its
+    :class:`checks.models.speaker.SpeakerError` in its place)."""
+    if not clips:
+        return []
+    try:
+        return list(encoder.embed(clips, rate=rate))
+    except SpeakerError:
+        out: list = []
+        for clip in clips:
+            try:
+                out.append(encoder.embed([clip], rate=rate)[0])
+            except SpeakerError as exc:
+                out.append(exc)
+        return out
+
+
 def compute(ctx, spec) -> Evidence:
     """Lets CSM continue the slide's conversation ``samples`` times (one batched, seeded call), then transcribes and
-    embeds every reply: its WER against each candidate text and its similarity to Emily's and Jason's clips (WAVs as
-    artifacts)."""
+    embeds every reply (one batched call each): its WER against each candidate text and its similarity to Emily's
+    and Jason's clips (WAVs as artifacts)."""
     runner = ctx.model("csm").model
     asr = ctx.model("asr").model
     encoder = ctx.model("speaker").model
@@ -257,6 +275,7 @@ def compute(ctx, spec) -> Evidence:
     audible = [g for _, g, _ in gens if g is not None and not g.empty]
     transcripts = asr.transcribe([g.audio for g in audible], rate=rate) if audible else []
     heard = {id(g): t.text for g, t in zip(audible, transcripts)}
+    voices = {id(g): e for g, e in zip(audible, embed_each(encoder, [g.audio for g in audible], rate))}
     norm = english_normalizer()
     m = ConversationMeasured(
         model=runner.info.description, samples_requested=n,
@@ -275,11 +294,11 @@ def compute(ctx, spec) -> Evidence:
             transcript = heard[id(g)]
             ranking = rank_candidates(transcript, candidates, norm)
             wer = {c.text: c.wer for c in sorted(ranking.ranked, key=lambda c: candidates.index(c.text))}
-            try:
-                emb = encoder.embed([g.audio], rate=rate)[0]
+            emb = voices[id(g)]
+            if isinstance(emb, SpeakerError):
+                note = f"no speaker similarity: {emb}"
+            else:
                 sims = {k: float(emb @ refs[j]) for j, k in enumerate(SPEAKER_ASSETS)}
-            except SpeakerError as exc:
-                note = f"no speaker similarity: {exc}"
             if out_dir is not None:
                 path = out_dir / f"sample_{len(m.samples):02d}_seed{seed}.wav"  # its index tells batch members apart
                 write_float_wav(path, g.audio, rate)

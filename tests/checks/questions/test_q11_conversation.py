@@ -6,13 +6,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 import torch
 from conftest import fixture_script
 
+from checks.audio import load_audio
 from checks.models.csm import CsmRunOptions, CsmSource, load_csm
 from checks.models.providers import Loaded, ProviderInfo, load_asr_model, load_speaker_model
+from checks.models.speaker import SpeakerError
 from checks.pipeline.context import CheckContext, LazyModel
 from checks.pipeline.run import run_question
 from checks.questions import q11_conversation as q11
@@ -126,6 +129,20 @@ def test_a_batch_is_reproducible_and_its_samples_differ(models):
     assert all(g.shared_prompt for g in first) and not any(g.shared_prompt for g in repeated)
     assert all(torch.equal(a.codes, b.codes) for a, b in zip(first, repeated))
     assert all(a.audio is not None and abs(a.audio - b.audio).max() < 1e-4 for a, b in zip(first, repeated))
+
+
+def test_replies_are_embedded_in_one_call_and_a_bad_one_loses_only_its_own(models):
+    """The replies' speaker embeddings come from one batched call (the same vectors as one at a time); when the
+    encoder refuses one reply (silence), the others keep theirs and that one gets the encoder's reason."""
+    encoder = models["speaker"].get().model
+    emily, jason = (load_audio(ASSETS / name, 24000).samples for name in ("emily.wav", "jason.wav"))
+    alone = [encoder.embed([clip], rate=24000)[0] for clip in (emily, jason)]
+    together = q11.embed_each(encoder, [emily, jason], 24000)
+    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(alone, together))
+    mixed = q11.embed_each(encoder, [emily, np.zeros(48000, dtype=np.float32), jason], 24000)
+    assert isinstance(mixed[1], SpeakerError) and "silent" in str(mixed[1])
+    assert np.allclose(mixed[0], alone[0], atol=1e-5) and np.allclose(mixed[2], alone[1], atol=1e-5)
+    assert q11.embed_each(encoder, [], 24000) == []
 
 
 # ----------------------------------------------------------------------------- the decision rules
