@@ -31,16 +31,17 @@ class KeyBudget:
 
 
 CPU_2_CORES: KeyBudget | None = KeyBudget(
-    when="2026-12-01", command="hw10 bench --stages key_real", machine="a 2-core CPU (24 GB, no GPU)", device="cpu",
+    when="2026-12-02", command="hw10 bench --stages key_real", machine="a 2-core CPU (24 GB, no GPU)", device="cpu",
     asr="openai-whisper:turbo, float32",
-    load_s=72.8,  # Mimi 20.8 s, ASR 7.9 s, speaker 3.4 s, CSM 40.6 s
-    question_s={"q01": 0.6, "q02": 0.5, "q03": 0.9, "q04": 0.2,
+    load_s=37.6,  # Mimi 3.3 s, ASR 5.5 s, speaker 0.0 s, CSM 28.7 s (files in the page cache)
+    question_s={"q01": 1.2, "q02": 1.2, "q03": 2.2, "q04": 0.5,
                 "q05": 0.0,  # pending on the fixture codec; on the real one a codebook lookup
-                "q06": 169.0,  # 25.4 s for the fixture's 30 clips, scaled to q06.yaml's per_class 40 (200 clips)
-                "q07": 110.4, "q08": 15.0, "q09": 674.4, "q10": 375.5, "q11": 482.0, "q12": 309.2},
-    peak_gb=12.0)
-"""This project's 2-core CPU machine: 34.7 min measured (37 min with q06 at its real size), 12.0 GB peak; the ASR
-decoded 16 windows a batch then (a CPU now decodes 2 at a time: one at a time was 12 % faster with openai-whisper)."""
+                "q06": 236.0,  # 35.4 s for the fixture's 30 clips, scaled to q06.yaml's per_class 40 (200 clips)
+                "q07": 91.5, "q08": 14.2, "q09": 533.6, "q10": 232.9, "q11": 381.6, "q12": 336.9},
+    peak_gb=11.1)
+"""This project's 2-core CPU machine: 27.8 min measured (31.2 min with q06 at its real size), 11.1 GB peak, with
+CSM's CPU path of 2026-12-02 (oneDNN linear layers, the prompt run once per batch). The 2026-12-01 run before it:
+34.7 min, 12.0 GB (q11 482 s; the ASR then decoded 16 windows a batch)."""
 
 CPU_2_CORES_FASTER_WHISPER: KeyBudget | None = KeyBudget(
     when="2026-12-02", command="hw10 bench --stages key_real_fw", machine="a 2-core CPU (24 GB, no GPU)", device="cpu",
