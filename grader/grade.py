@@ -11,7 +11,7 @@ from .errors import InputError
 from .filenames import feedback_names
 from .items import QuizStats, analyse
 from .key import AnswerKey, load_key
-from .outfolder import OutputFolder, file_sha256
+from .outfolder import MAX_CHUNKS, OutputFolder, file_sha256
 from .readers import load_pins, read_submissions
 from .sheet import AttemptPolicy, ScoreSheet, grade_roster
 from .spec import QuestionBank
@@ -41,6 +41,11 @@ class GradeOptions:
 PARALLEL_FROM = 2_000
 """Students from which the feedback pages are shared between two processes (below it, a fork costs more than it
 saves)."""
+
+
+FEEDBACK_CHUNK = 100
+"""Students per chunk of feedback pages: the processes writing them take chunks as they go (the one that also
+writes the class files takes fewer), and end within one chunk of each other."""
 
 
 def feedback_parts(students: int, workers: int | None = None) -> int:
@@ -108,8 +113,11 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
     stats: list[QuizStats] = []
     skipped: list[str] = []
 
-    def pages(k: int, parts: int):
-        for r in sheet.results[k::parts]:  # one student's pages at a time: never all of them in memory
+    chunks = min(MAX_CHUNKS, -(-len(sheet.results) // FEEDBACK_CHUNK))
+    size = -(-len(sheet.results) // chunks)
+
+    def pages(k: int, chunks: int):
+        for r in sheet.results[k * size:(k + 1) * size]:  # one student's pages at a time: never all in memory
             html, md = renderer.render(r)
             yield f"feedback/{names[r.student_id]}.html", html.encode("utf-8")
             yield f"feedback/{names[r.student_id]}.md", md.encode("utf-8")
@@ -132,7 +140,8 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
                                                               str(opts.previous_key) if opts.previous_key else None,
                                                               str(opts.key)))
 
-        out.write_parts(pages, feedback_parts(len(sheet.results), opts.workers), meanwhile=class_files)
+        out.write_parts(pages, chunks, workers=feedback_parts(len(sheet.results), opts.workers),
+                        meanwhile=class_files)
         out.carry("upload-receipt.json")  # what hw10 upload posted stays on record (it names the scores it posted)
         written = out.commit()
     outcome = GradeOutcome(roster, sheet, stats[0], rows=rows, regrade=regrade, skipped=skipped)

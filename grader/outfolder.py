@@ -40,6 +40,11 @@ FORMAT = "hw10-output/1"
 MANIFEST_MAX_BYTES = 256 * 1024 * 1024
 """A manifest larger than this is not one hw10 wrote (100,000 students' files take ~25 MB)."""
 _SHOWN = 5
+_TICKET = 4
+"""Bytes per chunk number in :meth:`OutputFolder.write_parts`' ticket pipe (a read of 4 bytes is never split)."""
+MAX_CHUNKS = 1024
+"""Most chunks :meth:`OutputFolder.write_parts` hands out: their tickets (4 KiB) fit any pipe's buffer (one page,
+what Linux gives a pipe when a user's pipe memory is at its limit), written at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,17 @@ def _listing(names: Iterable[str]) -> str:
     names = sorted(names)
     shown = ", ".join(names[:_SHOWN])
     return shown + (f" … ({len(names)} in all)" if len(names) > _SHOWN else "")
+
+
+def _claimed(tickets: int) -> Iterator[int]:
+    """The chunk numbers this process takes from the ticket pipe, one at a time, until none is left."""
+    while True:
+        ticket = os.read(tickets, _TICKET)
+        if not ticket:
+            return
+        if len(ticket) != _TICKET:
+            raise RuntimeError("a chunk ticket was split")  # impossible: tickets are written at once, read whole
+        yield int.from_bytes(ticket, "little")
 
 
 def read_manifest(folder: Path) -> list[Entry]:
@@ -325,41 +341,50 @@ class OutputFolder:
         if edited:
             raise InputError(_refusal([_edited(edited)]), file=str(self.target))
 
-    def write_parts(self, produce: Callable[[int, int], Iterable[tuple[str, bytes]]], parts: int,
-                    meanwhile: Callable[[], None] | None = None) -> None:
-        """Write the files ``produce(k, parts)`` yields (relative name, bytes) for every part ``k`` of ``parts``:
-        part 0 in this process, each other part in a forked one (Linux; elsewhere, or with ``parts`` 1, all here),
-        so rendering and writing many pages uses every core. ``meanwhile`` (other work of this process, e.g. the
-        files that need more than the pages) runs while the other parts are written, and the last part first
-        checks the earlier output (:meth:`check_previous`). The files are the same whoever writes them; the
-        manifest is sorted. A part that fails stops the run with its message, nothing replaced."""
-        if parts <= 1 or not hasattr(os, "fork") or not sys.platform.startswith("linux"):
+    def write_parts(self, produce: Callable[[int, int], Iterable[tuple[str, bytes]]], chunks: int, *,
+                    workers: int = 1, meanwhile: Callable[[], None] | None = None) -> None:
+        """Write the files ``produce(k, chunks)`` yields (relative name, bytes) for every chunk ``k`` of ``chunks``,
+        in ``workers`` processes: this one and ``workers - 1`` forked ones (Linux; elsewhere all here), so rendering
+        and writing many pages uses every core. Each process takes the next chunk nobody has taken yet (tickets in a
+        pipe), so a process that had other work first — ``meanwhile`` here (e.g. the files that need more than the
+        pages), the earlier output's check (:meth:`check_previous`) in the last one — simply takes fewer chunks and
+        all end together. The files are the same whoever writes them; the manifest is sorted. A part that fails
+        stops the run with its message, nothing replaced."""
+        if not 1 <= chunks <= MAX_CHUNKS:
+            raise ValueError(f"chunks must be 1 … {MAX_CHUNKS}, not {chunks}")
+        if workers <= 1 or not hasattr(os, "fork") or not sys.platform.startswith("linux"):
             if meanwhile is not None:
                 meanwhile()
-            for k in range(max(parts, 1)):
-                for rel, data in produce(k, parts):
+            for k in range(chunks):
+                for rel, data in produce(k, chunks):
                     self.write_bytes(rel, data)
             return
+        tickets, ticket_writer = os.pipe()
+        try:  # all tickets at once, before any reader exists: MAX_CHUNKS keeps them within the pipe's buffer
+            os.write(ticket_writer, b"".join(k.to_bytes(_TICKET, "little") for k in range(chunks)))
+        finally:
+            os.close(ticket_writer)
         children: list[tuple[int, int]] = []
         # the objects that exist now are shared with the children: frozen, the garbage collector neither walks them
         # (in the children that would copy every page it touches) nor spends time on them in this process
         gc.freeze()
         try:
-            for k in range(1, parts):
+            for k in range(1, workers):
                 read_end, write_end = os.pipe()
                 pid = os.fork()
-                if pid == 0:  # the child: write its part, report the entries, never return into the caller
+                if pid == 0:  # the child: write its chunks, report the entries, never return into the caller
                     try:
                         os.close(read_end)
-                        self._child_part(produce, k, parts, write_end, check=k == parts - 1)
+                        self._child_part(produce, chunks, tickets, write_end, check=k == workers - 1)
                     finally:
                         os._exit(1)  # only reached if _child_part could not exit itself
                 os.close(write_end)
                 children.append((pid, read_end))
             if meanwhile is not None:
                 meanwhile()
-            for rel, data in produce(0, parts):
-                self.write_bytes(rel, data)
+            for k in _claimed(tickets):
+                for rel, data in produce(k, chunks):
+                    self.write_bytes(rel, data)
             for pid, read_end in children:
                 with os.fdopen(read_end, "rb") as f:
                     report = f.read()
@@ -368,6 +393,7 @@ class OutputFolder:
             children = []
         finally:
             gc.unfreeze()
+            os.close(tickets)
             for pid, read_end in children:  # this process failed: stop the others before the new folder goes
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGTERM)
@@ -375,20 +401,21 @@ class OutputFolder:
                 with contextlib.suppress(OSError):
                     os.close(read_end)
 
-    def _child_part(self, produce, k: int, parts: int, write_end: int, check: bool) -> None:
-        """In a forked child: (with ``check``, :meth:`check_previous` first) write part ``k`` and send its entries
-        (or its error) down ``write_end``; exit."""
+    def _child_part(self, produce, chunks: int, tickets: int, write_end: int, check: bool) -> None:
+        """In a forked child: (with ``check``, :meth:`check_previous` first) write the chunks it claims from
+        ``tickets`` and send their entries (or its error) down ``write_end``; exit."""
         code = 0
         try:
             if check:
                 self.check_previous()
             seen: set[str] = set()
             entries = []
-            for rel, data in produce(k, parts):
-                if rel in seen or rel in self._names:
-                    raise ValueError(f"{rel} written twice in one output")
-                seen.add(rel)
-                entries.append([*astuple(self._create(rel, data))])
+            for k in _claimed(tickets):
+                for rel, data in produce(k, chunks):
+                    if rel in seen or rel in self._names:
+                        raise ValueError(f"{rel} written twice in one output")
+                    seen.add(rel)
+                    entries.append([*astuple(self._create(rel, data))])
             report = json.dumps({"entries": entries, "checked": check}).encode("utf-8")
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
             code = 1

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -301,21 +302,52 @@ def test_feedback_written_by_two_processes_is_byte_identical(tmp_path, bank):
     assert digest(outs[1]) == digest(outs[2]) and len(digest(outs[1])) > 600
 
 
+@pytest.mark.parametrize("workers", [1, 3])
+def test_every_chunk_is_written_once_whoever_takes_it(tmp_path, workers):
+    """The processes take chunks as they go (this one busy first): every chunk's files exist exactly once, and
+    the folder is the one a single process writes, manifest included."""
+    from grader.outfolder import MAX_CHUNKS, OutputFolder
+
+    def produce(k, chunks):
+        assert chunks == 200
+        yield f"feedback/{k:03d}.html", b"page %d" % k
+        yield f"feedback/{k:03d}.md", b"md %d" % (k * k)
+
+    with OutputFolder(tmp_path / "out") as o:
+        o.write_parts(produce, 200, workers=workers, meanwhile=lambda: o.write_text("scores.csv", "id\n"))
+        written = o.commit()
+    assert len(written) == 401 and written[-1] == "scores.csv"
+    for k in range(200):
+        assert (tmp_path / "out" / f"feedback/{k:03d}.html").read_bytes() == b"page %d" % k
+        assert (tmp_path / "out" / f"feedback/{k:03d}.md").read_bytes() == b"md %d" % (k * k)
+    with OutputFolder(tmp_path / "one") as o:
+        o.write_text("scores.csv", "id\n")
+        o.write_parts(produce, 200)
+        o.commit()
+    assert (tmp_path / "one" / MANIFEST).read_bytes() == (tmp_path / "out" / MANIFEST).read_bytes()
+    with pytest.raises(ValueError, match="chunks must be"):
+        with OutputFolder(tmp_path / "x") as o:
+            o.write_parts(produce, MAX_CHUNKS + 1, workers=2)
+
+
 def test_a_failing_writer_process_stops_the_run_and_leaves_nothing(tmp_path):
     """The forked part's disk error reaches the caller as the same InputError; the new folder is gone and the target
     never appears; the parent's own part was written in vain."""
     from grader.errors import InputError
     from grader.outfolder import OutputFolder
 
-    def produce(k, parts):
-        if k == 1:
+    parent = os.getpid()
+
+    def produce(k, chunks):
+        if os.getpid() != parent:
             raise InputError("cannot write feedback/x.html (No space left on device); nothing was replaced")
-        yield "a.txt", b"a"
+        yield f"{k}.txt", b"a"
 
     out = tmp_path / "out"
     with pytest.raises(InputError, match="No space left on device"):
         with OutputFolder(out) as o:
-            o.write_parts(produce, 2)
+            # this process is busy first, so the forked one takes a chunk (and fails on it)
+            o.write_parts(produce, 8, workers=2, meanwhile=lambda: time.sleep(0.5))
             o.commit()
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
@@ -327,7 +359,7 @@ def test_two_parts_writing_one_name_is_refused(tmp_path):
 
     with pytest.raises((ValueError, InputError), match="same.txt (written twice|.*File exists)"):
         with OutputFolder(tmp_path / "out") as o:
-            o.write_parts(lambda k, parts: iter([("same.txt", b"%d" % k)]), 2)
+            o.write_parts(lambda k, chunks: iter([("same.txt", b"%d" % k)]), 2, workers=2)
 
 
 def test_the_manifest_reads_back_as_written_whatever_the_names():
