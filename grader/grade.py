@@ -116,7 +116,7 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
     chunks = min(MAX_CHUNKS, -(-len(sheet.results) // FEEDBACK_CHUNK))
     size = -(-len(sheet.results) // chunks)
 
-    def pages(k: int, chunks: int):
+    def pages(k: int, _chunks: int):
         for r in sheet.results[k * size:(k + 1) * size]:  # one student's pages at a time: never all in memory
             html, md = renderer.render(r)
             yield f"feedback/{names[r.student_id]}.html", html.encode("utf-8")

@@ -87,5 +87,5 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         mine = (0 if item.get_closest_marker("longest") else
                 1 if any(item.get_closest_marker(m) for m in ("models", "browser", "slow")) else 2)
-        rank[item.fspath] = min(mine, rank.get(item.fspath, 2))
-    items.sort(key=lambda item: rank[item.fspath])
+        rank[item.path] = min(mine, rank.get(item.path, 2))
+    items.sort(key=lambda item: rank[item.path])

@@ -29,11 +29,14 @@ PIP=(.venv/bin/pip install -q --disable-pip-version-check)
 
 set +e
 # both cores, one test module per worker (module fixtures stay shared), handed out in collection order (tests/conftest.py
-# puts the longest module first); HW10_TEST_WORKERS=0 runs in one process. One thread per worker for torch, MKL,
-# CTranslate2 and numba: two workers with two threads each on two cores spin-wait for each other and ran the model
-# tests ~2× slower than alone.
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}" NUMBA_NUM_THREADS="${NUMBA_NUM_THREADS:-1}"
-.venv/bin/python -m pytest -n "${HW10_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"
+# puts the longest module first); HW10_TEST_WORKERS=0 runs in one process. With workers, one thread each for torch,
+# MKL, CTranslate2 and numba: two workers with two threads each on two cores spin-wait for each other and ran the
+# model tests ~2× slower than alone.
+workers="${HW10_TEST_WORKERS:-2}"
+if [ "$workers" -ge 2 ]; then
+  export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}" NUMBA_NUM_THREADS="${NUMBA_NUM_THREADS:-1}"
+fi
+.venv/bin/python -m pytest -n "$workers" --dist loadfile --no-loadscope-reorder "$@"
 rc=$?
 set -e
 if [ $rc -eq 5 ]; then
