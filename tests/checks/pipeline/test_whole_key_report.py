@@ -21,16 +21,18 @@ def test_whole_key_on_the_fixtures_and_its_report(tmp_path, bank, capsys):
     answered or visibly pending/gated, never guessed, and the report opens cleanly with every plot and clip."""
     fixture = fixture_script("make_csm_fixture").ensure_tiny_csm()
     report = tmp_path / "report"
-    # two seeds (q06's UMAP fits, q11's samples, so --seeds runs end to end too), 4 s generations and q08's length
-    # test at one window length keep this near a minute; the counts themselves are the questions' own tests' business
+    # two seeds (q06's UMAP fits, q11's samples, so --seeds runs end to end too), 4 s generations, q08's length
+    # test at one window length and greedy ASR (beam search has its own tests in test_asr.py) keep this near two
+    # minutes on one thread; the counts themselves are the questions' own tests' business
     qdir = tmp_path / "questions"
     shutil.copytree(ROOT / "questions", qdir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     q08 = yaml.safe_load((qdir / "q08.yaml").read_text(encoding="utf-8"))
     q08["thresholds"]["chunk_seconds"] = [2.0]
     (qdir / "q08.yaml").write_text(yaml.safe_dump(q08, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    assert main(["--questions-dir", str(qdir), "key", "--mimi", str(fixture.mimi), "--csm", str(fixture.csm), "--asr",
-                 "faster-whisper:tiny.en-bundled", "--assets", str(ROOT / "fixtures" / "assets"), "--per-class", "6",
-                 "--seeds", "2", "--csm-max-new-tokens", "50", "--device", "cpu", "--out", str(tmp_path / "key.yaml"),
+    assert main(["--questions-dir", str(qdir), "key", "--mimi", str(fixture.mimi), "--csm", str(fixture.csm),
+                 "--asr", "faster-whisper:tiny.en-bundled", "--asr-beam", "1",
+                 "--assets", str(ROOT / "fixtures" / "assets"), "--per-class", "6", "--seeds", "2",
+                 "--csm-max-new-tokens", "50", "--device", "cpu", "--out", str(tmp_path / "key.yaml"),
                  "--report", str(report)]) == 0
     out = capsys.readouterr().out
     from grader.key import load_key
