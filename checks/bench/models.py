@@ -10,7 +10,6 @@ from typing import Any, Sequence
 from checks.bench.stage import ASSETS, StageResult, architecture, fixture_script, speechlike, timed
 from checks.models.batch_encode import encode_batched
 from checks.models.batching import decode_many, items_per_call
-from checks.models.cpu_linear import use_onednn_linears
 from checks.models.csm import CsmInfo, CsmRunner, CsmRunOptions, CsmSource, Generation, Turn, cpu_kernels, load_csm
 from checks.questions.conversation import slide_turns
 from checks.timing import PartClock, part
@@ -166,10 +165,10 @@ def bench_q11(device: str = "cpu", samples: int | None = None, frames: int = 25)
     batch: list[Generation] = []
     if device == "cpu":
         default = timed(lambda: runner.generate_batch(inputs, seed=0, n=n, max_new_tokens=frames))
-        kernels = use_onednn_linears(runner.model, skip=[runner.model.codec_model])
+        kernels = cpu_kernels(runner.model)  # what load_csm does on a CPU
         ours = timed(lambda: batch.extend(runner.generate_batch(inputs, seed=0, n=n, max_new_tokens=frames)))
         rows.append(StageResult(f"CSM batch of {n} × {frames} frames: linear kernels", default, ours,
-                                f"PyTorch's default (MKL) vs {kernels.describe()}", device))
+                                f"PyTorch's default (MKL) vs {kernels}", device))
     else:
         ours = timed(lambda: batch.extend(runner.generate_batch(inputs, seed=0, n=n, max_new_tokens=frames)))
     one: list[Generation] = []

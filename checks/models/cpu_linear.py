@@ -103,8 +103,7 @@ def use_onednn_linears(model: Any, *, skip: Sequence[Any] = ()) -> LinearKernels
     skipped = {id(m) for s in skip for m in s.modules()}
     targets = [(parent, name, child) for parent in model.modules() if id(parent) not in skipped
                for name, child in parent.named_children()
-               if type(child) is torch.nn.Linear and id(child) not in skipped]
-    targets = [t for t in targets if t[2].weight.dtype is torch.float32]
+               if type(child) is torch.nn.Linear and id(child) not in skipped and child.weight.dtype is torch.float32]
     if not targets:
         return LinearKernels(0, "no float32 nn.Linear layers")
     with torch.no_grad():
