@@ -92,19 +92,28 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
         raise InputError(f"--decimals {opts.decimals} is out of range 0…8")
     if not opts.assignment.strip():
         raise InputError("--assignment is empty: grades.csv needs a gradebook column title, e.g. \"HW10 (12345)\"")
-    # the output folder is checked first (inputs inside it, files hw10 did not write), before any work is done
-    target = OutputFolder(opts.out, inputs=[opts.export, opts.key, opts.previous_key, opts.match])
-    key: AnswerKey = load_key(opts.key, bank)
+    # the output folder is checked first (inputs inside it, files hw10 did not write, files edited since): an earlier
+    # output's files are checked in another process while this one reads and grades, and its refusal comes first
+    target = OutputFolder(opts.out, inputs=[opts.export, opts.key, opts.previous_key, opts.match], background=True)
+    try:
+        key: AnswerKey = load_key(opts.key, bank)
+        old_key = load_key(opts.previous_key, bank) if opts.previous_key else None
+        pins = load_pins(opts.match, bank)
+        roster = read_submissions(opts.export, bank, opts.fmt, pins)
+        if not roster.submissions:
+            raise InputError("no student rows in the file", file=str(opts.export))
+        sheet = grade_roster(roster, bank, key, opts.attempt)
+        regrade = regrade_diff(sheet, grade_roster(roster, bank, old_key, opts.attempt)) if old_key else None
+    except InputError:
+        target.checked()  # the output folder's refusal, if any, is the one reported: as if checked before the work
+        raise
+    except BaseException:
+        target.abandon()
+        raise
+    target.checked()
     target.meta = {"command": "grade", "key": str(opts.key), "key_sha256": file_sha256(opts.key),
                    "pending": key.pending, "in_review": key.in_review, "from_fixtures": key.from_fixtures,
                    "decimals": opts.decimals, "assignment": opts.assignment}
-    old_key = load_key(opts.previous_key, bank) if opts.previous_key else None
-    pins = load_pins(opts.match, bank)
-    roster = read_submissions(opts.export, bank, opts.fmt, pins)
-    if not roster.submissions:
-        raise InputError("no student rows in the file", file=str(opts.export))
-    sheet = grade_roster(roster, bank, key, opts.attempt)
-    regrade = regrade_diff(sheet, grade_roster(roster, bank, old_key, opts.attempt)) if old_key else None
     rows = len(roster.submissions)
     # every row is graded: the rows themselves are let go (at 100,000 students they are a third of the memory)
     roster = replace(roster, submissions=[])
@@ -119,8 +128,8 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
     def pages(k: int, _chunks: int):
         for r in sheet.results[k * size:(k + 1) * size]:  # one student's pages at a time: never all in memory
             html, md = renderer.render(r)
-            yield f"feedback/{names[r.student_id]}.html", html.encode("utf-8")
-            yield f"feedback/{names[r.student_id]}.md", md.encode("utf-8")
+            yield f"feedback/{names[r.student_id]}.html", html
+            yield f"feedback/{names[r.student_id]}.md", md
 
     with target as out:
         def class_files() -> None:

@@ -8,13 +8,16 @@ The rule (``hw10 grade --out OUT``, and any command that fills a folder):
   wrote, each with its size and SHA-256 (so an unchanged rerun writes the same bytes, manifest included).
   ``OUT`` may be missing, empty, or a folder whose every entry is listed in its manifest and unchanged since;
   anything else is refused, naming the entries: a file hw10 did not write, one a person edited since, a
-  symbolic link (never followed), a manifest that does not parse. All of it is checked before any work starts,
-  except the content of files whose size is unchanged: reading 20,000 earlier pages is done while the new ones
-  are rendered, and always before anything is replaced.
+  symbolic link (never followed), a manifest that does not parse. All of it is checked before anything is
+  replaced, and its refusal is the error reported even when other input is wrong too. Where it takes time (a
+  rerun: 20,000 earlier pages to read and hash), ``hw10 grade`` has it done by a second process while the export
+  is read and graded (``background=True``); otherwise the listing and sizes are checked before any work starts and
+  the content while the new files are written.
 * **All or nothing.** Everything is written into a new sibling folder (``.OUT.hw10-new-…``, the same file
   system); only when every file is complete is ``OUT`` swapped for it (two renames), and then the previous
-  output's listed files are deleted. An interrupted or failed run leaves the previous complete output (or, in
-  the instant between the two renames, none), never a half; its partly written folder is removed.
+  output's listed files are deleted (by two processes when there are thousands: each file is a system call). An
+  interrupted or failed run leaves the previous complete output (or, in the instant between the two renames,
+  none), never a half; its partly written folder is removed.
 
 Errors are :class:`grader.errors.InputError` naming the folder or file (exit 2). Nothing here prints.
 """
@@ -27,9 +30,11 @@ import json
 import os
 import shutil
 import signal
+import stat
+import struct
 import sys
 import tempfile
-from dataclasses import astuple, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -69,28 +74,109 @@ class Scan:
     """Sockets, fifos, devices …"""
 
 
-def scan(root: Path) -> Scan:
-    """Every entry under ``root`` by relative path; symbolic links are listed, never followed."""
-    import stat
-
+def scan(root: Path, *, shared: bool = False) -> Scan:
+    """Every entry under ``root`` by relative path; symbolic links are listed, never followed. The entries' types
+    come with the listing; the files' sizes and times are one ``lstat`` each, shared with a forked process when
+    ``shared`` and there are many (:func:`_in_halves`)."""
     out = Scan()
+    maybe_files: list[tuple[str, str]] = []
     stack = [(root, "")]
     while stack:
         folder, rel = stack.pop()
         with os.scandir(folder) as it:
             for e in it:
                 name = f"{rel}{e.name}"
-                st = e.stat(follow_symlinks=False)
-                if stat.S_ISLNK(st.st_mode):
+                if e.is_file(follow_symlinks=False) or not (e.is_symlink() or e.is_dir(follow_symlinks=False)):
+                    maybe_files.append((name, e.path))  # its type is settled by its lstat
+                elif e.is_symlink():
                     out.links.append(name)
-                elif stat.S_ISDIR(st.st_mode):
+                else:
                     out.dirs.add(name)
                     stack.append((Path(e.path), name + "/"))
-                elif stat.S_ISREG(st.st_mode):
-                    out.files[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
-                else:
-                    out.other.append(name)
+    paths = [full for _, full in maybe_files]
+    stats = _in_halves(_lstats, paths) if shared else _lstats(paths)
+    for (name, _), (size, mtime, inode, mode) in zip(maybe_files, _STAT.iter_unpack(stats)):
+        if mode == 0:
+            continue  # gone since it was listed
+        if stat.S_ISREG(mode):
+            out.files[name] = (size, mtime, inode)
+        elif stat.S_ISLNK(mode):
+            out.links.append(name)
+        else:
+            out.other.append(name)  # sockets, fifos, devices … (or a folder that replaced a file just now)
     return out
+
+
+_STAT = struct.Struct("<qqQI")
+"""One file's size, modification time (ns), inode and mode, as :func:`_lstats` packs them (mode 0: gone)."""
+
+
+def _lstats(paths: list[str]) -> bytes:
+    """:data:`_STAT` records of ``paths`` (not following links), in order."""
+    out = bytearray()
+    for p in paths:
+        try:
+            st = os.lstat(p)
+        except FileNotFoundError:
+            out += _STAT.pack(0, 0, 0, 0)
+        else:
+            out += _STAT.pack(st.st_size, st.st_mtime_ns, st.st_ino, st.st_mode)
+    return bytes(out)
+
+
+def _unlinks(paths: list[str]) -> bytes:
+    """Delete ``paths`` (a link itself, never its target); those already gone are skipped."""
+    for p in paths:
+        try:
+            os.unlink(p)
+        except FileNotFoundError:
+            pass
+    return b""
+
+
+SHARED_FROM = 4_000
+"""Files from which scanning or deleting them is shared with a forked process (each is a system call, on this
+project's VM ~4 µs: 20,000 of them 0.1–0.3 s; below this number a fork costs more than it saves)."""
+
+
+def _in_halves(work: Callable[[list[str]], bytes], items: list[str]) -> bytes:
+    """``work(items)``, computed as ``work`` of the first half here and of the second half in a forked process at the
+    same time (Linux, from :data:`SHARED_FROM` items): ``work`` must give the concatenation of its results for the
+    parts of a list. A forked process that fails is simply not trusted: its half is done again here."""
+    if len(items) < SHARED_FROM or not _forks():
+        return work(items)
+    half = len(items) // 2
+    read_end, write_end = os.pipe()
+    gc.freeze()  # the child touches none of this process's objects, so none of its pages are copied
+    try:
+        pid = os.fork()
+    finally:
+        gc.unfreeze()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read_end)
+            data = work(items[half:])
+            with os.fdopen(write_end, "wb") as f:
+                f.write(len(data).to_bytes(8, "little") + data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    try:
+        mine = work(items[:half])
+    finally:
+        with os.fdopen(read_end, "rb") as f:
+            report = f.read()
+        _, status = os.waitpid(pid, 0)
+    if status == 0 and len(report) >= 8 and int.from_bytes(report[:8], "little") == len(report) - 8:
+        return mine + report[8:]
+    return mine + work(items[half:])
+
+
+def _forks() -> bool:
+    """Whether work can be shared with forked processes here (Linux)."""
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
 def _listing(names: Iterable[str]) -> str:
@@ -140,6 +226,43 @@ def check_replaceable(folder: Path) -> list[Entry]:
     """The manifest entries of ``folder`` when hw10 may replace it (missing: ``[]``; empty: ``[]``); else an
     :class:`InputError` naming what is in the way."""
     return _checked(folder)[0]
+
+
+def _holds_something(folder: Path) -> bool:
+    """Whether ``folder`` is a real folder (not a link) with at least one entry: what only a check can clear."""
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    try:
+        with os.scandir(folder) as it:
+            return next(it, None) is not None
+    except OSError:
+        return False
+
+
+def _start_checker(folder: Path) -> tuple[int, int]:
+    """Fork a process that checks ``folder`` as :func:`check_replaceable` does, earlier files' contents included, and
+    sends back (JSON, through a pipe) the files its manifest lists and its fingerprint, or the refusal: (pid, the
+    pipe's read end) for :meth:`OutputFolder.checked`."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: check, report, never return into the caller
+        code = 1
+        try:
+            os.close(read_end)
+            try:
+                entries, seen = _checked(folder, read_files=True)
+                doc: dict = {"old": [e.path for e in entries], "seen": list(seen)}
+                code = 0
+            except InputError as exc:
+                doc = {"error": asdict(exc)}
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+                doc = {"failed": f"{type(exc).__name__}: {exc}"}
+            with os.fdopen(write_end, "wb") as f:
+                f.write(json.dumps(doc).encode("utf-8"))
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, read_end
 
 
 def _checked(folder: Path, *, read_files: bool = True) -> tuple[list[Entry], tuple]:
@@ -207,13 +330,14 @@ def _refusal(problems: list[str]) -> str:
     return "cannot be replaced: it holds " + "; ".join(problems) + ". Move them away or choose another --out"
 
 
-def fingerprint(folder: Path) -> tuple:
+def fingerprint(folder: Path, *, shared: bool = False) -> tuple:
     """What ``folder`` holds, without reading a file: every entry with its type, size, modification time and inode
-    (``()`` for a missing folder). Cheap enough to ask twice: a changed fingerprint means someone wrote there."""
+    (``()`` for a missing folder). Cheap enough to ask twice: a changed fingerprint means someone wrote there.
+    ``shared``: the files' stats are shared with a forked process when there are many (:func:`scan`)."""
     if not folder.exists() and not folder.is_symlink():
         return ()
     try:
-        found = scan(folder)
+        found = scan(folder, shared=shared)
     except OSError:
         return ("unreadable",)
     return _fingerprint_of(found)
@@ -221,13 +345,10 @@ def fingerprint(folder: Path) -> tuple:
 
 def _fingerprint_of(found: Scan) -> tuple:
     """A digest of what :func:`fingerprint` describes (32 bytes to keep through a run, not one tuple per file)."""
-    h = hashlib.sha256()
-    for p, (size, mtime, inode) in sorted(found.files.items()):
-        h.update(f"f{len(p)}:{p}{size},{mtime},{inode};".encode("utf-8", "surrogateescape"))
+    text = [f"f{len(p)}:{p}{size},{mtime},{inode};" for p, (size, mtime, inode) in sorted(found.files.items())]
     for kind, names in (("d", found.dirs), ("l", found.links), ("o", found.other)):
-        for name in sorted(names):
-            h.update(f"{kind}{len(name)}:{name};".encode("utf-8", "surrogateescape"))
-    return ("scan", h.hexdigest())
+        text += [f"{kind}{len(name)}:{name};" for name in sorted(names)]
+    return ("scan", hashlib.sha256("".join(text).encode("utf-8", "surrogateescape")).hexdigest())
 
 
 def file_sha256(path: Path | str) -> str:
@@ -264,20 +385,63 @@ class OutputFolder:
     Leaving the block without :meth:`commit` (an exception) removes what was written and leaves ``out`` as
     it was."""
 
-    def __init__(self, target: Path, *, inputs: Iterable[Path | None] = (), meta: dict | None = None):
+    def __init__(self, target: Path, *, inputs: Iterable[Path | None] = (), meta: dict | None = None,
+                 background: bool = False):
         self.target = Path(target)
         self.meta = dict(meta or {})
         """What produced the folder (e.g. the key's hash), kept in the manifest for the commands that read it."""
         refuse_inputs_inside(self.target, inputs)
-        self._old, self._seen = _checked(self.target, read_files=False)
+        self._old: list[str] = []
+        """The earlier output's files (relative paths), as its manifest lists them."""
+        self._seen: tuple = ()
         """The folder as it was checked; :meth:`commit` replaces it only if it is still so."""
-        self._unread: list[Entry] | None = list(self._old)
+        self._unread: list[Entry] | None = None
         """Earlier files whose content is still to be compared with the manifest (:meth:`check_previous`): a rerun
         reads them while its pages are rendered, not before the work starts (their sizes were checked here)."""
+        self._checker: tuple[int, int] | None = None
+        """(pid, pipe) of the process checking the earlier output in the background, until :meth:`checked`."""
         self._stage: Path | None = None
         self._names: set[str] = set()
         self._written: list[Entry] = []
         self._made: set[str] = set()
+        if background and _forks() and _holds_something(self.target):
+            self._checker = _start_checker(self.target)
+        else:
+            old, self._seen = _checked(self.target, read_files=False)
+            self._old, self._unread = [e.path for e in old], old
+
+    def checked(self) -> None:
+        """Wait for the earlier output's check (``background=True``) and raise its refusal, if any: the same
+        :class:`InputError` the check before any work would have raised. A no-op once done, or without one."""
+        if self._checker is None:
+            return
+        pid, fd = self._checker
+        self._checker = None
+        with os.fdopen(fd, "rb") as f:
+            report = f.read()
+        _, status = os.waitpid(pid, 0)
+        try:
+            doc = json.loads(report.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            doc = {}
+        if "error" in doc and isinstance(doc["error"], dict):
+            raise InputError(**doc["error"])
+        if status != 0 or not isinstance(doc.get("old"), list):
+            why = doc.get("failed") or f"the checking process ended with status {status}"
+            raise RuntimeError(f"checking the earlier output in {self.target} failed: {why}")
+        self._old, self._seen, self._unread = doc["old"], tuple(doc["seen"]), None
+
+    def abandon(self) -> None:
+        """Stop and reap the background check (``background=True``) of a run that ends before it needs the result
+        (:meth:`__exit__` does the same)."""
+        if self._checker is not None:
+            pid, fd = self._checker
+            self._checker = None
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+                os.waitpid(pid, 0)
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def __enter__(self) -> "OutputFolder":
         parent = self.target.absolute().parent
@@ -290,6 +454,7 @@ class OutputFolder:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.abandon()
         if self._stage is not None and self._stage.exists():
             shutil.rmtree(self._stage, ignore_errors=True)  # our own new folder, never the TA's
 
@@ -352,6 +517,7 @@ class OutputFolder:
         stops the run with its message, nothing replaced."""
         if not 1 <= chunks <= MAX_CHUNKS:
             raise ValueError(f"chunks must be 1 … {MAX_CHUNKS}, not {chunks}")
+        self.checked()
         if workers <= 1 or not hasattr(os, "fork") or not sys.platform.startswith("linux"):
             if meanwhile is not None:
                 meanwhile()
@@ -452,7 +618,8 @@ class OutputFolder:
     def carry(self, rel: str) -> bool:
         """Keep the previous output's ``rel`` (a record, like an upload receipt, that a new run must not lose) in
         the new folder; ``False`` when the previous output has none."""
-        if not any(e.path == rel for e in self._old):
+        self.checked()
+        if rel not in self._old:
             return False
         self.write_bytes(rel, (self.target / rel).read_bytes())
         return True
@@ -460,12 +627,13 @@ class OutputFolder:
     def commit(self) -> list[str]:
         """Swap the new folder in for ``target`` and delete the previous output's files; returns what was written."""
         assert self._stage is not None
+        self.checked()
         self.check_previous()
         try:
             with open(self._stage / MANIFEST, "w", encoding="utf-8") as f:
                 f.writelines(manifest_pieces(self._written, self.meta))
             # the folder hw10 is about to replace must still be what was checked (nobody wrote into it since)
-            if fingerprint(self.target) != self._seen:
+            if fingerprint(self.target, shared=True) != self._seen:
                 raise InputError("changed while hw10 was writing; nothing was replaced, run again",
                                  file=str(self.target))
             old = None
@@ -485,7 +653,7 @@ class OutputFolder:
                              file=str(self.target)) from None
         self._stage = None
         if old is not None:
-            remove_listed(old, self._old)
+            remove_listed(old, self._old, shared=True)
         return sorted(self._names)
 
 
@@ -540,15 +708,18 @@ def add_file(folder: Path, rel: str, data: bytes) -> None:
             raise InputError(f"cannot write {name} ({exc.strerror})", file=str(folder)) from None
 
 
-def remove_listed(folder: Path, entries: list[Entry]) -> None:
-    """Delete the files of ``entries`` and the manifest from ``folder`` (links unlinked, never followed), then the
-    folders they leave empty. Anything else is left where it is."""
-    for e in [*entries, Entry(MANIFEST, 0, "")]:
-        try:
-            os.unlink(os.path.join(folder, *e.path.split("/")))
-        except FileNotFoundError:
-            pass
-    dirs = sorted({d for e in entries for d in _folders(e.path)}, key=lambda d: -d.count("/"))
+def remove_listed(folder: Path, paths: list[str], *, shared: bool = False) -> None:
+    """Delete the files ``paths`` (relative, as a manifest lists them) and the manifest from ``folder`` (links
+    unlinked, never followed), then the folders they leave empty; ``shared``: with a forked process when there are
+    many (:func:`_in_halves`). Anything else is left where it is."""
+    base = str(folder)
+    full = [os.path.join(base, p) for p in [*paths, MANIFEST]]  # "/" inside a path: every system takes it
+    if shared:
+        _in_halves(_unlinks, full)
+    else:
+        _unlinks(full)
+    parents = {p.rpartition("/")[0] for p in paths if "/" in p}
+    dirs = sorted({d for parent in parents for d in _folders(parent + "/")}, key=lambda d: -d.count("/"))
     for d in [*dirs, None]:
         try:
             os.rmdir(folder if d is None else os.path.join(folder, *d.split("/")))

@@ -86,6 +86,7 @@ class ChoiceMatcher:
         self.used_pins: set[str] = set()
         self.notes: dict[str, MatchNote] = {}
         self._cache: dict[str, tuple[str | None, MatchNote | None]] = {}
+        self._exact_cache: dict[str, tuple[str | None, MatchNote | None]] = {}
         self._cells: dict[str, tuple[list[str], str | None]] = {}
         # a choice text with k unescaped commas spans k + 1 pieces of a cell: re-joins never need more
         texts = [t for o in spec.options for t in (o.text, o.text_en)] + list(pins)
@@ -111,14 +112,33 @@ class ChoiceMatcher:
             self.notes[normalise(text)] = note
         return letter
 
-    def _lookup_normalised(self, text: str, n: str) -> tuple[str | None, MatchNote | None]:
-        if not n:
-            return None, None
+    def lookup_exact(self, text: str) -> tuple[str | None, MatchNote | None]:
+        """:meth:`lookup` for a text that only a pin or an exact match may take (re-joined pieces of a cell): no
+        fuzzy matching is tried."""
+        if text in self._cache:
+            letter, note = self._cache[text]
+            return (None, None) if note is not None and note.how == "fuzzy" else (letter, note)
+        if text not in self._exact_cache:
+            n = normalise(text)
+            self._exact_cache[text] = (self._exact_normalised(text, n) if n else None) or (None, None)
+        return self._exact_cache[text]
+
+    def _exact_normalised(self, text: str, n: str) -> tuple[str | None, MatchNote | None] | None:
+        """The pinned or exact answer for normalised ``n`` (its letter is None when two options share the text);
+        None when neither applies."""
         if n in self.pins:
             self.used_pins.add(n)
             return self.pins[n], MatchNote("choice", self.spec.id, text, self.pins[n], 1.0, "pinned")
         if n in self.exact:
             return self.exact[n], None
+        return None
+
+    def _lookup_normalised(self, text: str, n: str) -> tuple[str | None, MatchNote | None]:
+        if not n:
+            return None, None
+        found = self._exact_normalised(text, n)
+        if found is not None:
+            return found
         best: dict[str, float] = {}
         floor = CHOICE_MIN_SCORE - CHOICE_MIN_MARGIN
         for letter, cand in self.candidates:
@@ -157,9 +177,8 @@ class ChoiceMatcher:
                 if prev is None:
                     continue
                 (unm, fuz, grp), letters, unmatched, notes = prev
-                letter, note = self.lookup(",".join(pieces[j:i]))
-                if letter is not None and i - j > 1 and note is not None and note.how == "fuzzy":
-                    letter = None  # re-joined pieces must match a choice exactly: never absorb unknown text
+                # re-joined pieces must match a choice exactly: never absorb unknown text
+                letter, note = self.lookup(pieces[j]) if i - j == 1 else self.lookup_exact(",".join(pieces[j:i]))
                 if letter is not None:
                     fuzzy = note is not None and note.how == "fuzzy"
                     cand = ((unm, fuz + fuzzy, grp + 1), letters + [letter], unmatched,

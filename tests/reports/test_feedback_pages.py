@@ -48,5 +48,5 @@ def test_a_template_value_the_shell_does_not_fill_falls_back_to_rendering(bank, 
     assert isinstance(renderer.md, jinja2.Template)
     for r in sheet.results[:20]:
         assert renderer.render(r) == renderer.render_direct(r)
-        assert renderer.render(r)[1] == f"{render._md(r.name)} {r.status}\n"
+        assert renderer.render(r)[1] == f"{render._md(r.name)} {r.status}\n".encode()
     assert not any(renderer._shells.values())

@@ -124,9 +124,9 @@ def test_a_file_the_ta_edited_since_is_not_overwritten(graded, capsys):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_an_edit_that_keeps_the_size_is_caught_before_anything_is_replaced(tmp_path, bank, workers):
-    """Content is compared with the manifest while the new pages are rendered (by the second writer process with
-    two, at the swap with one), not before the work starts: an edit of the same size is still refused, nothing
-    replaced, and the run's new folder is gone."""
+    """Content is compared with the manifest by a process of its own while the export is read and graded, not
+    before the work starts: an edit of the same size is still refused, nothing replaced, and the run's new folder
+    is gone (whether one or two processes write the pages)."""
     from grader.errors import InputError
     from grader.grade import GradeOptions, run_grade
 
@@ -379,3 +379,65 @@ def test_the_manifest_reads_back_as_written_whatever_the_names():
     lines = text.split("\n")[1:1 + len(entries)]  # not splitlines(): U+2028 in a name is no line end
     assert [json.loads(line.rstrip(",")) for line in lines] == doc["files"]
     assert [line.rstrip(",") for line in lines] == [json.dumps(e, ensure_ascii=False) for e in doc["files"]]
+
+
+def test_the_folder_is_refused_first_although_checked_while_the_export_is_read(graded, tmp_path, capsys):
+    """The earlier output is checked in another process while the export is read; when both are wrong, the message
+    is still the folder's, as when the folder was checked before anything else (and the export is named only after
+    the folder is fixed)."""
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"name,id,section\nA,1\n")
+    page = sorted((graded / "feedback").glob("*.md"))[0]
+    page.write_bytes(page.read_bytes().replace(b"Total", b"TOTAL", 1))  # same size: only its content tells
+    (graded / "mine.txt").write_text("TA notes\n", encoding="utf-8")
+    before = digest(graded)
+    assert grade(broken, graded) == 2
+    err = refused(capsys, "files hw10 did not write: mine.txt")
+    assert "broken.csv" not in err
+    assert digest(graded) == before
+    (graded / "mine.txt").unlink()
+    assert grade(broken, graded) == 2
+    refused(capsys, f"files changed since hw10 wrote them: feedback/{page.name}")
+    page.write_bytes(page.read_bytes().replace(b"TOTAL", b"Total", 1))
+    assert grade(broken, graded) == 2
+    refused(capsys, "broken.csv, row 1: not a recognised submissions")
+    assert [p.name for p in tmp_path.iterdir() if ".hw10-" in p.name] == []
+
+
+def test_scanning_and_deleting_in_two_processes_is_the_same_as_in_one(tmp_path, monkeypatch):
+    """From :data:`SHARED_FROM` files on, a folder's files are stat-ed and deleted by two processes (here from 2):
+    the same scan as one process, every listed file deleted and nothing else."""
+    from grader import outfolder
+
+    monkeypatch.setattr(outfolder, "SHARED_FROM", 2)
+    root = tmp_path / "out"
+    (root / "feedback" / "deep").mkdir(parents=True)
+    listed = [f"feedback/{i}.md" for i in range(7)] + ["scores.csv", "feedback/deep/x.html"]
+    for rel in listed:
+        (root / rel).write_bytes(rel.encode() * 3)
+    (root / MANIFEST).write_text("{}", encoding="utf-8")
+    (root / "feedback" / "mine.txt").write_text("keep\n", encoding="utf-8")
+    (root / "link").symlink_to(root / "scores.csv")
+    os.mkfifo(root / "pipe")
+    one, two = outfolder.scan(root), outfolder.scan(root, shared=True)
+    assert one == two and len(one.files) == len(listed) + 2
+    assert one.links == ["link"] and one.other == ["pipe"] and one.dirs == {"feedback", "feedback/deep"}
+    assert outfolder.fingerprint(root) == outfolder.fingerprint(root, shared=True)
+    outfolder.remove_listed(root, listed, shared=True)
+    assert sorted(digest(root)) == ["feedback/mine.txt", "link"] and (root / "pipe").exists()
+    assert not (root / "feedback" / "deep").exists() and not (root / MANIFEST).exists()
+
+
+def test_a_half_the_forked_process_fails_is_done_here(monkeypatch):
+    """A forked half that fails (any reason) is not trusted: this process does it again, the result is whole."""
+    from grader import outfolder
+
+    monkeypatch.setattr(outfolder, "SHARED_FROM", 2)
+    parent = os.getpid()
+
+    def work(items):
+        if os.getpid() != parent:
+            raise OSError("the forked half fails")
+        return "".join(items).encode()
+
+    assert outfolder._in_halves(work, list("abcdefg")) == b"abcdefg"
