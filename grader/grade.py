@@ -1,7 +1,10 @@
 """`hw10 grade`: read an export, grade it with a key, write every output. No printing here."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -84,6 +87,19 @@ def grades_withheld(key: AnswerKey, sheet: ScoreSheet, opts: GradeOptions) -> li
     return why
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a block that only builds objects that live on: grading 100,000
+    students set off ten full collections, a third of the grading time, and there is no garbage in cycles to find."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
     """``hw10 grade``: reads the key(s), pins and export, grades every student and writes scores.csv, grades.csv
     (unless withheld, see :func:`grades_withheld`), items.csv, regrade.csv (with ``--previous-key``), report.html
@@ -93,7 +109,8 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
     if not opts.assignment.strip():
         raise InputError("--assignment is empty: grades.csv needs a gradebook column title, e.g. \"HW10 (12345)\"")
     # the output folder is checked first (inputs inside it, files hw10 did not write, files edited since): an earlier
-    # output's files are checked in another process while this one reads and grades, and its refusal comes first
+    # output's files are checked in another process while this one reads, grades and writes (a rerun of 100,000
+    # students hashes 1.2 GB), its refusal reported before any error of the export and before anything is replaced
     target = OutputFolder(opts.out, inputs=[opts.export, opts.key, opts.previous_key, opts.match], background=True)
     try:
         key: AnswerKey = load_key(opts.key, bank)
@@ -102,15 +119,15 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
         roster = read_submissions(opts.export, bank, opts.fmt, pins)
         if not roster.submissions:
             raise InputError("no student rows in the file", file=str(opts.export))
-        sheet = grade_roster(roster, bank, key, opts.attempt)
-        regrade = regrade_diff(sheet, grade_roster(roster, bank, old_key, opts.attempt)) if old_key else None
+        with collector_paused():
+            sheet = grade_roster(roster, bank, key, opts.attempt)
+            regrade = regrade_diff(sheet, grade_roster(roster, bank, old_key, opts.attempt)) if old_key else None
     except InputError:
         target.checked()  # the output folder's refusal, if any, is the one reported: as if checked before the work
         raise
     except BaseException:
         target.abandon()
         raise
-    target.checked()
     target.meta = {"command": "grade", "key": str(opts.key), "key_sha256": file_sha256(opts.key),
                    "pending": key.pending, "in_review": key.in_review, "from_fixtures": key.from_fixtures,
                    "decimals": opts.decimals, "assignment": opts.assignment}

@@ -209,7 +209,8 @@ def analyse(sheet: ScoreSheet) -> QuizStats:
             kr20 = k / (k - 1) * (1 - pq / vt)
         vt2 = _var(tot_f)
         if vt2 > 0:
-            item_var = sum(_var([f * float(sheet.bank[q].points_exact) for f in item_scores[q]]) for q in graded)
+            weight = {q: float(sheet.bank[q].points_exact) for q in graded}  # once, not once per student
+            item_var = sum(_var([f * weight[q] for f in item_scores[q]]) for q in graded)
             alpha = k / (k - 1) * (1 - item_var / vt2)
     return QuizStats(n=n, items=items, kr20=kr20, alpha=alpha, mean=sum(tot_f) / n if n else 0.0,
                      median=_median(tot_f), stdev=math.sqrt(_var(tot_f)), not_graded=sheet.pending)

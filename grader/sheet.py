@@ -176,8 +176,11 @@ def grade_roster(roster: Roster, bank: QuestionBank, key: AnswerKey,
     unit = point_unit(bank, key)
     results: list[StudentResult] = []
     for sid, group in groups.items():
-        group, notes = _dedupe(group, roster.path, roster.format)
-        chosen = choose_attempt(group, attempt_policy, bank, key, memo, unit)
+        if len(group) == 1:  # most students: nothing to fold or choose
+            notes, chosen = [], group[0]
+        else:
+            group, notes = _dedupe(group, roster.path, roster.format)
+            chosen = choose_attempt(group, attempt_policy, bank, key, memo, unit)
         scores, total = _scored(bank, key, chosen, memo, unit)
         notes = list(chosen.notes) + notes
         unnumbered = len(group) > 1 and any(s.attempt is None for s in group)
