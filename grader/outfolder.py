@@ -585,7 +585,8 @@ class OutputFolder:
             report = _entries_report(entries, check)
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
             code = 1
-            report = json.dumps({"error": str(exc), "input": isinstance(exc, InputError)}).encode("utf-8") + b"\n"
+            kind = "input" if isinstance(exc, InputError) else "value" if isinstance(exc, ValueError) else "other"
+            report = json.dumps({"error": str(exc), "kind": kind}).encode("utf-8") + b"\n"
         try:
             with os.fdopen(write_end, "wb") as f:
                 f.write(report)
@@ -602,8 +603,11 @@ class OutputFolder:
         if not isinstance(doc, dict) or "n" not in doc or status != 0:
             why = doc.get("error") if isinstance(doc, dict) else None
             why = why or f"a writer process ended with status {status}"
-            if isinstance(doc, dict) and doc.get("input"):
+            kind = doc.get("kind") if isinstance(doc, dict) else None
+            if kind == "input":
                 raise InputError(why)
+            if kind == "value":  # a file written twice: the same error as in one process
+                raise ValueError(why)
             raise RuntimeError(f"writing the output in parallel failed: {why}")
         entries = _read_entries(body, doc["n"])
         if doc.get("checked"):

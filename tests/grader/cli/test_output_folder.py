@@ -360,6 +360,13 @@ def test_two_parts_writing_one_name_is_refused(tmp_path):
     with pytest.raises((ValueError, InputError), match="same.txt (written twice|.*File exists)"):
         with OutputFolder(tmp_path / "out") as o:
             o.write_parts(lambda k, chunks: iter([("same.txt", b"%d" % k)]), 2, workers=2)
+    # this process busy first: the forked one takes both chunks and refuses the second itself (the same ValueError
+    # as in one process, not "writing in parallel failed")
+    with pytest.raises(ValueError, match="same.txt written twice in one output"):
+        with OutputFolder(tmp_path / "out") as o:
+            o.write_parts(lambda k, chunks: iter([("same.txt", b"%d" % k)]), 2, workers=2,
+                          meanwhile=lambda: time.sleep(0.5))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_manifest_reads_back_as_written_whatever_the_names():
