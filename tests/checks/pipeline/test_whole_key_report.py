@@ -3,6 +3,8 @@
 The longest test of the suite (~1.5 min): in a module of its own, marked ``longest`` so that it starts first and
 the two test workers share the rest while it runs (tools/test.sh distributes whole modules in collection order)."""
 import shutil
+import wave
+from pathlib import Path
 
 import browser
 import pytest
@@ -16,14 +18,38 @@ pytestmark = [pytest.mark.slow, pytest.mark.longest,
                                  reason="Debian chromium is not installed (tools/test.sh installs it)")]
 
 
+SHORT_SECONDS = 3.0
+"""The whole key runs on the fixture clips cut to this length (q07–q12's clips are 3–7.5 s; q09's codes 6.5 s):
+every check still runs end to end, on less audio. Each question's own tests use the clips whole."""
+
+
+def short_assets(dest: Path) -> Path:
+    """fixtures/assets with every clip longer than :data:`SHORT_SECONDS` cut to it (q01/q02's clips of exact
+    lengths and EmoV-DB's 1 s clips stay as they are) and q09's shuffled codes to as many frames (12.5 a second)."""
+    import torch
+
+    shutil.copytree(ROOT / "fixtures" / "assets", dest)
+    for clip in dest.glob("*.wav"):
+        if clip.name in ("2sAudio.wav", "4sAudio.wav", "8sAudio.wav"):
+            continue
+        with wave.open(str(clip), "rb") as w:
+            params, frames = w.getparams(), w.readframes(int(w.getframerate() * SHORT_SECONDS))
+        with wave.open(str(clip), "wb") as w:
+            w.setparams(params)
+            w.writeframes(frames)
+    codes = dest / "audio_codes_shuffled.pt"
+    torch.save(torch.load(codes, weights_only=True)[..., :round(SHORT_SECONDS * 12.5)].clone(), codes)
+    return dest
+
+
 def test_whole_key_on_the_fixtures_and_its_report(tmp_path, bank, capsys):
     """All twelve questions on the fixtures (tiny CSM + its full-size random Mimi, tiny.en): every question
     answered or visibly pending/gated, never guessed, and the report opens cleanly with every plot and clip."""
     fixture = fixture_script("make_csm_fixture").ensure_tiny_csm()
     report = tmp_path / "report"
     # two seeds (q06's UMAP fits, q11's samples, so --seeds runs end to end too), 4 s generations, q08's length
-    # test at one window length and greedy ASR (beam search has its own tests in test_asr.py) keep this near two
-    # minutes on one thread; the counts themselves are the questions' own tests' business
+    # test at one window length, greedy ASR (beam search has its own tests in test_asr.py) and 3 s clips keep this
+    # near a minute and a half on one thread; the counts themselves are the questions' own tests' business
     qdir = tmp_path / "questions"
     shutil.copytree(ROOT / "questions", qdir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     q08 = yaml.safe_load((qdir / "q08.yaml").read_text(encoding="utf-8"))
@@ -31,7 +57,7 @@ def test_whole_key_on_the_fixtures_and_its_report(tmp_path, bank, capsys):
     (qdir / "q08.yaml").write_text(yaml.safe_dump(q08, allow_unicode=True, sort_keys=False), encoding="utf-8")
     assert main(["--questions-dir", str(qdir), "key", "--mimi", str(fixture.mimi), "--csm", str(fixture.csm),
                  "--asr", "faster-whisper:tiny.en-bundled", "--asr-beam", "1",
-                 "--assets", str(ROOT / "fixtures" / "assets"), "--per-class", "6", "--seeds", "2",
+                 "--assets", str(short_assets(tmp_path / "assets")), "--per-class", "6", "--seeds", "2",
                  "--csm-max-new-tokens", "50", "--device", "cpu", "--out", str(tmp_path / "key.yaml"),
                  "--report", str(report)]) == 0
     out = capsys.readouterr().out
