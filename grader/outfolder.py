@@ -397,8 +397,9 @@ class OutputFolder:
         self._seen: tuple = ()
         """The folder as it was checked; :meth:`commit` replaces it only if it is still so."""
         self._unread: list[Entry] | None = None
-        """Earlier files whose content is still to be compared with the manifest (:meth:`check_previous`): a rerun
-        reads them while its pages are rendered, not before the work starts (their sizes were checked here)."""
+        """Earlier files whose content is still to be compared with the manifest (:meth:`check_previous`): without
+        ``background``, a rerun reads them while its pages are written (their sizes are checked here); with it, the
+        checking process reads them and this stays None."""
         self._checker: tuple[int, int] | None = None
         """(pid, pipe) of the process checking the earlier output in the background, until :meth:`checked`."""
         self._stage: Path | None = None
@@ -425,7 +426,8 @@ class OutputFolder:
             doc = json.loads(report.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             doc = {}
-        if "error" in doc and isinstance(doc["error"], dict):
+        doc = doc if isinstance(doc, dict) else {}
+        if isinstance(doc.get("error"), dict):
             raise InputError(**doc["error"])
         if status != 0 or not isinstance(doc.get("old"), list):
             why = doc.get("failed") or f"the checking process ended with status {status}"
