@@ -346,10 +346,17 @@ def fingerprint(folder: Path, *, shared: bool = False) -> tuple:
 
 def _fingerprint_of(found: Scan) -> tuple:
     """A digest of what :func:`fingerprint` describes (32 bytes to keep through a run, not one tuple per file)."""
-    text = [f"f{len(p)}:{p}{size},{mtime},{inode};" for p, (size, mtime, inode) in sorted(found.files.items())]
+    h = hashlib.sha256()
+    files = sorted(found.files.items())
+    for k in range(0, len(files), _FINGERPRINT_BLOCK):  # in blocks: 200,000 entries' text never held at once
+        h.update("".join([f"f{len(p)}:{p}{size},{mtime},{inode};" for p, (size, mtime, inode)
+                          in files[k:k + _FINGERPRINT_BLOCK]]).encode("utf-8", "surrogateescape"))
     for kind, names in (("d", found.dirs), ("l", found.links), ("o", found.other)):
-        text += [f"{kind}{len(name)}:{name};" for name in sorted(names)]
-    return ("scan", hashlib.sha256("".join(text).encode("utf-8", "surrogateescape")).hexdigest())
+        h.update("".join([f"{kind}{len(name)}:{name};" for name in sorted(names)]).encode("utf-8", "surrogateescape"))
+    return ("scan", h.hexdigest())
+
+
+_FINGERPRINT_BLOCK = 10_000
 
 
 def file_sha256(path: Path | str) -> str:
