@@ -128,6 +128,7 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
     except BaseException:
         target.abandon()
         raise
+    target.checked(wait=False)  # a refusal found by now (a file hw10 did not write: found at once) stops the run here
     target.meta = {"command": "grade", "key": str(opts.key), "key_sha256": file_sha256(opts.key),
                    "pending": key.pending, "in_review": key.in_review, "from_fixtures": key.from_fixtures,
                    "decimals": opts.decimals, "assignment": opts.assignment}

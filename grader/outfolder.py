@@ -419,16 +419,24 @@ class OutputFolder:
             old, self._seen = _checked(self.target, read_files=False)
             self._old, self._unread = [e.path for e in old], old
 
-    def checked(self) -> None:
+    def checked(self, *, wait: bool = True) -> None:
         """Wait for the earlier output's check (``background=True``) and raise its refusal, if any: the same
-        :class:`InputError` the check before any work would have raised. A no-op once done, or without one."""
+        :class:`InputError` the check before any work would have raised. A no-op once done, or without one. With
+        ``wait`` false, a check that has already ended is taken (a refusal found early stops the run early) and one
+        still running is left to run."""
         if self._checker is None:
             return
         pid, fd = self._checker
+        status = None
+        if not wait:
+            ended, status = os.waitpid(pid, os.WNOHANG)
+            if ended == 0:
+                return
         self._checker = None
         with os.fdopen(fd, "rb") as f:
             report = f.read()
-        _, status = os.waitpid(pid, 0)
+        if status is None:
+            _, status = os.waitpid(pid, 0)
         try:
             doc = json.loads(report.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):

@@ -448,3 +448,24 @@ def test_a_half_the_forked_process_fails_is_done_here(monkeypatch):
         return "".join(items).encode()
 
     assert outfolder._in_halves(work, list("abcdefg")) == b"abcdefg"
+
+
+def test_a_refused_folder_stops_the_run_before_any_page_is_rendered(graded, capsys, monkeypatch):
+    """The check of the earlier output runs beside the reading; a refusal it has found by the time grading ends
+    (here: a file hw10 did not write, found at once) stops the run there, not after every page is written."""
+    from grader import readers
+    from reports.render import FeedbackRenderer
+
+    (graded / "mine.txt").write_text("TA notes\n", encoding="utf-8")
+    real_read = readers.read_submissions
+
+    def slow_read(*args, **kwargs):
+        time.sleep(1.0)  # the checking process surely ends first
+        return real_read(*args, **kwargs)
+
+    rendered = []
+    monkeypatch.setattr("grader.grade.read_submissions", slow_read)
+    monkeypatch.setattr(FeedbackRenderer, "render", lambda self, r: rendered.append(r) or (b"", b""))
+    assert grade(EXPORT, graded) == 2
+    refused(capsys, "files hw10 did not write: mine.txt")
+    assert rendered == []
