@@ -122,21 +122,21 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
         with collector_paused():
             sheet = grade_roster(roster, bank, key, opts.attempt)
             regrade = regrade_diff(sheet, grade_roster(roster, bank, old_key, opts.attempt)) if old_key else None
+        target.checked(wait=False)  # a refusal found by now (a file hw10 did not write: at once) stops the run here
+        rows = len(roster.submissions)
+        # every row is graded: the rows themselves are let go (at 100,000 students they are a third of the memory)
+        roster = replace(roster, submissions=[])
+        names = feedback_names([r.student_id for r in sheet.results])
+        renderer = FeedbackRenderer(sheet, opts.decimals)
     except InputError:
         target.checked()  # the output folder's refusal, if any, is the one reported: as if checked before the work
         raise
     except BaseException:
         target.abandon()
         raise
-    target.checked(wait=False)  # a refusal found by now (a file hw10 did not write: found at once) stops the run here
     target.meta = {"command": "grade", "key": str(opts.key), "key_sha256": file_sha256(opts.key),
                    "pending": key.pending, "in_review": key.in_review, "from_fixtures": key.from_fixtures,
                    "decimals": opts.decimals, "assignment": opts.assignment}
-    rows = len(roster.submissions)
-    # every row is graded: the rows themselves are let go (at 100,000 students they are a third of the memory)
-    roster = replace(roster, submissions=[])
-    names = feedback_names([r.student_id for r in sheet.results])
-    renderer = FeedbackRenderer(sheet, opts.decimals)
     stats: list[QuizStats] = []
     skipped: list[str] = []
 
