@@ -87,13 +87,13 @@ def scan(root: Path, *, shared: bool = False) -> Scan:
         with os.scandir(folder) as it:
             for e in it:
                 name = f"{rel}{e.name}"
-                if e.is_file(follow_symlinks=False) or not (e.is_symlink() or e.is_dir(follow_symlinks=False)):
-                    maybe_files.append((name, e.path))  # its type is settled by its lstat
-                elif e.is_symlink():
+                if e.is_symlink():
                     out.links.append(name)
-                else:
+                elif e.is_dir(follow_symlinks=False):
                     out.dirs.add(name)
                     stack.append((Path(e.path), name + "/"))
+                else:
+                    maybe_files.append((name, e.path))  # a file or something else: its lstat settles which
     paths = [full for _, full in maybe_files]
     stats = _in_halves(_lstats, paths) if shared else _lstats(paths)
     for (name, _), (size, mtime, inode, mode) in zip(maybe_files, _STAT.iter_unpack(stats)):

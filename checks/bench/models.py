@@ -166,11 +166,10 @@ def bench_q11(device: str = "cpu", samples: int | None = None, frames: int = 25)
     if device == "cpu":
         default = timed(lambda: runner.generate_batch(inputs, seed=0, n=n, max_new_tokens=frames))
         kernels = cpu_kernels(runner.model)  # what load_csm does on a CPU
-        ours = timed(lambda: batch.extend(runner.generate_batch(inputs, seed=0, n=n, max_new_tokens=frames)))
+    ours = timed(lambda: batch.extend(runner.generate_batch(inputs, seed=0, n=n, max_new_tokens=frames)))
+    if device == "cpu":
         rows.append(StageResult(f"CSM batch of {n} × {frames} frames: linear kernels", default, ours,
                                 f"PyTorch's default (MKL) vs {kernels}", device))
-    else:
-        ours = timed(lambda: batch.extend(runner.generate_batch(inputs, seed=0, n=n, max_new_tokens=frames)))
     one: list[Generation] = []
     naive = timed(lambda: one.extend(runner.generate(inputs, seed=s, max_new_tokens=frames) for s in range(n)))
     got = sum(g.audio_frames for g in batch)

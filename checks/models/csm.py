@@ -434,9 +434,15 @@ def cpu_kernels(model) -> str | None:
 # ----------------------------------------------------------------------------- running
 
 
+def _cache_of(out):
+    """The key/value cache a CSM forward or ``generate`` returned (its attribute's name depends on transformers'
+    version), or ``None``."""
+    return getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+
+
 def _cache_length(out) -> int | None:
     """Positions in the key/value cache ``generate`` returned (``None`` when it returned none)."""
-    cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+    cache = _cache_of(out)
     return int(cache.get_seq_length()) if cache is not None and hasattr(cache, "get_seq_length") else None
 
 
@@ -593,7 +599,7 @@ class CsmRunner:
         prefix = {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}
         with torch.no_grad():
             out = model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], use_cache=True, **prefix)
-        cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+        cache = _cache_of(out)
         if cache is None or not hasattr(cache, "batch_repeat_interleave") or cache.get_seq_length() != ids.shape[1] - 1:
             return None
         cache.batch_repeat_interleave(n)

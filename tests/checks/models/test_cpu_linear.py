@@ -72,7 +72,6 @@ def test_a_float32_layer_given_another_dtype_at_run_time_uses_torchs_linear():
     assert got.dtype is torch.float32
 
 
-
 class CastingLinear(torch.nn.Linear):
     """Like openai-whisper's `Linear` (the weight cast to the input's dtype): a subclass may compute otherwise."""
 
