@@ -17,15 +17,21 @@ from .scoring import fmt_points
 from .sheet import ScoreSheet, StudentResult
 
 NOT_GRADED = "not graded"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_FORMULA_START = frozenset("=+-@\t\r\n")
 
 
 def safe_cell(value: object) -> str:
     """Neutralise CSV/formula injection: a text cell starting with = + - @ (full-width too) or a control character
-    gets a quote."""
+    gets a quote.
+
+    >>> safe_cell("=1+1"), safe_cell("＝HYPERLINK(x)"), safe_cell("-3"), safe_cell("王冠宇"), safe_cell(None)
+    ("'=1+1", "'＝HYPERLINK(x)", "'-3", '王冠宇', '')
+    """
     text = "" if value is None else str(value)
-    # full-width ＝ ＋ － ＠ count: a spreadsheet may fold them to their ASCII forms
-    if text.startswith(_FORMULA_START) or unicodedata.normalize("NFKC", text[:1]).startswith(_FORMULA_START):
+    first = text[:1]
+    # full-width ＝ ＋ － ＠ count: a spreadsheet may fold them to their ASCII forms (NFKC leaves ASCII as it is, and
+    # scores.csv has 800,000 cells at 100,000 students: only a first character beyond ASCII is normalised)
+    if first in _FORMULA_START or (first > "\x7f" and unicodedata.normalize("NFKC", first)[:1] in _FORMULA_START):
         return "'" + text
     return text
 

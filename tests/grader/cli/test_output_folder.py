@@ -4,6 +4,7 @@ the bytes of what must not change."""
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import os
@@ -469,3 +470,98 @@ def test_a_refused_folder_stops_the_run_before_any_page_is_rendered(graded, caps
     assert grade(EXPORT, graded) == 2
     refused(capsys, "files hw10 did not write: mine.txt")
     assert rendered == []
+
+
+def inodes(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder`` → (inode, number of names it has)."""
+    return {str(p.relative_to(folder)): (p.stat().st_ino, p.stat().st_nlink) for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_rerun_links_the_files_that_did_not_change(tmp_path, graded):
+    """A rerun's file whose bytes are what the earlier output's manifest records for the same name is that earlier
+    file, hard-linked into the new folder (one system call instead of three; deleting the earlier name frees
+    nothing). Here one student is renamed: their two pages and the class files are new files, every other page is
+    the earlier one; the folder is byte-identical to a fresh run's, and every file has one name again."""
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_bytes(EXPORT.read_bytes().replace("王冠宇,148200,".encode(), "王小明,148200,".encode()))
+    before = inodes(graded)
+    assert grade(renamed, graded) == 0
+    after = inodes(graded)
+    fresh = tmp_path / "fresh"
+    assert grade(renamed, fresh) == 0
+    assert digest(graded) == digest(fresh)
+    kept = {rel for rel in after if rel in before and after[rel][0] == before[rel][0]}
+    assert set(after) - kept == {"feedback/148200.html", "feedback/148200.md", "scores.csv", "grades.csv",
+                                 "report.html", MANIFEST}
+    assert {n for _, n in after.values()} == {1}
+    assert [p.name for p in tmp_path.iterdir() if ".hw10-" in p.name] == []
+
+
+def test_where_links_cannot_be_made_the_files_are_written(graded, monkeypatch):
+    """A file system without hard links (FAT, some network shares; simulated: this one has them): the rerun writes
+    every file, the same bytes, and stops trying to link after the first refusal."""
+    tried = []
+
+    def no_links(src, dst, **kwargs):
+        tried.append(dst)
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    before, first = inodes(graded), digest(graded)
+    assert grade(EXPORT, graded) == 0
+    assert digest(graded) == first
+    assert not {ino for ino, _ in inodes(graded).values()} & {ino for ino, _ in before.values()}
+    assert len(tried) == 1
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_an_earlier_file_edited_since_is_never_kept_though_linked(tmp_path, monkeypatch, background):
+    """A file a person edited since hw10 wrote it (same size) is linked like any other when the new bytes are what
+    the manifest records (the link is made before its content is compared, when the check runs beside the
+    writing): the comparison before the swap refuses the folder, and the edit stays where it was, alone."""
+    from grader import outfolder
+    from grader.errors import InputError
+
+    out = tmp_path / "out"
+    with outfolder.OutputFolder(out) as o:
+        o.write_bytes("page.md", b"Total 8.0\n")
+        o.write_bytes("other.md", b"other\n")
+        o.commit()
+    (out / "page.md").write_bytes(b"TOTAL 8.0\n")
+    before = digest(out)
+    if background:  # the content check is slowed so that the link is surely made before its verdict
+        real = outfolder.edited_files
+        monkeypatch.setattr(outfolder, "edited_files", lambda *a: time.sleep(0.5) or real(*a))
+    folder = outfolder.OutputFolder(out, background=background)
+    with pytest.raises(InputError, match="files changed since hw10 wrote them: page.md"), folder as o:
+        o.write_bytes("page.md", b"Total 8.0\n")
+        o.write_bytes("other.md", b"other\n")
+        assert (o._stage / "page.md").stat().st_ino == (out / "page.md").stat().st_ino  # linked, not yet compared
+        o.commit()
+    assert digest(out) == before and inodes(out)["page.md"][1] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+@pytest.mark.parametrize("entry", [
+    '"not a list"',
+    '[{"path": "../scores.csv", "size": 1, "sha256": "%s"}]' % ("0" * 64),
+    '[{"path": ".hw10-manifest.json", "size": 1, "sha256": "%s"}]' % ("0" * 64),
+    '[{"path": "a\\u0000b", "size": 1, "sha256": "%s"}]' % ("0" * 64),
+    '[{"path": "\\ud800.md", "size": 1, "sha256": "%s"}]' % ("0" * 64),
+    '[{"path": "scores.csv", "size": -1, "sha256": "%s"}]' % ("0" * 64),
+    '[{"path": "scores.csv", "size": 1, "sha256": "zz"}]',
+    '[{"path": "scores.csv", "size": 1, "sha256": "%s"}]' % ("A" * 64),
+    '[{"path": "scores.csv", "size": 1}]',
+])
+def test_a_manifest_hw10_did_not_write_is_refused(graded, capsys, entry):
+    """A manifest whose entries are not files hw10 writes (a path out of the folder, the manifest itself, a NUL, a
+    lone surrogate no file name can hold, a negative size, a SHA-256 that is not 64 lowercase hex digits, one
+    missing): the folder is refused as not hw10's, exit 2 naming it, and nothing in it changes."""
+    size = (graded / "scores.csv").stat().st_size  # right: only what makes the entry not hw10's is wrong
+    files = entry.replace('"size": 1,', f'"size": {size},')
+    (graded / MANIFEST).write_text('{"format": "hw10-output/1", "files": %s}' % files, encoding="utf-8")
+    before = digest(graded)
+    assert grade(EXPORT, graded) == 2
+    why = "is not an hw10 output manifest" if entry.startswith('"') else "entry 1 is not a file hw10 writes"
+    refused(capsys, str(graded), why, "choose another --out")
+    assert digest(graded) == before
