@@ -1,4 +1,6 @@
 """`hw10 bench`: the table it prints, its stage names, and its exit codes (speed itself is never asserted)."""
+import sys
+
 import pytest
 
 from grader.bench import MODEL_STAGES, STAGES
@@ -51,3 +53,15 @@ def test_the_bare_scorer_bench_compares_with_agrees_with_the_grader(tmp_path, ba
     (tmp_path / "e.csv").write_bytes(export)
     sheet = grade_roster(read_submissions(tmp_path / "e.csv", bank), bank, key)
     assert {r.student_id: r.total for r in sheet.results} == bare_scorer(export, bank, key)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the peak is read from /proc (Linux)")
+def test_a_stage_s_peak_memory_is_its_own_not_the_bench_s():
+    """The grade stage builds its synthetic class in the bench's own process (1 GB at 100,000 students); the stage
+    runs in a child whose peak must not include that memory (a child's ru_maxrss starts at its parent's)."""
+    from grader.bench import _run_child
+
+    held = b"x" * (300 << 20)  # the bench process holding a big class
+    _, peak, out, _ = _run_child(["-m", "platform"])
+    assert out.strip() and peak < 150, peak
+    del held
