@@ -1,6 +1,4 @@
 """``python -m grader.cli …`` is ``hw10 …``."""
-import sys
+from grader.cli import run
 
-from grader.cli import main
-
-sys.exit(main())
+run()
