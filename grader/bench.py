@@ -132,9 +132,9 @@ def bare_scorer(export: bytes, bank, key) -> dict[str, Fraction]:
     cols = [(j, f"q{int(h.split(':')[0]) - 583900:02d}") for j, h in enumerate(header) if re.match(r"5839\d\d: ", h)]
     plain = {q: key.answer(q) for _, q in cols if key.answer(q).graded and key.answer(q).policy is None}
     unit = math.lcm(*(bank[q].points_exact.denominator * len(a.correct) for q, a in plain.items()), 1)
-    # per question: (single?, its correct letters, what one right choice earns in 1/unit)
-    rule = {q: (bank[q].kind == "single", set(a.correct), bank[q].points_exact * unit / (
-        1 if bank[q].kind == "single" else len(a.correct))) for q, a in plain.items()}
+    # per question: (single?, its correct letters, what one right choice earns in 1/unit: a whole number)
+    rule = {q: (bank[q].kind == "single", set(a.correct), int(bank[q].points_exact * unit / (
+        1 if bank[q].kind == "single" else len(a.correct)))) for q, a in plain.items()}
     best: dict[str, tuple[int, Fraction]] = {}
     for row in rows:
         whole, other = 0, Fraction(0)
@@ -147,9 +147,9 @@ def bare_scorer(export: bytes, bank, key) -> dict[str, Fraction]:
                 continue
             single, correct, each = rule[qid]
             if single:
-                whole += int(each) if len(sel) == 1 and sel <= correct else 0
+                whole += each if len(sel) == 1 and sel <= correct else 0
             else:
-                whole += int(each) * max(0, len(sel & correct) - len(sel - correct))
+                whole += each * max(0, len(sel & correct) - len(sel - correct))
         total = Fraction(whole, unit) + other
         attempt = int(row[8] or 0)
         if row[1] not in best or attempt > best[row[1]][0]:

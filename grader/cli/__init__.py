@@ -87,4 +87,3 @@ def run() -> None:
     rc = main()
     gc.freeze()
     sys.exit(rc)
-

@@ -51,8 +51,19 @@ def test_the_bare_scorer_bench_compares_with_agrees_with_the_grader(tmp_path, ba
 
     export, key = build_class(bank, n_students=300)
     (tmp_path / "e.csv").write_bytes(export)
-    sheet = grade_roster(read_submissions(tmp_path / "e.csv", bank), bank, key)
+    roster = read_submissions(tmp_path / "e.csv", bank)
+    sheet = grade_roster(roster, bank, key)
     assert {r.student_id: r.total for r in sheet.results} == bare_scorer(export, bank, key)
+    # questions under a regrade policy or not graded take the rule's own function: the same totals again
+    from conftest import make_key
+
+    from grader.key import Policy
+
+    correct = {q: key.answer(q).correct for q in bank.ids}
+    other = make_key(bank, correct=correct, pending=("q12",), policies={
+        "q01": Policy(also_accept=["A"]), "q06": Policy(drop=[correct["q06"][0]]), "q03": Policy(full_credit=True)})
+    sheet = grade_roster(roster, bank, other)
+    assert {r.student_id: r.total for r in sheet.results} == bare_scorer(export, bank, other)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the peak is read from /proc (Linux)")
