@@ -30,6 +30,7 @@ Errors are :class:`grader.errors.InputError` naming the folder or file (exit 2).
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import hashlib
 import json
@@ -74,8 +75,10 @@ class Entry(NamedTuple):
 class Scan:
     """What a folder holds, without following links."""
 
-    files: dict[str, tuple[int, int, int]] = field(default_factory=dict)
-    """Relative path → (size, modification time in ns, inode): what a fingerprint needs, not a whole stat."""
+    files: dict[str, tuple[int, int, int, bool]] = field(default_factory=dict)
+    """Relative path → (size, modification time in ns, inode, linkable): what a fingerprint needs, not a whole stat;
+    ``linkable``: the file has no other name, is this user's and has the mode hw10 gives a new file, so a rerun may
+    hard-link it into its new output and nothing but the time tells it from a file written anew."""
     dirs: set[str] = field(default_factory=set)
     links: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
@@ -103,11 +106,13 @@ def scan(root: Path, *, shared: bool = False) -> Scan:
                     maybe_files.append((name, e.path))  # a file or something else: its lstat settles which
     paths = [full for _, full in maybe_files]
     stats = _in_halves(_lstats, paths) if shared else _lstats(paths)
-    for (name, _), (size, mtime, inode, mode) in zip(maybe_files, _STAT.iter_unpack(stats)):
+    own, new_mode = (os.geteuid() if hasattr(os, "geteuid") else None), 0o666 & ~_umask()
+    for (name, _), (size, mtime, inode, mode, nlink, uid) in zip(maybe_files, _STAT.iter_unpack(stats)):
         if mode == 0:
             continue  # gone since it was listed
         if stat.S_ISREG(mode):
-            out.files[name] = (size, mtime, inode)
+            out.files[name] = (size, mtime, inode,
+                               nlink == 1 and uid == (uid if own is None else own) and stat.S_IMODE(mode) == new_mode)
         elif stat.S_ISLNK(mode):
             out.links.append(name)
         else:
@@ -115,8 +120,9 @@ def scan(root: Path, *, shared: bool = False) -> Scan:
     return out
 
 
-_STAT = struct.Struct("<qqQI")
-"""One file's size, modification time (ns), inode and mode, as :func:`_lstats` packs them (mode 0: gone)."""
+_STAT = struct.Struct("<qqQIQQ")
+"""One file's size, modification time (ns), inode, mode, number of names and owner, as :func:`_lstats` packs them
+(mode 0: gone)."""
 
 
 def _lstats(paths: list[str]) -> bytes:
@@ -126,9 +132,9 @@ def _lstats(paths: list[str]) -> bytes:
         try:
             st = os.lstat(p)
         except FileNotFoundError:
-            out += _STAT.pack(0, 0, 0, 0)
+            out += _STAT.pack(0, 0, 0, 0, 0, 0)
         else:
-            out += _STAT.pack(st.st_size, st.st_mtime_ns, st.st_ino, st.st_mode)
+            out += _STAT.pack(st.st_size, st.st_mtime_ns, st.st_ino, st.st_mode, st.st_nlink, st.st_uid)
     return bytes(out)
 
 
@@ -141,6 +147,10 @@ def _unlinks(paths: list[str]) -> bytes:
             pass
     return b""
 
+
+_NO_LINKS = {getattr(errno, name) for name in ("EXDEV", "EPERM", "EMLINK", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EACCES")
+             if hasattr(errno, name)}
+"""Errors of ``link`` that mean no file here can be linked (another file system, no hard links, no permission)."""
 
 SHARED_FROM = 4_000
 """Files from which scanning or deleting them is shared with a forked process (each is a system call, on this
@@ -209,12 +219,12 @@ _is_sha256 = re.compile("[0-9a-f]{64}").fullmatch
 
 
 def _file_name(path: str) -> bool:
-    """Whether ``path`` is text a file name can be (a lone surrogate from a JSON ``\\ud800`` is not)."""
+    """Whether ``path`` is text a file name read from this file system can be: encoded and decoded back it is the same
+    (a lone surrogate from a JSON ``\\ud800`` cannot be encoded; ``\\udcc3\\udca9`` would come back as ``é``)."""
     try:
-        path.encode("utf-8", "surrogateescape")
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "surrogateescape") == path
     except UnicodeEncodeError:
         return False
-    return True
 
 
 def read_manifest(folder: Path) -> list[Entry]:
@@ -226,13 +236,14 @@ def read_manifest(folder: Path) -> list[Entry]:
         if path.stat().st_size > MANIFEST_MAX_BYTES:
             raise InputError(f"{MANIFEST} is larger than any hw10 writes", file=str(folder))
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: not UTF-8, not JSON, a 5,000-digit number
         raise InputError(f"{MANIFEST} cannot be read ({type(exc).__name__}): this folder's contents cannot be told "
                          "apart from files hw10 did not write; choose another --out", file=str(folder)) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("files"), list):
         raise InputError(f"{MANIFEST} is not an hw10 output manifest ({FORMAT}); choose another --out",
                          file=str(folder))
     entries = []
+    where: dict[str, int] = {}
     for i, e in enumerate(doc["files"]):
         ok = (isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("size"), int)
               and e["size"] >= 0 and isinstance(e.get("sha256"), str) and _is_sha256(e["sha256"]) is not None)
@@ -240,6 +251,10 @@ def read_manifest(folder: Path) -> list[Entry]:
                 or any(part in ("", ".", "..") for part in e["path"].split("/"))):
             raise InputError(f"{MANIFEST}: entry {i + 1} is not a file hw10 writes ({str(e)[:80]!r}); choose another "
                              "--out", file=str(folder))
+        if e["path"] in where:
+            raise InputError(f"{MANIFEST}: entries {where[e['path']] + 1} and {i + 1} are both {e['path']!r}; choose "
+                             "another --out", file=str(folder))
+        where[e["path"]] = i
         entries.append(Entry(e["path"], e["size"], e["sha256"]))
     return entries
 
@@ -275,7 +290,8 @@ class _Checker(NamedTuple):
 def _start_checker(folder: Path) -> _Checker:
     """Fork a process that checks ``folder`` as :func:`check_replaceable` does, earlier files' contents included.
     As soon as the folder's entries are found to be the files its manifest lists (before their contents are read),
-    it writes them (path, size, SHA-256) into :attr:`_Checker.listing` and reports ``{"listed": n}``; then its verdict:
+    it writes them (the inode a rerun may link, :func:`_link_inodes`; then path, size, SHA-256) into
+    :attr:`_Checker.listing` and reports ``{"listed": n}``; then its verdict:
     ``{"ok": n, "seen": fingerprint}``, or the refusal (``{"error": …}``), or ``{"failed": why}``."""
     listing = _nameless_file()
     read_end, write_end = os.pipe()
@@ -285,8 +301,9 @@ def _start_checker(folder: Path) -> _Checker:
         try:
             os.close(read_end)
             with os.fdopen(write_end, "wb") as reports:
-                def send_listing(entries: list[Entry]) -> None:
-                    view, at = memoryview(_entries_report(entries)), 0
+                def send_listing(entries: list[Entry], files: dict) -> None:
+                    inodes = array("Q", _link_inodes(entries, files)).tobytes()
+                    view, at = memoryview(inodes + _entries_report(entries)), 0
                     while at < len(view):
                         at += os.pwrite(listing, view[at:], at)
                     reports.write(json.dumps({"listed": len(entries)}).encode("utf-8") + b"\n")
@@ -307,6 +324,23 @@ def _start_checker(folder: Path) -> _Checker:
     return _Checker(pid, os.fdopen(read_end, "rb"), listing)
 
 
+def _link_inodes(entries: list[Entry], files: dict[str, tuple[int, int, int, bool]]) -> list[int]:
+    """Per entry, the inode of the file found under its path that a rerun may hard-link (:attr:`Scan.files`'s
+    ``linkable``), or 0: whatever is linked later must still be that inode, the one whose content the check reads."""
+    out = []
+    for e in entries:
+        found = files.get(e.path)
+        out.append(found[2] if found is not None and found[3] and found[0] == e.size else 0)
+    return out
+
+
+def _reuse_map(paths: list[str], shas: str, inodes: Iterable[int]) -> dict[str, bytes]:
+    """Path → the manifest's SHA-256 (digest) and the inode a rerun may link (8 bytes), for entries with one."""
+    digests = bytes.fromhex(shas)
+    return {p: digests[32 * i:32 * i + 32] + ino.to_bytes(8, "little")
+            for i, (p, ino) in enumerate(zip(paths, inodes)) if ino}
+
+
 def _nameless_file() -> int:
     """A file descriptor of a new file without a name (in memory where Linux allows), gone when closed."""
     with contextlib.suppress(AttributeError, OSError):
@@ -319,17 +353,17 @@ def _report_line(reports: BinaryIO) -> dict:
     """The checking process's next report (``{}`` when it sent none or not JSON)."""
     try:
         doc = json.loads(reports.readline().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except ValueError:  # not UTF-8 or not JSON
         return {}
     return doc if isinstance(doc, dict) else {}
 
 
 def _checked(folder: Path, *, read_files: bool = True,
-             listed: Callable[[list[Entry]], None] | None = None) -> tuple[list[Entry], tuple]:
+             listed: Callable[[list[Entry], dict], None] | None = None) -> tuple[list[Entry], tuple]:
     """:func:`check_replaceable`'s entries and the folder's :func:`fingerprint` as checked (one scan for both).
     With ``read_files`` false, a listed file of the recorded size is not hashed here: the caller checks its
-    content later (:func:`edited_files`) before it replaces the folder. ``listed`` is given the entries once
-    everything but their contents is found right (before they are read)."""
+    content later (:func:`edited_files`) before it replaces the folder. ``listed`` is given the entries and the
+    scanned files (:attr:`Scan.files`) once everything but their contents is found right (before they are read)."""
     if folder.is_symlink():
         raise InputError("is a symbolic link; hw10 never writes through one: give the real folder", file=str(folder))
     if not folder.exists():
@@ -358,10 +392,10 @@ def _checked(folder: Path, *, read_files: bool = True,
         problems.append(f"files hw10 did not write: {_listing(foreign)}")
     edited = [p for p, st in found.files.items() if p in by_path and st[0] != by_path[p].size]
     if listed is not None and not problems and not edited:
-        listed(entries)
+        listed(entries, found.files)
     if read_files:
         edited += edited_files(folder, [by_path[p] for p, st in found.files.items()
-                                        if p in by_path and st[0] == by_path[p].size])
+                                        if p in by_path and st[0] == by_path[p].size], found.files)
     if edited:
         problems.append(_edited(edited))
     if problems:
@@ -369,17 +403,28 @@ def _checked(folder: Path, *, read_files: bool = True,
     return entries, _fingerprint_of(found)
 
 
-def edited_files(folder: Path | str, entries: Iterable[Entry]) -> list[str]:
-    """The paths of ``entries`` whose file in ``folder`` no longer has the recorded SHA-256 or cannot be read (a
-    file that is gone is not edited: there is nothing of anyone's to lose)."""
+def edited_files(folder: Path | str, entries: Iterable[Entry], scanned: dict | None = None) -> list[str]:
+    """The paths of ``entries`` whose file in ``folder`` no longer has the recorded SHA-256, cannot be read, is not a
+    regular file any more or (with ``scanned``, :attr:`Scan.files`) is another file than the one scanned under that
+    path (a file that is gone is not edited: there is nothing of anyone's to lose). Never through a link."""
     edited = []
     for e in entries:
         try:
-            same = file_sha256(os.path.join(folder, *e.path.split("/"))) == e.sha256
+            fd = os.open(os.path.join(folder, *e.path.split("/")),
+                         os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
-            same = True
+            continue
+        except OSError:
+            edited.append(e.path)
+            continue
+        try:
+            st = os.fstat(fd)
+            as_scanned = scanned is None or scanned.get(e.path, (0, 0, st.st_ino))[2] == st.st_ino
+            same = stat.S_ISREG(st.st_mode) and as_scanned and _fd_sha256(fd) == e.sha256
         except OSError:
             same = False
+        finally:
+            os.close(fd)
         if not same:
             edited.append(e.path)
     return edited
@@ -411,7 +456,7 @@ def _fingerprint_of(found: Scan) -> tuple:
     h = hashlib.sha256()
     files = sorted(found.files.items())
     for k in range(0, len(files), _FINGERPRINT_BLOCK):  # in blocks: 200,000 entries' text never held at once
-        h.update("".join([f"f{len(p)}:{p}{size},{mtime},{inode};" for p, (size, mtime, inode)
+        h.update("".join([f"f{len(p)}:{p}{size},{mtime},{inode};" for p, (size, mtime, inode, _)
                           in files[k:k + _FINGERPRINT_BLOCK]]).encode("utf-8", "surrogateescape"))
     for kind, names in (("d", found.dirs), ("l", found.links), ("o", found.other)):
         h.update("".join([f"{kind}{len(name)}:{name};" for name in sorted(names)]).encode("utf-8", "surrogateescape"))
@@ -423,13 +468,17 @@ _FINGERPRINT_BLOCK = 10_000
 
 def file_sha256(path: Path | str) -> str:
     """The hex SHA-256 of the file at ``path``, read in 1 MiB blocks."""
-    h = hashlib.sha256()
     fd = os.open(path, os.O_RDONLY)  # not open(): a feedback page is one read, and a rerun hashes 200,000 of them
     try:
-        for block in iter(lambda: os.read(fd, 1 << 20), b""):
-            h.update(block)
+        return _fd_sha256(fd)
     finally:
         os.close(fd)
+
+
+def _fd_sha256(fd: int) -> str:
+    h = hashlib.sha256()
+    for block in iter(lambda: os.read(fd, 1 << 20), b""):
+        h.update(block)
     return h.hexdigest()
 
 
@@ -475,6 +524,8 @@ class OutputFolder:
         """The earlier output's files by path → the SHA-256 its manifest records (digest): a new file with those
         bytes is linked from there (:meth:`_create`)."""
         self._listing_taken = False
+        self._scanned: dict | None = None
+        """The earlier output's files as scanned (:attr:`Scan.files`), when this process checked it itself."""
         self._stage: Path | None = None
         self._names: set[str] = set()
         self._written: list[Entry] = []
@@ -482,9 +533,13 @@ class OutputFolder:
         if background and _forks() and _holds_something(self.target):
             self._checker = _start_checker(self.target)
         else:
-            old, self._seen = _checked(self.target, read_files=False)
+            def keep(entries: list[Entry], files: dict) -> None:
+                self._scanned = files
+                self._reuse = _reuse_map([e.path for e in entries], "".join(e.sha256 for e in entries),
+                                         _link_inodes(entries, files))
+
+            old, self._seen = _checked(self.target, read_files=False, listed=keep)
             self._old, self._unread = [e.path for e in old], old
-            self._reuse = {e.path: bytes.fromhex(e.sha256) for e in old}
 
     def checked(self, *, wait: bool = True) -> None:
         """Wait for the earlier output's check (``background=True``) and raise its refusal, if any: the same
@@ -498,10 +553,15 @@ class OutputFolder:
             ended, status = os.waitpid(self._checker.pid, os.WNOHANG)
             if ended == 0:
                 return
-        doc = _report_line(self._checker.reports)
-        if "listed" in doc and not self._listing_taken:
-            self._take_listing(doc)
+        try:
             doc = _report_line(self._checker.reports)
+            if "listed" in doc and not self._listing_taken:
+                self._take_listing(doc)
+                doc = _report_line(self._checker.reports)
+        except BaseException:
+            if status is not None:  # reaped already: its pid may be another process's by now, never signal it
+                self._close_checker()
+            raise
         self._end_check(doc, status)
 
     def _await_listing(self) -> None:
@@ -523,20 +583,19 @@ class OutputFolder:
         if not isinstance(n, int) or n < 0:
             raise RuntimeError(f"checking the earlier output in {self.target} failed: it reported {doc!r}")
         # built without an Entry per file: at 100,000 students 200,000 of them took 0.8 s, this 0.15 s
-        paths, _, shas = _unpacked(_read_whole(self._checker.listing).partition(b"\n")[2], n)
+        data = _read_whole(self._checker.listing)
+        inodes = array("Q")
+        inodes.frombytes(data[:8 * n])
+        paths, _, shas = _unpacked(data[8 * n:].partition(b"\n")[2], n)
         try:
-            digests = bytes.fromhex(shas)  # the manifest's, checked to be hex when it was read
+            self._reuse = _reuse_map(paths, shas, inodes)  # the manifest's SHA-256s, checked to be hex when read
         except ValueError:
             raise RuntimeError(f"checking the earlier output in {self.target} failed: its listing is garbled") from None
         self._old = paths
-        self._reuse = dict(zip(paths, [digests[i:i + 32] for i in range(0, 32 * n, 32)]))
 
     def _end_check(self, doc: dict, status: int | None) -> None:
         """The background check's verdict ``doc``: its refusal raised, or the folder as it was checked kept."""
-        assert self._checker is not None
-        checker, self._checker = self._checker, None
-        checker.reports.close()
-        os.close(checker.listing)
+        checker = self._close_checker()
         if status is None:
             _, status = os.waitpid(checker.pid, 0)
         if isinstance(doc.get("error"), dict):
@@ -548,18 +607,24 @@ class OutputFolder:
             raise RuntimeError(f"checking the earlier output in {self.target} failed: {why}")
         self._seen, self._unread = tuple(doc["seen"]), None
 
+    def _close_checker(self) -> _Checker:
+        """Forget the background check (its pipe and listing closed); the process is the caller's to reap."""
+        assert self._checker is not None
+        checker, self._checker = self._checker, None
+        with contextlib.suppress(OSError):
+            checker.reports.close()
+        with contextlib.suppress(OSError):
+            os.close(checker.listing)
+        return checker
+
     def abandon(self) -> None:
         """Stop and reap the background check (``background=True``) of a run that ends before it needs the result
         (:meth:`__exit__` does the same)."""
         if self._checker is not None:
-            checker, self._checker = self._checker, None
+            checker = self._close_checker()
             with contextlib.suppress(OSError):
                 os.kill(checker.pid, signal.SIGTERM)
                 os.waitpid(checker.pid, 0)
-            with contextlib.suppress(OSError):
-                checker.reports.close()
-            with contextlib.suppress(OSError):
-                os.close(checker.listing)
 
     def __enter__(self) -> "OutputFolder":
         parent = self.target.absolute().parent
@@ -604,7 +669,8 @@ class OutputFolder:
         digest = hashlib.sha256(data).digest()
         try:
             full = self._file(rel)
-            if self._reuse.get(rel) == digest and self._linked(rel, full):
+            earlier = self._reuse.get(rel)
+            if earlier is not None and earlier[:32] == digest and self._linked(rel, full, earlier[32:]):
                 return Entry(rel, len(data), digest.hex())
             # os.open, not Path.write_bytes: a third of the cost per file (20,000 feedback pages); O_EXCL and
             # O_NOFOLLOW: a file is only ever created new, in hw10's own new folder, never through a link
@@ -620,23 +686,34 @@ class OutputFolder:
                              file=str(self.target)) from None
         return Entry(rel, len(data), digest.hex())
 
-    def _linked(self, rel: str, full: str) -> bool:
-        """Whether the earlier output's ``rel`` could be hard-linked at ``full`` (the link itself if it has become a
-        symbolic link since: the check before the swap then refuses the folder). Where links cannot be made, no
-        other is tried."""
+    def _linked(self, rel: str, full: str, inode: bytes) -> bool:
+        """Whether the earlier output's ``rel`` could be hard-linked at ``full`` as the file checked (its ``inode``):
+        whatever is under that name now is linked (the link itself if it has become a symbolic link: the check before
+        the swap then refuses the folder), and kept only if it is that inode. Where links cannot be made, no other is
+        tried."""
+        link = getattr(os, "link", None)
         try:
-            os.link(os.path.join(self.target, *rel.split("/")), full, follow_symlinks=False)
-        except (OSError, NotImplementedError):
+            if link is None:
+                raise NotImplementedError
+            link(os.path.join(self.target, *rel.split("/")), full, follow_symlinks=False)
+        except NotImplementedError:
             self._reuse = {}
             return False
-        return True
+        except OSError as exc:
+            if exc.errno in _NO_LINKS:
+                self._reuse = {}
+            return False
+        if os.lstat(full).st_ino == int.from_bytes(inode, "little"):
+            return True
+        os.unlink(full)  # another file than the one checked lies there now: this one is written instead
+        return False
 
     def check_previous(self) -> None:
         """Compare the earlier output's files with their manifest (once): an :class:`InputError` naming those a
         person changed since hw10 wrote them. :meth:`commit` calls it when :meth:`write_parts` has not."""
         if self._unread is None:
             return
-        edited = edited_files(self.target, self._unread)
+        edited = edited_files(self.target, self._unread, self._scanned)
         self._unread = None
         if edited:
             raise InputError(_refusal([_edited(edited)]), file=str(self.target))
@@ -733,7 +810,7 @@ class OutputFolder:
         head, _, body = report.partition(b"\n")
         try:
             doc = json.loads(head.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except ValueError:  # not UTF-8 or not JSON
             doc = {}
         if not isinstance(doc, dict) or "n" not in doc or status != 0:
             why = doc.get("error") if isinstance(doc, dict) else None
@@ -763,7 +840,18 @@ class OutputFolder:
         self.checked()
         if rel not in self._old:
             return False
-        self.write_bytes(rel, (self.target / rel).read_bytes())
+        try:  # never through a link, never blocking on something that replaced the file since it was checked
+            fd = os.open(self.target / rel, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise OSError(errno.EINVAL, "not a regular file any more")
+                data = b"".join(iter(lambda: os.read(fd, 1 << 20), b""))
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise InputError(f"cannot read the earlier output's {rel} to keep it ({exc.strerror}); nothing was "
+                             "replaced", file=str(self.target)) from None
+        self.write_bytes(rel, data)
         return True
 
     def commit(self) -> list[str]:

@@ -9,7 +9,8 @@ a hostile or broken file cost time, memory or a traceback.
 * **Bounded depth.** Nesting deeper than :data:`MAX_DEPTH` levels is refused (no hw10 file goes beyond ~10; a
   5,000-deep file would otherwise end in ``RecursionError``).
 * **Parsed by libyaml** where PyYAML has it (:class:`CStrictLoader`, ~15× faster), else in Python
-  (:class:`StrictLoader`): the same rules and messages either way (tested).
+  (:class:`StrictLoader`): the same rules either way, and for the refusals above the same messages (tested); other
+  syntax errors are worded by each parser its own way.
 * **No duplicate keys.** ``q01: A`` then ``q01: B`` is not "the last one wins": it is refused, naming both lines
   (JSON: naming the key; the JSON decoder gives no positions).
 * **Bounded size.** A file over :data:`MAX_BYTES` is refused before it is read.
@@ -159,6 +160,9 @@ def load_yaml(text: str, file: str, *, loader: type | None = None) -> Any:
         raise InputError(f"malformed YAML: {exc}", file=file) from None
     except RecursionError:
         raise InputError(f"malformed YAML: nested deeper than {MAX_DEPTH} levels", file=file) from None
+    except (ValueError, OverflowError, UnicodeEncodeError) as exc:  # a value the safe constructors cannot build
+        # (a date 2001-13-45, an integer of more than 4,300 digits) or text no parser takes (a lone surrogate)
+        raise InputError(f"malformed YAML: a value cannot be read ({str(exc)[:120]})", file=file) from None
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -184,6 +188,8 @@ def load_json(text: str, file: str) -> Any:
         raise InputError(f"malformed JSON: duplicate key {exc.args[0]!r}", file=file) from None
     except RecursionError:
         raise InputError(f"malformed JSON: nested deeper than {MAX_DEPTH} levels", file=file) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise InputError(f"malformed JSON: a value cannot be read ({str(exc)[:120]})", file=file) from None
     stack = [(data, 1)]
     while stack:
         node, depth = stack.pop()

@@ -29,6 +29,8 @@ def test_libyaml_is_the_one_used_where_pyyaml_has_it():
     ("q:\n" + "".join(" " * (i + 1) + "a:\n" for i in range(70)) + " " * 71 + "b: 1\n", "nested deeper than 64", None),
     ("id: me\nanswers:\n  q01: A\n  q01: B\n", "duplicate key 'q01' (first on line 3)", 4),
     ("q01: [A\n", "", None),
+    ("when: 2001-13-45\n", "a value cannot be read", None),
+    ("n: " + "9" * 5000 + "\n", "a value cannot be read", None),
 ])
 def test_hostile_yaml_is_refused_alike(loader, text, message, row):
     with pytest.raises(InputError, match="malformed YAML") as exc:
@@ -48,3 +50,10 @@ def test_what_hw10_ships_and_writes_reads_back_alike(loader, bank):
     key = dump_key(make_key(bank, pending=("q05",)))
     assert load_yaml(key, "key.yaml", loader=loader) == load_yaml(key, "key.yaml", loader=StrictLoader)
     assert load_yaml("a: &x [1]\nb: *x\n", "k.yaml", loader=loader) == {"a": [1], "b": [1]}
+
+
+def test_json_with_a_number_no_one_writes_is_refused():
+    from grader.safeyaml import load_json
+
+    with pytest.raises(InputError, match="malformed JSON: a value cannot be read"):
+        load_json('{"q01": ' + "9" * 5000 + "}", "me.json")

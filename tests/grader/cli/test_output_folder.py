@@ -507,21 +507,83 @@ def test_a_rerun_links_the_files_that_did_not_change(tmp_path, graded):
     assert [p.name for p in tmp_path.iterdir() if ".hw10-" in p.name] == []
 
 
-def test_where_links_cannot_be_made_the_files_are_written(graded, monkeypatch):
-    """A file system without hard links (FAT, some network shares; simulated: this one has them): the rerun writes
-    every file, the same bytes, and stops trying to link after the first refusal."""
+@pytest.mark.parametrize("how", ["refused", "no os.link"])
+def test_where_links_cannot_be_made_the_files_are_written(graded, monkeypatch, how):
+    """A file system without hard links (FAT, some network shares), or a Python without ``os.link`` (simulated: this
+    one has both): the rerun writes every file, the same bytes, and stops trying to link after the first refusal."""
     tried = []
 
     def no_links(src, dst, **kwargs):
         tried.append(dst)
         raise OSError(errno.EPERM, "Operation not permitted")
 
-    monkeypatch.setattr(os, "link", no_links)
+    if how == "refused":
+        monkeypatch.setattr(os, "link", no_links)
+    else:
+        monkeypatch.delattr(os, "link")
     before, first = inodes(graded), digest(graded)
     assert grade(EXPORT, graded) == 0
     assert digest(graded) == first
     assert not {ino for ino, _ in inodes(graded).values()} & {ino for ino, _ in before.values()}
-    assert len(tried) == 1
+    assert len(tried) == (1 if how == "refused" else 0)
+
+
+def test_only_a_file_that_is_hw10_s_alone_is_linked(tmp_path, graded):
+    """An earlier file that has another name too (a TA's ``ln`` of scores.csv) or another mode (a TA's chmod of
+    grades.csv) is not linked: the new output's file is a new file, as a first run's would be, and the TA's own
+    name keeps its bytes."""
+    mine = tmp_path / "mine.csv"
+    os.link(graded / "scores.csv", mine)
+    kept = mine.read_bytes()
+    (graded / "grades.csv").chmod(0o400)
+    before = inodes(graded)
+    assert grade(EXPORT, graded) == 0
+    after = inodes(graded)
+    assert after["scores.csv"][0] != mine.stat().st_ino and mine.read_bytes() == kept and mine.stat().st_nlink == 1
+    assert after["grades.csv"][0] != before["grades.csv"][0] and (graded / "grades.csv").stat().st_mode & 0o200
+    assert after["items.csv"][0] == before["items.csv"][0]  # the others are linked as before
+
+
+def test_the_file_linked_is_the_file_checked(tmp_path, monkeypatch):
+    """Someone moves an earlier file away, puts other bytes of its size in its place for the moment hw10 links it,
+    then moves the original back (same inode, same time: the folder looks untouched): the link is to the other
+    file, so it is not kept; the new output has the bytes its manifest records."""
+    from grader import outfolder
+
+    out = tmp_path / "out"
+    with outfolder.OutputFolder(out) as o:
+        o.write_bytes("x.txt", b"AAAA")
+        o.commit()
+    real = os.link
+
+    def racing(src, dst, **kwargs):
+        os.rename(src, src + ".away")
+        Path(src).write_bytes(b"EVIL")
+        real(src, dst, **kwargs)
+        os.replace(src + ".away", src)
+
+    monkeypatch.setattr(os, "link", racing)
+    with outfolder.OutputFolder(out) as o:
+        o.write_bytes("x.txt", b"AAAA")
+        o.commit()
+    assert (out / "x.txt").read_bytes() == b"AAAA"
+    assert outfolder.check_replaceable(out)  # and the next run finds it as recorded
+
+
+def test_a_receipt_gone_since_the_check_is_a_clear_error(tmp_path):
+    """What a run keeps from the earlier output (the upload receipt) is read without following links; one that a
+    person removed after the check is an error naming it (exit 2 from the command), not a traceback."""
+    from grader import outfolder
+    from grader.errors import InputError
+
+    out = tmp_path / "out"
+    with outfolder.OutputFolder(out) as o:
+        o.write_bytes("upload-receipt.json", b"{}")
+        o.commit()
+    with outfolder.OutputFolder(out) as o:
+        (out / "upload-receipt.json").unlink()
+        with pytest.raises(InputError, match="cannot read the earlier output's upload-receipt.json"):
+            o.carry("upload-receipt.json")
 
 
 @pytest.mark.parametrize("background", [False, True])
@@ -552,26 +614,36 @@ def test_an_earlier_file_edited_since_is_never_kept_though_linked(tmp_path, monk
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
+ZEROS = "0" * 64
+
+
 @pytest.mark.parametrize("entry", [
     '"not a list"',
-    '[{"path": "../scores.csv", "size": 1, "sha256": "%s"}]' % ("0" * 64),
-    '[{"path": ".hw10-manifest.json", "size": 1, "sha256": "%s"}]' % ("0" * 64),
-    '[{"path": "a\\u0000b", "size": 1, "sha256": "%s"}]' % ("0" * 64),
-    '[{"path": "\\ud800.md", "size": 1, "sha256": "%s"}]' % ("0" * 64),
-    '[{"path": "scores.csv", "size": -1, "sha256": "%s"}]' % ("0" * 64),
+    '[{"path": "../scores.csv", "size": 1, "sha256": "%s"}]' % ZEROS,
+    '[{"path": ".hw10-manifest.json", "size": 1, "sha256": "%s"}]' % ZEROS,
+    '[{"path": "a\\u0000b", "size": 1, "sha256": "%s"}]' % ZEROS,
+    '[{"path": "\\ud800.md", "size": 1, "sha256": "%s"}]' % ZEROS,
+    '[{"path": "\\udcc3\\udca9.md", "size": 1, "sha256": "%s"}]' % ZEROS,
+    '[{"path": "scores.csv", "size": -1, "sha256": "%s"}]' % ZEROS,
     '[{"path": "scores.csv", "size": 1, "sha256": "zz"}]',
     '[{"path": "scores.csv", "size": 1, "sha256": "%s"}]' % ("A" * 64),
     '[{"path": "scores.csv", "size": 1}]',
+    '[{"path": "scores.csv", "size": 1, "sha256": "%s"}, {"path": "scores.csv", "size": 1, "sha256": "%s"}]'
+    % (ZEROS, ZEROS),
+    '[{"path": "scores.csv", "size": 1%s, "sha256": "%s"}]' % ("0" * 5000, ZEROS),
 ])
 def test_a_manifest_hw10_did_not_write_is_refused(graded, capsys, entry):
     """A manifest whose entries are not files hw10 writes (a path out of the folder, the manifest itself, a NUL, a
-    lone surrogate no file name can hold, a negative size, a SHA-256 that is not 64 lowercase hex digits, one
-    missing): the folder is refused as not hw10's, exit 2 naming it, and nothing in it changes."""
+    lone surrogate no file name can hold, surrogates that would read back as another name, a negative size, a
+    SHA-256 that is not 64 lowercase hex digits, one missing, a path listed twice, a 5,000-digit size): the folder is
+    refused as not hw10's, exit 2 naming it, and nothing in it changes."""
     size = (graded / "scores.csv").stat().st_size  # right: only what makes the entry not hw10's is wrong
     files = entry.replace('"size": 1,', f'"size": {size},')
     (graded / MANIFEST).write_text('{"format": "hw10-output/1", "files": %s}' % files, encoding="utf-8")
     before = digest(graded)
     assert grade(EXPORT, graded) == 2
-    why = "is not an hw10 output manifest" if entry.startswith('"') else "entry 1 is not a file hw10 writes"
+    why = ("is not an hw10 output manifest" if entry.startswith('"') else "cannot be read" if "0" * 5000 in entry
+           else "entries 1 and 2 are both 'scores.csv'" if entry.count("scores.csv") == 2
+           else "entry 1 is not a file hw10 writes")
     refused(capsys, str(graded), why, "choose another --out")
     assert digest(graded) == before
