@@ -21,9 +21,10 @@ The rule (``hw10 grade --out OUT``, and any command that fills a folder):
 * **What did not change is linked, not written again.** A new file whose bytes are those the manifest records for
   the earlier file of the same name is a hard link to that file in the new folder (one system call instead of
   three, and its deletion at the swap frees nothing): a rerun of 100,000 students writes 200,000 pages that are
-  mostly unchanged. The earlier file's content is compared with the manifest before anything is replaced, as for
-  every earlier file, and the folder must be unchanged since (sizes, times, inodes) when it is; where links cannot
-  be made (another file system, FAT, a file owned by someone else) the file is written.
+  mostly unchanged. Only a file that is hw10's alone is linked (one name, this user's, the mode a new file gets),
+  and only the very file (inode) whose content the check compares with the manifest before anything is replaced;
+  the folder must be unchanged since (sizes, times, inodes) when it is. Where links cannot be made (another file
+  system, FAT) the file is written.
 
 Errors are :class:`grader.errors.InputError` naming the folder or file (exit 2). Nothing here prints.
 """
@@ -87,8 +88,8 @@ class Scan:
 
 def scan(root: Path, *, shared: bool = False) -> Scan:
     """Every entry under ``root`` by relative path; symbolic links are listed, never followed. The entries' types
-    come with the listing; the files' sizes and times are one ``lstat`` each, shared with a forked process when
-    ``shared`` and there are many (:func:`_in_halves`)."""
+    come with the listing; the files' sizes, times, inodes and whether they may be linked are one ``lstat`` each,
+    shared with a forked process when ``shared`` and there are many (:func:`_in_halves`)."""
     out = Scan()
     maybe_files: list[tuple[str, str]] = []
     stack = [(root, "")]
@@ -112,7 +113,7 @@ def scan(root: Path, *, shared: bool = False) -> Scan:
             continue  # gone since it was listed
         if stat.S_ISREG(mode):
             out.files[name] = (size, mtime, inode,
-                               nlink == 1 and uid == (uid if own is None else own) and stat.S_IMODE(mode) == new_mode)
+                               nlink == 1 and (own is None or uid == own) and stat.S_IMODE(mode) == new_mode)
         elif stat.S_ISLNK(mode):
             out.links.append(name)
         else:
@@ -283,8 +284,9 @@ class _Checker(NamedTuple):
     reports: BinaryIO
     """The pipe it reports through: JSON lines, ``{"listed": n}`` when the listing is ready, then the verdict."""
     listing: int
-    """A file with no name it writes the listing into (:func:`_entries_report`; many MB at 100,000 students: more than
-    a pipe holds while this process is busy elsewhere)."""
+    """A file with no name it writes the listing into (the inodes a rerun may link, 8 bytes each, then
+    :func:`_entries_report`; many MB at 100,000 students: more than a pipe holds while this process is busy
+    elsewhere)."""
 
 
 def _start_checker(folder: Path) -> _Checker:
