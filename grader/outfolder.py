@@ -244,20 +244,35 @@ def read_manifest(folder: Path) -> list[Entry]:
         raise InputError(f"{MANIFEST} is not an hw10 output manifest ({FORMAT}); choose another --out",
                          file=str(folder))
     entries = []
-    where: dict[str, int] = {}
     for i, e in enumerate(doc["files"]):
         ok = (isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("size"), int)
               and e["size"] >= 0 and isinstance(e.get("sha256"), str) and _is_sha256(e["sha256"]) is not None)
-        if (not ok or e["path"] == MANIFEST or "\0" in e["path"] or not _file_name(e["path"])
-                or any(part in ("", ".", "..") for part in e["path"].split("/"))):
-            raise InputError(f"{MANIFEST}: entry {i + 1} is not a file hw10 writes ({str(e)[:80]!r}); choose another "
-                             "--out", file=str(folder))
-        if e["path"] in where:
-            raise InputError(f"{MANIFEST}: entries {where[e['path']] + 1} and {i + 1} are both {e['path']!r}; choose "
-                             "another --out", file=str(folder))
-        where[e["path"]] = i
+        if not ok or e["path"] == MANIFEST or _bad_path(e["path"]) is not None:
+            raise _not_hw10s(folder, i, e)
         entries.append(Entry(e["path"], e["size"], e["sha256"]))
+    paths = [e.path for e in entries]
+    joined = "\0".join(paths)  # checked whole (200,000 paths), entry by entry only to name the one that is wrong
+    if not _file_name(joined):
+        raise _not_hw10s(folder, next(i for i, p in enumerate(paths) if not _file_name(p)), doc["files"])
+    if len(set(paths)) != len(paths):
+        where: dict[str, int] = {}
+        for i, p in enumerate(paths):
+            if p in where:
+                raise InputError(f"{MANIFEST}: entries {where[p] + 1} and {i + 1} are both {p!r}; choose another "
+                                 "--out", file=str(folder))
+            where[p] = i
     return entries
+
+
+_bad_path = re.compile(r"(?:^|/)\.{0,2}(?:/|$)|\x00").search
+"""A path with an empty, ``.`` or ``..`` part, or a NUL: not one hw10 writes."""
+
+
+def _not_hw10s(folder: Path, i: int, entry: object) -> InputError:
+    if isinstance(entry, list):
+        entry = entry[i]
+    return InputError(f"{MANIFEST}: entry {i + 1} is not a file hw10 writes ({str(entry)[:80]!r}); choose another "
+                      "--out", file=str(folder))
 
 
 def check_replaceable(folder: Path) -> list[Entry]:
@@ -336,11 +351,31 @@ def _link_inodes(entries: list[Entry], files: dict[str, tuple[int, int, int, boo
     return out
 
 
-def _reuse_map(paths: list[str], shas: str, inodes: Iterable[int]) -> dict[str, bytes]:
-    """Path → the manifest's SHA-256 (digest) and the inode a rerun may link (8 bytes), for entries with one."""
-    digests = bytes.fromhex(shas)
-    return {p: digests[32 * i:32 * i + 32] + ino.to_bytes(8, "little")
-            for i, (p, ino) in enumerate(zip(paths, inodes)) if ino}
+class _Reusable(NamedTuple):
+    """The earlier output's files a rerun may link (:meth:`OutputFolder._create`), as three parallel columns: built
+    in C from the checker's listing (200,000 entries), not one object per file."""
+
+    at: dict[str, int]
+    """Path → its row."""
+    digests: bytes
+    """The manifest's SHA-256s, 32 bytes a row."""
+    inodes: array
+    """The inode to link per row (0: not to be linked)."""
+
+    @classmethod
+    def of(cls, paths: list[str], shas: str, inodes: Iterable[int]) -> "_Reusable":
+        """From the paths, their SHA-256s (hex, one after another; a ValueError when not hex) and inodes."""
+        return cls(dict(zip(paths, range(len(paths)))), bytes.fromhex(shas), array("Q", inodes))
+
+    def inode(self, rel: str, digest: bytes) -> int:
+        """The inode to link for ``rel`` when the manifest records ``digest`` for it, else 0."""
+        i = self.at.get(rel)
+        if i is None or self.digests[32 * i:32 * i + 32] != digest:
+            return 0
+        return self.inodes[i]
+
+
+_NOTHING = _Reusable({}, b"", array("Q"))
 
 
 def _nameless_file() -> int:
@@ -410,10 +445,10 @@ def edited_files(folder: Path | str, entries: Iterable[Entry], scanned: dict | N
     regular file any more or (with ``scanned``, :attr:`Scan.files`) is another file than the one scanned under that
     path (a file that is gone is not edited: there is nothing of anyone's to lose). Never through a link."""
     edited = []
+    base, flags = os.path.join(folder, ""), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     for e in entries:
         try:
-            fd = os.open(os.path.join(folder, *e.path.split("/")),
-                         os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            fd = os.open(base + e.path if os.sep == "/" else os.path.join(base, *e.path.split("/")), flags)
         except FileNotFoundError:
             continue
         except OSError:
@@ -422,7 +457,7 @@ def edited_files(folder: Path | str, entries: Iterable[Entry], scanned: dict | N
         try:
             st = os.fstat(fd)
             as_scanned = scanned is None or scanned.get(e.path, (0, 0, st.st_ino))[2] == st.st_ino
-            same = stat.S_ISREG(st.st_mode) and as_scanned and _fd_sha256(fd) == e.sha256
+            same = stat.S_ISREG(st.st_mode) and as_scanned and _fd_sha256(fd, st.st_size) == e.sha256
         except OSError:
             same = False
         finally:
@@ -477,8 +512,16 @@ def file_sha256(path: Path | str) -> str:
         os.close(fd)
 
 
-def _fd_sha256(fd: int) -> str:
-    h = hashlib.sha256()
+def _fd_sha256(fd: int, size: int = -1) -> str:
+    """The hex SHA-256 of what is left to read of ``fd``; ``size``, when known, lets a small file be one read (a
+    regular file reads short only at its end: asking one byte more tells the end without a second call)."""
+    if 0 <= size < 1 << 20:
+        first = os.read(fd, size + 1)
+        if len(first) <= size:
+            return hashlib.sha256(first).hexdigest()
+        h = hashlib.sha256(first)  # it grew since: the rest as any file's
+    else:
+        h = hashlib.sha256()
     for block in iter(lambda: os.read(fd, 1 << 20), b""):
         h.update(block)
     return h.hexdigest()
@@ -522,9 +565,8 @@ class OutputFolder:
         checking process reads them and this stays None."""
         self._checker: _Checker | None = None
         """The process checking the earlier output in the background, until :meth:`checked`."""
-        self._reuse: dict[str, bytes] = {}
-        """The earlier output's files by path → the SHA-256 its manifest records (digest): a new file with those
-        bytes is linked from there (:meth:`_create`)."""
+        self._reuse = _NOTHING
+        """The earlier output's files a new file with the same bytes is linked from (:meth:`_create`)."""
         self._listing_taken = False
         self._scanned: dict | None = None
         """The earlier output's files as scanned (:attr:`Scan.files`), when this process checked it itself."""
@@ -537,7 +579,7 @@ class OutputFolder:
         else:
             def keep(entries: list[Entry], files: dict) -> None:
                 self._scanned = files
-                self._reuse = _reuse_map([e.path for e in entries], "".join(e.sha256 for e in entries),
+                self._reuse = _Reusable.of([e.path for e in entries], "".join(e.sha256 for e in entries),
                                          _link_inodes(entries, files))
 
             old, self._seen = _checked(self.target, read_files=False, listed=keep)
@@ -590,7 +632,7 @@ class OutputFolder:
         inodes.frombytes(data[:8 * n])
         paths, _, shas = _unpacked(data[8 * n:].partition(b"\n")[2], n)
         try:
-            self._reuse = _reuse_map(paths, shas, inodes)  # the manifest's SHA-256s, checked to be hex when read
+            self._reuse = _Reusable.of(paths, shas, inodes)  # the manifest's SHA-256s, checked to be hex when read
         except ValueError:
             raise RuntimeError(f"checking the earlier output in {self.target} failed: its listing is garbled") from None
         self._old = paths
@@ -601,10 +643,10 @@ class OutputFolder:
         if status is None:
             _, status = os.waitpid(checker.pid, 0)
         if isinstance(doc.get("error"), dict):
-            self._reuse = {}
+            self._reuse = _NOTHING
             raise InputError(**doc["error"])
         if status != 0 or doc.get("ok") != len(self._old) or not isinstance(doc.get("seen"), list):
-            self._reuse = {}
+            self._reuse = _NOTHING
             why = doc.get("failed") or f"the checking process ended with status {status}"
             raise RuntimeError(f"checking the earlier output in {self.target} failed: {why}")
         self._seen, self._unread = tuple(doc["seen"]), None
@@ -671,8 +713,8 @@ class OutputFolder:
         digest = hashlib.sha256(data).digest()
         try:
             full = self._file(rel)
-            earlier = self._reuse.get(rel)
-            if earlier is not None and earlier[:32] == digest and self._linked(rel, full, earlier[32:]):
+            inode = self._reuse.inode(rel, digest)
+            if inode and self._linked(rel, full, inode):
                 return Entry(rel, len(data), digest.hex())
             # os.open, not Path.write_bytes: a third of the cost per file (20,000 feedback pages); O_EXCL and
             # O_NOFOLLOW: a file is only ever created new, in hw10's own new folder, never through a link
@@ -688,7 +730,7 @@ class OutputFolder:
                              file=str(self.target)) from None
         return Entry(rel, len(data), digest.hex())
 
-    def _linked(self, rel: str, full: str, inode: bytes) -> bool:
+    def _linked(self, rel: str, full: str, inode: int) -> bool:
         """Whether the earlier output's ``rel`` could be hard-linked at ``full`` as the file checked (its ``inode``):
         whatever is under that name now is linked (the link itself if it has become a symbolic link: the check before
         the swap then refuses the folder), and kept only if it is that inode. Where links cannot be made, no other is
@@ -699,13 +741,13 @@ class OutputFolder:
                 raise NotImplementedError
             link(os.path.join(self.target, *rel.split("/")), full, follow_symlinks=False)
         except NotImplementedError:
-            self._reuse = {}
+            self._reuse = _NOTHING
             return False
         except OSError as exc:
             if exc.errno in _NO_LINKS:
-                self._reuse = {}
+                self._reuse = _NOTHING
             return False
-        if os.lstat(full).st_ino == int.from_bytes(inode, "little"):
+        if os.lstat(full).st_ino == inode:
             return True
         os.unlink(full)  # another file than the one checked lies there now: this one is written instead
         return False
@@ -861,7 +903,7 @@ class OutputFolder:
         assert self._stage is not None
         self.checked()
         self.check_previous()
-        self._reuse = {}  # every file is written: what links could be made is not needed any more
+        self._reuse = _NOTHING  # every file is written: what links could be made is not needed any more
         try:
             with open(self._stage / MANIFEST, "w", encoding="utf-8") as f:
                 f.writelines(manifest_pieces(self._written, self.meta))
