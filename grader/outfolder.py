@@ -253,7 +253,7 @@ def read_manifest(folder: Path) -> list[Entry]:
     paths = [e.path for e in entries]
     joined = "\0".join(paths)  # checked whole (200,000 paths), entry by entry only to name the one that is wrong
     if not _file_name(joined):
-        raise _not_hw10s(folder, next(i for i, p in enumerate(paths) if not _file_name(p)), doc["files"])
+        raise _not_hw10s(folder, next((i for i, p in enumerate(paths) if not _file_name(p)), 0), doc["files"])
     if len(set(paths)) != len(paths):
         where: dict[str, int] = {}
         for i, p in enumerate(paths):

@@ -91,6 +91,8 @@ def _mapping_entries(text: str, path: Path) -> list[tuple[object, object, int | 
             return [(name, loader.construct_object(v, deep=True), k.start_mark.line + 1) for k, v, name in pairs]
     except yaml.YAMLError:
         pass
+    except (ValueError, OverflowError) as exc:  # a value the safe constructors cannot build (a date 2001-13-45)
+        raise InputError(f"malformed YAML: a value cannot be read ({str(exc)[:120]})", file=str(path)) from None
     finally:
         loader.dispose()
     return _json_entries(text, path) if path.suffix.lower() == ".json" else None

@@ -105,6 +105,21 @@ def test_one_students_file_with_duplicates_or_bombs_exits_2(tmp_path, key_text, 
     assert fragment in err and name in err
 
 
+@pytest.mark.parametrize("text", ["q01: A\nwhen: 2001-13-45\n", "q01: A\nn: " + "9" * 5000 + "\n"])
+def test_a_students_self_check_with_a_value_no_one_can_read_exits_2(tmp_path, key_text, capsys, text):
+    """``hw10 check --answers me.yaml``: a date that does not exist or a 5,000-digit number is a clear error naming
+    the file, not a traceback."""
+    from grader.cli import main
+
+    key = tmp_path / "key.yaml"
+    key.write_text(key_text, encoding="utf-8")
+    me = tmp_path / "me.yaml"
+    me.write_text(text, encoding="utf-8")
+    assert main(["check", "--answers", str(me), "--key", str(key)]) == 2
+    err = err_of(capsys)
+    assert "me.yaml" in err and "a value cannot be read" in err
+
+
 def test_a_key_with_a_few_harmless_aliases_is_still_read(tmp_path, key_text, capsys):
     """An older hw10 could write a shared value as an anchor and aliases: such a key still grades."""
     key = tmp_path / "key.yaml"
