@@ -440,15 +440,20 @@ def _checked(folder: Path, *, read_files: bool = True,
     return entries, _fingerprint_of(found)
 
 
+_READ_EARLIER = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+"""How an earlier output's file is opened to be read: never through a link, never blocking on something (a FIFO)
+that took its place."""
+
+
 def edited_files(folder: Path | str, entries: Iterable[Entry], scanned: dict | None = None) -> list[str]:
     """The paths of ``entries`` whose file in ``folder`` no longer has the recorded SHA-256, cannot be read, is not a
     regular file any more or (with ``scanned``, :attr:`Scan.files`) is another file than the one scanned under that
     path (a file that is gone is not edited: there is nothing of anyone's to lose). Never through a link."""
     edited = []
-    base, flags = os.path.join(folder, ""), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    base = os.path.join(folder, "")
     for e in entries:
         try:
-            fd = os.open(base + e.path if os.sep == "/" else os.path.join(base, *e.path.split("/")), flags)
+            fd = os.open(base + e.path if os.sep == "/" else os.path.join(base, *e.path.split("/")), _READ_EARLIER)
         except FileNotFoundError:
             continue
         except OSError:
@@ -885,7 +890,7 @@ class OutputFolder:
         if rel not in self._old:
             return False
         try:  # never through a link, never blocking on something that replaced the file since it was checked
-            fd = os.open(self.target / rel, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            fd = os.open(self.target / rel, _READ_EARLIER)
             try:
                 if not stat.S_ISREG(os.fstat(fd).st_mode):
                     raise OSError(errno.EINVAL, "not a regular file any more")

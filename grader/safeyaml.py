@@ -162,7 +162,13 @@ def load_yaml(text: str, file: str, *, loader: type | None = None) -> Any:
         raise InputError(f"malformed YAML: nested deeper than {MAX_DEPTH} levels", file=file) from None
     except (ValueError, OverflowError, UnicodeEncodeError) as exc:  # a value the safe constructors cannot build
         # (a date 2001-13-45, an integer of more than 4,300 digits) or text no parser takes (a lone surrogate)
-        raise InputError(f"malformed YAML: a value cannot be read ({str(exc)[:120]})", file=file) from None
+        raise unreadable_value("YAML", exc, file) from None
+
+
+def unreadable_value(kind: str, exc: Exception, file: str) -> InputError:
+    """The error for a ``kind`` (YAML, JSON) document with a value no safe constructor builds (a date 2001-13-45, a
+    number of more than 4,300 digits), for every reader that builds such documents itself."""
+    return InputError(f"malformed {kind}: a value cannot be read ({str(exc)[:120]})", file=file)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -189,7 +195,7 @@ def load_json(text: str, file: str) -> Any:
     except RecursionError:
         raise InputError(f"malformed JSON: nested deeper than {MAX_DEPTH} levels", file=file) from None
     except ValueError as exc:  # an integer of more than 4,300 digits
-        raise InputError(f"malformed JSON: a value cannot be read ({str(exc)[:120]})", file=file) from None
+        raise unreadable_value("JSON", exc, file) from None
     stack = [(data, 1)]
     while stack:
         node, depth = stack.pop()

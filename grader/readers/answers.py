@@ -12,7 +12,7 @@ import yaml
 
 from grader.errors import InputError
 from grader.readers.plain import normalise_text, option_tokens, question_id, refuse_answer_key
-from grader.safeyaml import StrictLoader, load_json
+from grader.safeyaml import StrictLoader, load_json, unreadable_value
 from grader.spec import QuestionBank, read_utf8
 
 __all__ = ["read_answers"]
@@ -92,7 +92,7 @@ def _mapping_entries(text: str, path: Path) -> list[tuple[object, object, int | 
     except yaml.YAMLError:
         pass
     except (ValueError, OverflowError) as exc:  # a value the safe constructors cannot build (a date 2001-13-45)
-        raise InputError(f"malformed YAML: a value cannot be read ({str(exc)[:120]})", file=str(path)) from None
+        raise unreadable_value("YAML", exc, str(path)) from None
     finally:
         loader.dispose()
     return _json_entries(text, path) if path.suffix.lower() == ".json" else None
