@@ -1,25 +1,25 @@
 """Answer keys (``format: hw10-key/1``): model, loading, validation against the bank, writing."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from .errors import InputError
+from .records import Record, RecordError
 from .safeyaml import dump_yaml
 from .spec import QuestionBank, _fmt_loc, load_yaml_file
 
 KEY_FORMAT = "hw10-key/1"
 
 
-class Policy(BaseModel):
+@dataclass(kw_only=True)
+class Policy(Record):
     """A regrade policy a TA puts on one question of a key."""
 
-    model_config = ConfigDict(extra="forbid")
-    also_accept: list[str] = []
+    also_accept: list[str] = field(default_factory=list)
     """Single-answer: further options that also earn full points."""
-    drop: list[str] = []
+    drop: list[str] = field(default_factory=list)
     """Multi-answer: options removed from scoring (neither counted as correct nor penalised)."""
     full_credit: bool = False
     """Everyone in the export gets the question's full points (blank answers included)."""
@@ -27,10 +27,10 @@ class Policy(BaseModel):
     """Why the policy was applied (shown in reports)."""
 
 
-class OpenClaim(BaseModel):
+@dataclass(kw_only=True)
+class OpenClaim(Record):
     """An option the evidence left undecided (a question in ``review``): what a TA is asked to decide."""
 
-    model_config = ConfigDict(extra="forbid")
     option: str
     why: str
     """The numbers and the threshold they missed (the check's verdict line)."""
@@ -38,10 +38,10 @@ class OpenClaim(BaseModel):
     """The side the numbers fall on, when they fall on one (inside the band, fragile by the median)."""
 
 
-class ClaimReview(BaseModel):
+@dataclass(kw_only=True)
+class ClaimReview(Record):
     """A verdict on one option of a ``reviewed`` question: from the evidence, or from a TA who closed it."""
 
-    model_config = ConfigDict(extra="forbid")
     option: str
     verdict: Literal["true", "false"]
     decided_by: Literal["evidence", "ta"]
@@ -56,9 +56,9 @@ GRADED_STATUSES = ("computed", "asserted", "reviewed")
 """Answers a student is graded on; ``pending`` and ``review`` are not graded."""
 
 
-class KeyAnswer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    correct: list[str] = []
+@dataclass(kw_only=True)
+class KeyAnswer(Record):
+    correct: list[str] = field(default_factory=list)
     """Correct option letters (empty while pending or in review)."""
     status: Literal["computed", "asserted", "pending", "review", "reviewed"]
     """computed: decided by a check; asserted: typed in by a TA; pending: not decided (never guessed); review: the
@@ -74,11 +74,11 @@ class KeyAnswer(BaseModel):
     policy: Policy | None = None
     evidence: Any = None
     """Free-form evidence summary written by the checks (numbers, verdicts, margins)."""
-    proposed: list[str] = []
+    proposed: list[str] = field(default_factory=list)
     """``review``: the options the evidence already supports (a starting point, not an answer)."""
-    open_claims: list[OpenClaim] = []
+    open_claims: list[OpenClaim] = field(default_factory=list)
     """``review``: the options a TA has to decide, with the numbers."""
-    review: list[ClaimReview] = []
+    review: list[ClaimReview] = field(default_factory=list)
     """``reviewed``: every option's verdict and who decided it."""
 
     @property
@@ -87,11 +87,11 @@ class KeyAnswer(BaseModel):
         return self.status in GRADED_STATUSES
 
 
-class AnswerKey(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass(kw_only=True)
+class AnswerKey(Record):
     format: Literal["hw10-key/1"]
-    questions_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    provenance: dict[str, Any] = {}
+    questions_sha256: str = field(metadata={"pattern": r"[0-9a-f]{64}"})
+    provenance: dict[str, Any] = field(default_factory=dict)
     answers: dict[str, KeyAnswer]
 
     def answer(self, qid: str) -> KeyAnswer:
@@ -139,20 +139,20 @@ def validate_against_bank(key: AnswerKey, bank: QuestionBank, file: str) -> None
         where = f"answers.{spec.id}"
         letters = set(spec.letters)
         policy = a.policy or Policy()
-        for field, values in (("correct", a.correct), ("policy.also_accept", policy.also_accept),
+        for name, values in (("correct", a.correct), ("policy.also_accept", policy.also_accept),
                               ("policy.drop", policy.drop)):
             bad = [v for v in values if v not in letters]
             if bad:
                 raise InputError(f"{spec.id} has no option {', '.join(bad)} (options: {''.join(spec.letters)})",
-                                 file=file, column=f"{where}.{field}")
+                                 file=file, column=f"{where}.{name}")
             if len(set(values)) != len(values):
-                raise InputError("repeated option letter", file=file, column=f"{where}.{field}")
-        for field, values in (("proposed", a.proposed), ("open_claims", [c.option for c in a.open_claims]),
+                raise InputError("repeated option letter", file=file, column=f"{where}.{name}")
+        for name, values in (("proposed", a.proposed), ("open_claims", [c.option for c in a.open_claims]),
                               ("review", [r.option for r in a.review])):
             bad = [v for v in values if v not in letters]
             if bad:
                 raise InputError(f"{spec.id} has no option {', '.join(bad)} (options: {''.join(spec.letters)})",
-                                 file=file, column=f"{where}.{field}")
+                                 file=file, column=f"{where}.{name}")
         if a.status in ("pending", "review"):
             if a.correct:
                 raise InputError(f"a question in {a.status} must not list correct options", file=file,
@@ -198,11 +198,9 @@ def parse_key(data: Any, file: str) -> AnswerKey:
         raise InputError(f"not an hw10 answer key (format: {data.get('format')!r}, expected {KEY_FORMAT!r})",
                          file=file, column="format")
     try:
-        return AnswerKey.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
-        raise InputError(f"{err['msg']}{more}", file=file, column=_fmt_loc(tuple(err["loc"]), data)) from None
+        return AnswerKey.parse(data)
+    except RecordError as exc:
+        raise InputError(exc.message, file=file, column=_fmt_loc(exc.loc, data)) from None
 
 
 def load_key(path: Path | str, bank: QuestionBank) -> AnswerKey:
@@ -218,7 +216,7 @@ def load_key(path: Path | str, bank: QuestionBank) -> AnswerKey:
 
 def dump_key(key: AnswerKey) -> str:
     """Deterministic YAML text of a key (answers in question order, None fields left out)."""
-    data = key.model_dump(mode="json", exclude_none=True)
+    data = key.as_dict(exclude_none=True)
     for a in data["answers"].values():
         if not a.get("fragile"):
             a.pop("fragile", None)

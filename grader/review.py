@@ -21,6 +21,7 @@ does not come out with exactly one true option.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 from grader.errors import InputError
@@ -98,7 +99,7 @@ def apply_decisions(bank: QuestionBank, key: AnswerKey, key_text: str, decisions
     provenance["reviews"] = list(provenance.get("reviews") or []) + [
         {"who": who, "when": when, "questions": list(key.in_review),
          "decisions_sha256": hashlib.sha256(dump_yaml(decisions, sort_keys=True).encode()).hexdigest()}]
-    return key.model_copy(update={"answers": answers, "provenance": provenance})
+    return replace(key, answers=answers, provenance=provenance)
 
 
 def _reviewed(bank: QuestionBank, qid: str, a: KeyAnswer, entry: Any, file: str, who: str, when: str) -> KeyAnswer:
@@ -143,5 +144,5 @@ def _reviewed(bank: QuestionBank, qid: str, a: KeyAnswer, entry: Any, file: str,
         raise InputError(f"{qid} is single-answer but {', '.join(true)} come out true: exactly one may", file=file,
                          column=f"questions.{qid}")
     by_ta = ", ".join(f"{r.option} {r.verdict}" for r in review if r.decided_by == "ta")
-    return a.model_copy(update={"status": "reviewed", "correct": true, "review": review, "open_claims": [],
-                                "proposed": [], "reason": f"reviewed by {who} ({when}): {by_ta}"})
+    return replace(a, status="reviewed", correct=true, review=review, open_claims=[], proposed=[],
+                   reason=f"reviewed by {who} ({when}): {by_ta}")

@@ -3,47 +3,55 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from questions import bank_dir
 
 from .errors import InputError
+from .records import Record, RecordError
 from .safeyaml import check_size, load_yaml
 
 OPTION_LETTERS = "ABCDEFGHIJ"
 COURSE_TOTAL = Fraction(10)
+_TEXT = {"min_length": 1}
 
 
-class Claim(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Claim(Record):
     """For multi-answer questions every option is a claim decided on its own."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    EXTRA = True
     decided_by: Literal["fact", "measurement"]
     """``fact``: decided by a cited source; ``measurement``: decided by the check's numbers."""
-    rule: str = Field(min_length=1)
+    rule: str = field(metadata=_TEXT)
     """The decision rule in words, naming the thresholds it uses."""
     source: str | None = None
     """Citation for a fact claim."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """The check's own parameters of the claim (``complement``, ``test``, ``splits`` …), also read as attributes."""
 
-    @model_validator(mode="after")
-    def _fact_needs_source(self) -> "Claim":
+    def validate(self) -> None:
         if self.decided_by == "fact" and not self.source:
-            raise ValueError("a claim decided_by 'fact' needs a 'source'")
-        return self
+            raise RecordError(("source",), "a claim decided_by 'fact' needs a 'source'")
+
+    def __getattr__(self, name: str) -> Any:
+        extra = self.__dict__.get("extra")
+        if extra is not None and name in extra:
+            return extra[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
-class Option(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    id: str = Field(pattern=r"^[A-J]$")
+@dataclass(frozen=True, kw_only=True)
+class Option(Record):
+    id: str = field(metadata={"pattern": r"[A-J]"})
     """Letter, in the seed's order."""
-    text: str = Field(min_length=1)
+    text: str = field(metadata=_TEXT)
     """Verbatim (Traditional Chinese) option text from the homework."""
-    text_en: str = Field(min_length=1)
+    text_en: str = field(metadata=_TEXT)
     """English translation."""
     value: Any = None
     """Machine-readable meaning of the option, matched by the check (shapes, numbers, labels)."""
@@ -51,65 +59,66 @@ class Option(BaseModel):
     """The rule deciding this option (multi-answer questions)."""
 
 
-class CheckRef(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    module: str = Field(pattern=r"^checks(\.[a-z0-9_]+)+$")
+@dataclass(frozen=True, kw_only=True)
+class CheckRef(Record):
+    module: str = field(metadata={"pattern": r"checks(\.[a-z0-9_]+)+"})
     """Python module computing the evidence."""
     level: Literal["structural", "model"]
     """``structural``: answerable from the architecture alone; ``model``: needs trained weights."""
-    assets: list[str] = []
+    assets: list[str] = field(default_factory=list)
     """Files from the assets folder the check needs."""
-    models: list[str] = []
+    models: list[str] = field(default_factory=list)
     """Models the check needs (mimi, csm, asr, speaker)."""
 
 
-class QuestionSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    id: str = Field(pattern=r"^q\d\d$")
-    title: str = Field(min_length=1)
+def _points_decimal(v: Any) -> str:
+    """Points as the spec writes them (a number or a decimal string) kept as a decimal string; a ValueError unless
+    positive."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise ValueError("points must be a number such as 0.8")
+    try:
+        f = Fraction(str(v))
+    except ValueError:
+        raise ValueError(f"points {v!r} is not a number") from None
+    if f <= 0:
+        raise ValueError("points must be positive")
+    return str(v)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionSpec(Record):
+    id: str = field(metadata={"pattern": r"q\d\d"})
+    title: str = field(metadata=_TEXT)
     kind: Literal["single", "multi"]
-    points: str
+    points: str = field(metadata={"before": _points_decimal})
     """Points as a decimal string (``"0.8"``); use :attr:`points_exact` for arithmetic."""
-    stem: str = Field(min_length=1)
-    stem_en: str = Field(min_length=1)
-    options: list[Option] = Field(min_length=2)
+    stem: str = field(metadata=_TEXT)
+    stem_en: str = field(metadata=_TEXT)
+    options: list[Option] = field(metadata={"min_length": 2})
     check: CheckRef
-    thresholds: dict[str, Any] = {}
+    thresholds: dict[str, Any] = field(default_factory=dict)
     """Every number a decision uses."""
-    threshold_sources: dict[str, str] = {}
+    threshold_sources: dict[str, str] = field(default_factory=dict)
     """Where a threshold's value comes from (its anchor: the slides, a chance level, a measurement), by name."""
 
-    @model_validator(mode="after")
-    def _sources_name_thresholds(self) -> "QuestionSpec":
-        unknown = sorted(set(self.threshold_sources) - set(self.thresholds))
-        if unknown:
-            raise ValueError(f"threshold_sources names no threshold: {', '.join(unknown)}")
-        return self
-
-    @field_validator("points", mode="before")
-    @classmethod
-    def _points_decimal(cls, v: Any) -> str:
-        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-            raise ValueError("points must be a number such as 0.8")
+    def validate(self) -> None:
         try:
-            f = Fraction(str(v))
+            _points_decimal(self.points)
         except ValueError as exc:
-            raise ValueError(f"points {v!r} is not a number") from exc
-        if f <= 0:
-            raise ValueError("points must be positive")
-        return str(v)
-
-    @model_validator(mode="after")
-    def _options_consistent(self) -> "QuestionSpec":
+            raise RecordError(("points",), str(exc)) from None
         letters = [o.id for o in self.options]
         expected = list(OPTION_LETTERS[: len(letters)])
         if letters != expected:
-            raise ValueError(f"option ids must be {', '.join(expected)} in order, got {', '.join(letters)}")
+            raise RecordError(("options",), f"option ids must be {', '.join(expected)} in order, got "
+                              f"{', '.join(letters)}")
         if self.kind == "multi":
             missing = [o.id for o in self.options if o.claim is None]
             if missing:
-                raise ValueError(f"multi-answer question: options {', '.join(missing)} need a 'claim'")
-        return self
+                raise RecordError(("options",), f"multi-answer question: options {', '.join(missing)} need a "
+                                  "'claim'")
+        unknown = sorted(set(self.threshold_sources) - set(self.thresholds))
+        if unknown:
+            raise RecordError(("threshold_sources",), f"names no threshold: {', '.join(unknown)}")
 
     @cached_property
     def points_exact(self) -> Fraction:
@@ -221,12 +230,9 @@ def parse_spec(data: Any, path: Path) -> QuestionSpec:
     if not isinstance(data, dict):
         raise InputError("a question spec must be a YAML mapping", file=str(path))
     try:
-        spec = QuestionSpec.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = _fmt_loc(tuple(err["loc"]), data) or "(top level)"
-        more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
-        raise InputError(f"{err['msg']}{more}", file=str(path), column=field) from None
+        spec = QuestionSpec.parse(data)
+    except RecordError as exc:
+        raise InputError(exc.message, file=str(path), column=_fmt_loc(exc.loc, data) or "(top level)") from None
     if path.stem != spec.id:
         raise InputError(f"file name {path.name!r} does not match id {spec.id!r}", file=str(path), column="id")
     return spec

@@ -131,7 +131,7 @@ class KeyCache:
             elif f.name not in ("assets", "evidence_dir", "models") and isinstance(value, (int, float, str, bool)):
                 extra[f.name] = value
         payload = {"format": FORMAT, "version": self.version, "checks_source": self._source,
-                   "spec": spec.model_dump(mode="json"), "assets": assets, "context": extra,
+                   "spec": spec.as_dict(), "assets": assets, "context": extra,
                    "models": {m: self.model_ids.get(m) for m in spec.check.models}}
         return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 

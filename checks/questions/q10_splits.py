@@ -184,7 +184,7 @@ def gate(m: SplitsMeasured, spec) -> str | None:
 
 def _claim_params(spec, opt) -> tuple[str, list[int], str | None]:
     c = opt.claim
-    extra = c.model_extra or {}
+    extra = c.extra
     if c.decided_by == "fact":
         if not isinstance(extra.get("holds"), bool):
             raise SpecError(f"questions/{spec.id}.yaml: option {opt.id} is a fact claim and needs 'holds: true|false'")
@@ -317,7 +317,7 @@ def judge(m: SplitsMeasured, spec) -> dict[str, OptionVerdict]:
     for opt in spec.options:
         test, splits, who = _claim_params(spec, opt)
         if test == "fact":
-            holds = bool(opt.claim.model_extra["holds"])
+            holds = bool(opt.claim.extra["holds"])
             out[opt.id] = OptionVerdict("true" if holds else "false",
                                         f"fact: {opt.claim.rule} Source: {opt.claim.source}")
         elif blocked:

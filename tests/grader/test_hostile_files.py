@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from conftest import SAMPLE, make_key
@@ -134,7 +135,7 @@ def test_hw10_reads_back_every_key_it_writes_even_with_shared_values(tmp_path, b
 
     key = make_key(bank)
     shared = ["B"]
-    key.answers["q01"] = key.answers["q01"].model_copy(update={"correct": shared})
+    key.answers["q01"] = replace(key.answers["q01"], correct=shared)
     key.provenance["same"] = {"list": shared, "again": shared}
     path = tmp_path / "k.yaml"
     path.write_text(dump_key(key), encoding="utf-8")

@@ -120,7 +120,7 @@ def test_malformed_yaml_key_names_line(tmp_path, bank):
     (lambda d: d["answers"]["q01"].update(correct=["B", "C"]), "answers.q01.correct", "exactly one"),
     (lambda d: d["answers"]["q02"].update(correct=["Z"]), "answers.q02.correct", "no option Z"),
     (lambda d: d["answers"]["q05"].update(status="pending"), "answers.q05.correct", "must not list"),
-    (lambda d: d["answers"]["q06"].update(status="guessed"), "answers.q06.status", "Input should be"),
+    (lambda d: d["answers"]["q06"].update(status="guessed"), "answers.q06.status", "must be one of"),
     (lambda d: d["answers"].pop("q12"), "answers", "no answer for q12"),
     (lambda d: d.update(format="other/1"), "format", "not an hw10 answer key"),
     (lambda d: d["answers"]["q10"].update(correct=[]), "answers.q10.correct", "at least one"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import types
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def bank():
 
 
 def with_thresholds(spec, **changes):
-    return spec.model_copy(update={"thresholds": {**spec.thresholds, **changes}})
+    return replace(spec, thresholds={**spec.thresholds, **changes})
 
 
 # --- --questions -----------------------------------------------------------------------------------
@@ -79,10 +80,10 @@ def test_q01_no_matching_option_is_pending_with_the_shapes(bank):
 
 def test_q01_follows_edited_option_values(bank):
     spec = bank["q01"]
-    opts = [o.model_copy(update={"value": {"2sAudio.wav": [1, 32, 26], "4sAudio.wav": [1, 32, 50]}})
+    opts = [replace(o, value={"2sAudio.wav": [1, 32, 26], "4sAudio.wav": [1, 32, 50]})
             if o.id == "C" else o for o in spec.options]
     d = q01_shapes.decide(Evidence("q01", shapes([1, 32, 26], [1, 32, 50]), {}, ""),
-                          spec.model_copy(update={"options": opts}))
+                          replace(spec, options=opts))
     assert d.correct == ("C",)
 
 
@@ -277,12 +278,10 @@ def test_one_failing_check_does_not_stop_the_others(bank, monkeypatch):
     good = axes(lambda b, k, f: [b, k, f])
     _fake_module(monkeypatch, "checks.q97_boom", lambda ctx, spec: 1 / 0)
     _fake_module(monkeypatch, "checks.q96_fine", lambda ctx, spec: Evidence(spec.id, good, {}, "fine"))
-    boom = bank["q03"].model_copy(update={"id": "q03", "check": bank["q03"].check.model_copy(
-        update={"module": "checks.q97_boom", "models": []})})
-    fine = bank["q03"].model_copy(update={"id": "q04", "check": bank["q03"].check.model_copy(
-        update={"module": "checks.q96_fine", "models": []})})
-    missing = bank["q01"].model_copy(update={"check": bank["q01"].check.model_copy(update={"models": []})})
-    todo = bank["q06"].model_copy(update={"check": bank["q06"].check.model_copy(update={"module": "checks.q99_none"})})
+    boom = replace(bank["q03"], id="q03", check=replace(bank["q03"].check, module="checks.q97_boom", models=[]))
+    fine = replace(bank["q03"], id="q04", check=replace(bank["q03"].check, module="checks.q96_fine", models=[]))
+    missing = replace(bank["q01"], check=replace(bank["q01"].check, models=[]))
+    todo = replace(bank["q06"], check=replace(bank["q06"].check, module="checks.q99_none"))
     out = {o.qid: o for o in run_checks([missing, boom, fine, todo], ["q01", "q03", "q04", "q06"], CheckContext())}
     assert out["q03"].status == "pending" and "ZeroDivisionError" in out["q03"].reason
     assert out["q04"].status == "computed" and out["q04"].correct == ("B",)
@@ -317,8 +316,7 @@ def _module(monkeypatch, name, verdicts, gate=None):
         mod.gate = gate
     monkeypatch.setitem(sys.modules, name, mod)
     spec = load_bank()["q03"]
-    return spec.model_copy(update={"check": spec.check.model_copy(update={"module": name, "models": [],
-                                                                          "assets": []})})
+    return replace(spec, check=replace(spec.check, module=name, models=[], assets=[]))
 
 
 def test_what_goes_to_a_tas_review_and_what_stays_pending(bank, monkeypatch):

@@ -1,4 +1,6 @@
 """Complementary claims (``claim.complement`` in a spec) are decided together."""
+from dataclasses import replace
+
 import pytest
 
 from checks.evidence import OptionVerdict, SpecError
@@ -18,10 +20,10 @@ def test_the_specs_declare_their_complementary_claims(bank):
 
 def test_a_one_sided_complement_is_a_spec_error(bank):
     spec = bank["q06"]
-    opts = [o.model_copy(update={"claim": o.claim.model_copy(update={"complement": "E"})}) if o.id == "C" else o
+    opts = [replace(o, claim=replace(o.claim, extra={**o.claim.extra, "complement": "E"})) if o.id == "C" else o
             for o in spec.options]
     with pytest.raises(SpecError, match="option C: complement 'E' must be an option whose claim names C"):
-        complement_pairs(spec.model_copy(update={"options": opts}))
+        complement_pairs(replace(spec, options=opts))
 
 
 @pytest.mark.parametrize("a, b, want", [

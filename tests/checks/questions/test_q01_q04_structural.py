@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -290,6 +291,6 @@ def test_q04_decides_b_from_a_tf32_latent_where_the_old_rule_did_not(codec, bank
     m = ev.measured
     assert 1e-3 < m.lookup_max_abs_error < 0.05  # the emulation is felt: 0.0102 on a scale of 32.8 here
     assert q04_dtype.decide(ev, bank["q04"]).correct == ("B",)
-    old_rule = bank["q04"].model_copy(update={"thresholds": {**bank["q04"].thresholds, "lookup_rel_error_max":
-                                                             1e-4 / m.latent_max_abs}})
+    old_rule = replace(bank["q04"], thresholds={**bank["q04"].thresholds, "lookup_rel_error_max":
+                                                             1e-4 / m.latent_max_abs})
     assert q04_dtype.decide(ev, old_rule).status == "pending"

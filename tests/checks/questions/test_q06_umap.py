@@ -5,6 +5,7 @@ layers 6, 16 and 31 reported missing), plus every bad EmoV-DB folder through `hw
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ def spec():
 def small(spec, **kw):
     """q06's spec with cheaper settings (fewer UMAP seeds and resamples) for tests."""
     th = {**spec.thresholds, "umap_seeds": 2, "bootstrap": 30, **kw}
-    return spec.model_copy(update={"thresholds": th})
+    return replace(spec, thresholds=th)
 
 
 # -- numbers -------------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def bank():
 
 
 def fast(spec, **kw):
-    return spec.model_copy(update={"thresholds": {**spec.thresholds, **kw}})
+    return replace(spec, thresholds={**spec.thresholds, **kw})
 
 
 @pytest.mark.skipif(any(shutil.which(t) is None for t in ("espeak-ng", "sox")), reason="needs espeak-ng and sox")

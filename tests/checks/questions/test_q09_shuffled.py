@@ -15,6 +15,7 @@ import contextlib
 import io
 import json
 import pickle
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -353,9 +354,9 @@ def test_orders_tied_on_wer_are_listed_most_confident_first(spec):
 def test_thresholds_come_from_the_spec(spec):
     m = table(spec, {(2, 0, 3, 1): {"B": 0.30}}, default=0.5)  # B ahead by 0.20
     assert decide(spec, m).correct == ("B",)
-    stricter = spec.model_copy(update={"thresholds": {**spec.thresholds, "intelligible_wer_max": 0.25}})
+    stricter = replace(spec, thresholds={**spec.thresholds, "intelligible_wer_max": 0.25})
     assert decide(stricter, m).reason.startswith("not meaningful")
-    wider = spec.model_copy(update={"thresholds": {**spec.thresholds, "winner_margin_min": 0.25}})
+    wider = replace(spec, thresholds={**spec.thresholds, "winner_margin_min": 0.25})
     assert decide(wider, m).status == "pending"
 
 

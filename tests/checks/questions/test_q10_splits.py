@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -210,10 +211,10 @@ def test_a_missing_embedding_leaves_similarity_claims_undecided(spec):
 
 
 def test_thresholds_come_from_the_spec(spec):
-    wide = spec.model_copy(update={"thresholds": {**spec.thresholds, "similarity_margin": 0.3}})
+    wide = replace(spec, thresholds={**spec.thresholds, "similarity_margin": 0.3})
     d = decide(wide, ALICE_WINS)  # the pure decodes' gaps (0.40) still pass the gate; k=2's (0.20) no longer counts
     assert d.status == "pending" and d.verdicts["F"].verdict == "undecided" and "within ±0.3" in d.verdicts["F"].why
-    strict = spec.model_copy(update={"thresholds": {**spec.thresholds, "intelligible_wer_max": 0.05}})
+    strict = replace(spec, thresholds={**spec.thresholds, "intelligible_wer_max": 0.05})
     d = decide(strict, ALICE_WINS)
     assert d.verdicts["C"].verdict == "undecided"  # WER 0.10 at k=1 no longer counts as intelligible
 
@@ -223,10 +224,10 @@ def test_malformed_claims_are_spec_errors(spec):
         options = []
         for o in spec.options:
             if o.id == letter:
-                claim = o.claim.model_copy(update=changes)
-                o = o.model_copy(update={"claim": claim})
+                claim = replace(o.claim, extra={**o.claim.extra, **changes})
+                o = replace(o, claim=claim)
             options.append(o)
-        return spec.model_copy(update={"options": options})
+        return replace(spec, options=options)
 
     with pytest.raises(SpecError, match="option B needs claim.test"):
         judge(ALICE_WINS, with_claim("B", test="louder"))

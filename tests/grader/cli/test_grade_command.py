@@ -264,8 +264,9 @@ def test_console_script_exit_code(tmp_path):
 
 
 def test_grader_runs_without_torch(tmp_path):
-    """The grader must import and run on a machine without torch: block the import and grade."""
-    code = ("import sys; sys.modules['torch'] = None; sys.modules['numpy'] = None\n"
+    """The grader must import and run on a machine without torch, with only its declared dependencies (pyyaml,
+    jinja2): block the others' imports and grade."""
+    code = ("import sys; sys.modules['torch'] = None; sys.modules['numpy'] = None; sys.modules['pydantic'] = None\n"
             "from grader.cli import main\n"
             f"sys.exit(main(['grade', {str(SAMPLE / 'export.csv')!r}, '--key', {str(SAMPLE / 'key.yaml')!r}, "
             f"'--out', {str(tmp_path)!r}]))")

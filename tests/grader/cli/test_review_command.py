@@ -7,6 +7,8 @@ evidence; C ("both are reconstructed well") is open, leaning true: the question 
 as a guess."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import yaml
 from conftest import SAMPLE, make_key
 from review_kit import fill, review_key
@@ -132,7 +134,7 @@ def test_verify_lists_a_ta_verdict_that_the_evidence_decided_otherwise(bank, tmp
     later = load_key(key_path, bank)
     ev = dict(later.answers["q07"].evidence)
     ev["verdicts"] = {**ev["verdicts"], "C": {"verdict": "false", "why": "PESQ english 2.05 < 2.2 − 0.1"}}
-    later.answers["q07"] = later.answers["q07"].model_copy(update={"evidence": ev})
+    later.answers["q07"] = replace(later.answers["q07"], evidence=ev)
     computed = tmp_path / "later.yaml"
     computed.write_text(dump_key(later), encoding="utf-8")
     capsys.readouterr()
