@@ -45,6 +45,7 @@ import sys
 import tempfile
 from array import array
 from dataclasses import asdict, dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator, NamedTuple
 
@@ -107,13 +108,14 @@ def scan(root: Path, *, shared: bool = False) -> Scan:
                     maybe_files.append((name, e.path))  # a file or something else: its lstat settles which
     paths = [full for _, full in maybe_files]
     stats = _in_halves(_lstats, paths) if shared else _lstats(paths)
-    own, new_mode = (os.geteuid() if hasattr(os, "geteuid") else None), 0o666 & ~_umask()
+    own = os.geteuid() if hasattr(os, "geteuid") else None
+    new_file = stat.S_IFREG | (0o666 & ~_umask())  # the type and mode of a file hw10 writes
+    files = out.files
     for (name, _), (size, mtime, inode, mode, nlink, uid) in zip(maybe_files, _STAT.iter_unpack(stats)):
-        if mode == 0:
+        if mode & _S_IFMT == stat.S_IFREG:
+            files[name] = (size, mtime, inode, mode == new_file and nlink == 1 and (own is None or uid == own))
+        elif mode == 0:
             continue  # gone since it was listed
-        if stat.S_ISREG(mode):
-            out.files[name] = (size, mtime, inode,
-                               nlink == 1 and (own is None or uid == own) and stat.S_IMODE(mode) == new_mode)
         elif stat.S_ISLNK(mode):
             out.links.append(name)
         else:
@@ -121,6 +123,8 @@ def scan(root: Path, *, shared: bool = False) -> Scan:
     return out
 
 
+_S_IFMT = 0o170000
+"""The file-type bits of a mode (``stat.S_IFMT`` as a mask, without a call per file)."""
 _STAT = struct.Struct("<qqQIQQ")
 """One file's size, modification time (ns), inode, mode, number of names and owner, as :func:`_lstats` packs them
 (mode 0: gone)."""
@@ -243,13 +247,15 @@ def read_manifest(folder: Path) -> list[Entry]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("files"), list):
         raise InputError(f"{MANIFEST} is not an hw10 output manifest ({FORMAT}); choose another --out",
                          file=str(folder))
-    entries = []
-    for i, e in enumerate(doc["files"]):
-        ok = (isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("size"), int)
-              and e["size"] >= 0 and isinstance(e.get("sha256"), str) and _is_sha256(e["sha256"]) is not None)
-        if not ok or e["path"] == MANIFEST or _bad_path(e["path"]) is not None:
-            raise _not_hw10s(folder, i, e)
-        entries.append(Entry(e["path"], e["size"], e["sha256"]))
+    entries = _entries_whole(doc["files"])
+    if entries is None:  # something is wrong: entry by entry, to name the first entry that is
+        entries = []
+        for i, e in enumerate(doc["files"]):
+            ok = (isinstance(e, dict) and isinstance(e.get("path"), str) and type(e.get("size")) is int
+                  and e["size"] >= 0 and isinstance(e.get("sha256"), str) and _is_sha256(e["sha256"]) is not None)
+            if not ok or e["path"] == MANIFEST or _bad_path(e["path"]) is not None:
+                raise _not_hw10s(folder, i, e)
+            entries.append(Entry(e["path"], e["size"], e["sha256"]))
     paths = [e.path for e in entries]
     joined = "\0".join(paths)  # checked whole (200,000 paths), entry by entry only to name the one that is wrong
     if not _file_name(joined):
@@ -266,6 +272,33 @@ def read_manifest(folder: Path) -> list[Entry]:
 
 _bad_path = re.compile(r"(?:^|/)\.{0,2}(?:/|$)|\x00").search
 """A path with an empty, ``.`` or ``..`` part, or a NUL: not one hw10 writes."""
+
+
+def _entries_whole(files: list) -> list[Entry] | None:
+    """The manifest's ``files`` as entries when every one is right (what :func:`read_manifest` checks entry by entry:
+    a mapping with a text ``path`` that is not the manifest's and has no empty, ``.`` or ``..`` part nor a NUL, a
+    whole ``size`` ≥ 0 and a ``sha256`` of 64 lowercase hex digits), checked column by column (200,000 entries:
+    0.1 s instead of 0.45 s); None when any is not."""
+    if not files:
+        return []
+    if set(map(type, files)) != {dict}:
+        return None
+    try:
+        paths, sizes, shas = (list(map(itemgetter(name), files)) for name in ("path", "size", "sha256"))
+    except KeyError:
+        return None
+    if set(map(type, paths)) != {str} or set(map(type, sizes)) != {int} or set(map(type, shas)) != {str}:
+        return None
+    joined = "\0".join(paths)
+    if (min(sizes) < 0 or set(map(len, shas)) != {64} or not _all_hex("".join(shas)) or MANIFEST in paths
+            or joined.count("\0") != len(paths) - 1 or _bad_part(joined) is not None):
+        return None
+    return list(map(Entry._make, zip(paths, sizes, shas)))
+
+
+_all_hex = re.compile("[0-9a-f]*").fullmatch
+_bad_part = re.compile(r"(?:^|/|\x00)\.{0,2}(?:/|\x00|$)").search
+"""An empty, ``.`` or ``..`` part in NUL-separated paths (:data:`_bad_path` over them all at once)."""
 
 
 def _not_hw10s(folder: Path, i: int, entry: object) -> InputError:
@@ -419,7 +452,7 @@ def _checked(folder: Path, *, read_files: bool = True,
                          file=str(folder))
     entries = read_manifest(folder)
     by_path = {e.path: e for e in entries}
-    listed_dirs = {d for e in entries for d in _folders(e.path)}
+    listed_dirs = _all_folders([e.path for e in entries])
     problems = []
     if found.links:
         problems.append(f"symbolic links (never followed): {_listing(found.links)}")
@@ -1043,8 +1076,7 @@ def remove_listed(folder: Path, paths: list[str], *, shared: bool = False) -> No
         _in_halves(_unlinks, full)
     else:
         _unlinks(full)
-    parents = {p.rpartition("/")[0] for p in paths if "/" in p}
-    dirs = sorted({d for parent in parents for d in _folders(parent + "/")}, key=lambda d: -d.count("/"))
+    dirs = sorted(_all_folders(paths), key=lambda d: -d.count("/"))
     for d in [*dirs, None]:
         try:
             os.rmdir(folder if d is None else os.path.join(folder, *d.split("/")))
@@ -1056,6 +1088,12 @@ def _folders(rel: str) -> list[str]:
     """The folders a ``/``-separated relative path lies in (``a/b/c`` → ``a``, ``a/b``)."""
     parts = rel.split("/")[:-1]
     return ["/".join(parts[:k]) for k in range(1, len(parts) + 1)]
+
+
+def _all_folders(paths: list[str]) -> set[str]:
+    """The folders any of ``paths`` lies in (worked out once per distinct parent: 200,000 pages share one)."""
+    parents = {p.rpartition("/")[0] for p in paths}
+    return {d for parent in parents if parent for d in _folders(parent + "/")}
 
 
 def _umask() -> int:

@@ -7,6 +7,7 @@ import csv
 import errno
 import hashlib
 import io
+import json
 import os
 import shutil
 import time
@@ -16,8 +17,9 @@ import pytest
 from conftest import SAMPLE
 from exportkit import Row, write_export
 
+from grader import outfolder
 from grader.cli import main
-from grader.outfolder import MANIFEST
+from grader.outfolder import MANIFEST, read_manifest
 
 EXPORT, KEY = SAMPLE / "export.csv", SAMPLE / "key.yaml"
 
@@ -207,7 +209,6 @@ def test_rerun_replaces_its_own_output_and_removes_what_no_longer_applies(tmp_pa
 def test_a_failed_run_leaves_the_previous_output_whole(tmp_path, graded, capsys, monkeypatch):
     """A disk that fills up halfway (simulated: the 100th file cannot be written; a real full disk cannot be made
     here): exit 2, the previous complete output exactly as it was, nothing half-written left anywhere."""
-    from grader import outfolder
 
     before = digest(graded)
     real = outfolder.OutputFolder.write_bytes
@@ -266,7 +267,6 @@ def test_feedback_file_names_are_unique_stable_and_listed(tmp_path, bank, capsys
 def test_a_swap_that_fails_halfway_puts_the_previous_output_back(tmp_path, graded, capsys, monkeypatch):
     """The old output is moved aside, then the new one cannot take its place (simulated: os.rename refuses; a
     real cross-device or permission failure cannot be made here): the old output is moved back, exit 2."""
-    from grader import outfolder
 
     before = digest(graded)
     real = os.rename
@@ -425,7 +425,6 @@ def test_the_folder_is_refused_first_although_checked_while_the_export_is_read(g
 def test_scanning_and_deleting_in_two_processes_is_the_same_as_in_one(tmp_path, monkeypatch):
     """From :data:`SHARED_FROM` files on, a folder's files are stat-ed and deleted by two processes (here from 2):
     the same scan as one process, every listed file deleted and nothing else."""
-    from grader import outfolder
 
     monkeypatch.setattr(outfolder, "SHARED_FROM", 2)
     root = tmp_path / "out"
@@ -448,7 +447,6 @@ def test_scanning_and_deleting_in_two_processes_is_the_same_as_in_one(tmp_path, 
 
 def test_a_half_the_forked_process_fails_is_done_here(monkeypatch):
     """A forked half that fails (any reason) is not trusted: this process does it again, the result is whole."""
-    from grader import outfolder
 
     monkeypatch.setattr(outfolder, "SHARED_FROM", 2)
     parent = os.getpid()
@@ -548,7 +546,6 @@ def test_the_file_linked_is_the_file_checked(tmp_path, monkeypatch):
     """Someone moves an earlier file away, puts other bytes of its size in its place for the moment hw10 links it,
     then moves the original back (same inode, same time: the folder looks untouched): the link is to the other
     file, so it is not kept; the new output has the bytes its manifest records."""
-    from grader import outfolder
 
     out = tmp_path / "out"
     with outfolder.OutputFolder(out) as o:
@@ -573,7 +570,6 @@ def test_the_file_linked_is_the_file_checked(tmp_path, monkeypatch):
 def test_a_receipt_gone_since_the_check_is_a_clear_error(tmp_path):
     """What a run keeps from the earlier output (the upload receipt) is read without following links; one that a
     person removed after the check is an error naming it (exit 2 from the command), not a traceback."""
-    from grader import outfolder
     from grader.errors import InputError
 
     out = tmp_path / "out"
@@ -591,7 +587,6 @@ def test_an_earlier_file_edited_since_is_never_kept_though_linked(tmp_path, monk
     """A file a person edited since hw10 wrote it (same size) is linked like any other when the new bytes are what
     the manifest records (the link is made before its content is compared, when the check runs beside the
     writing): the comparison before the swap refuses the folder, and the edit stays where it was, alone."""
-    from grader import outfolder
     from grader.errors import InputError
 
     out = tmp_path / "out"
@@ -614,6 +609,15 @@ def test_an_earlier_file_edited_since_is_never_kept_though_linked(tmp_path, monk
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
+def test_a_manifest_hw10_wrote_is_read_whole_and_as_one_by_one(graded):
+    """The manifest's entries are checked column by column (the fast way, 200,000 of them on a rerun) and it takes
+    what hw10 writes, to the same entries as the entry-by-entry check that names a wrong one."""
+    files = json.loads((graded / MANIFEST).read_text(encoding="utf-8"))["files"]
+    whole = outfolder._entries_whole(files)
+    assert whole is not None and len(whole) > 300
+    assert whole == [outfolder.Entry(e["path"], e["size"], e["sha256"]) for e in files] == read_manifest(graded)
+
+
 ZEROS = "0" * 64
 
 
@@ -628,6 +632,12 @@ ZEROS = "0" * 64
     '[{"path": "scores.csv", "size": 1, "sha256": "zz"}]',
     '[{"path": "scores.csv", "size": 1, "sha256": "%s"}]' % ("A" * 64),
     '[{"path": "scores.csv", "size": 1}]',
+    '[{"path": "scores.csv", "size": true, "sha256": "%s"}]' % ZEROS,
+    '[["scores.csv", 1, "%s"]]' % ZEROS,
+    '[{"path": "", "size": 1, "sha256": "%s"}]' % ZEROS,
+    '[{"path": "feedback//x.md", "size": 1, "sha256": "%s"}]' % ZEROS,
+    '[{"path": "feedback/./x.md", "size": 1, "sha256": "%s"}]' % ZEROS,
+    '[{"path": "feedback/..", "size": 1, "sha256": "%s"}]' % ZEROS,
     '[{"path": "scores.csv", "size": 1, "sha256": "%s"}, {"path": "scores.csv", "size": 1, "sha256": "%s"}]'
     % (ZEROS, ZEROS),
     '[{"path": "scores.csv", "size": 1%s, "sha256": "%s"}]' % ("0" * 5000, ZEROS),
@@ -635,8 +645,10 @@ ZEROS = "0" * 64
 def test_a_manifest_hw10_did_not_write_is_refused(graded, capsys, entry):
     """A manifest whose entries are not files hw10 writes (a path out of the folder, the manifest itself, a NUL, a
     lone surrogate no file name can hold, surrogates that would read back as another name, a negative size, a
-    SHA-256 that is not 64 lowercase hex digits, one missing, a path listed twice, a 5,000-digit size): the folder is
-    refused as not hw10's, exit 2 naming it, and nothing in it changes."""
+    SHA-256 that is not 64 lowercase hex digits, one missing, a size that is not a whole number, an entry that is
+    not a mapping, an empty, ``.`` or ``..`` part, a path listed twice, a 5,000-digit size): the folder is refused
+    as not hw10's, exit 2 naming it, and nothing in it changes (the entries are checked all at once, and one by one
+    only to name the first that is wrong: both ways are run by these cases)."""
     size = (graded / "scores.csv").stat().st_size  # right: only what makes the entry not hw10's is wrong
     files = entry.replace('"size": 1,', f'"size": {size},')
     (graded / MANIFEST).write_text('{"format": "hw10-output/1", "files": %s}' % files, encoding="utf-8")
