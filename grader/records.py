@@ -9,9 +9,11 @@ one is built, in code or from data:
 * the record's own rules in :meth:`Record.validate` (after its fields), raising :class:`RecordError`.
 
 :meth:`Record.parse` builds one from loaded data: mappings become the nested records, a name the record does not
-declare is refused (or kept in its ``extra`` mapping where the class sets ``EXTRA = True``); the first offending
-value raises :class:`RecordError` with its path (``("options", 1, "text_en")``). Types are strict: a number is
-not text, ``"yes"`` is not a boolean.
+declare is refused (or kept in its ``extra`` mapping where the class sets ``EXTRA = True``; such a name must be
+text and not ``extra`` nor start with ``_``); the first offending value raises :class:`RecordError` with its path
+(``("options", 1, "text_en")``). Types are strict: a number is not text, ``"yes"`` or ``1`` is not a boolean, a
+set is not a list (a tuple given in code is). A record holds its own lists and mappings (copies of those it was
+given). :meth:`Record.as_dict` gives it back as plain data, what JSON can hold (as pydantic's JSON mode did).
 
 Plain dataclasses, not pydantic: importing pydantic and building its schemas took 0.12 s, a third of the start
 of every ``hw10`` command.
@@ -33,6 +35,11 @@ grader.records.RecordError: name: must match [a-z]+, got 'P1'
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import decimal
+import fractions
+import math
+import pathlib
 import re
 import types
 import typing
@@ -64,10 +71,16 @@ def _kind(value: Any) -> str:
         return "a number"
     if isinstance(value, str):
         return "text"
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
+    if isinstance(value, (set, frozenset)):
+        return "a set"
+    if isinstance(value, bytes):
+        return "binary data"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return "a date or time"
     return type(value).__name__
 
 
@@ -89,7 +102,10 @@ class Record:
 
     def __post_init__(self) -> None:
         for f in _schema(type(self)):
-            _fit(f, getattr(self, f.name), (f.name,), build=False)
+            value = getattr(self, f.name)
+            fitted = _fit(f, value, (f.name,), build=False)
+            if fitted is not value:  # a list or mapping is the record's own copy (as a tuple given in code is a list)
+                object.__setattr__(self, f.name, fitted)
         self.validate()
 
     def validate(self) -> None:
@@ -102,11 +118,17 @@ class Record:
             raise RecordError(loc, f"must be a mapping, got {_kind(data)}")
         schema = _schema(cls)
         names = {f.name for f in schema}
-        unknown = [k for k in data if k not in names or (cls.EXTRA and k == "extra")]
-        if unknown and not cls.EXTRA:
-            name = unknown[0] if isinstance(unknown[0], str) else repr(unknown[0])
-            raise RecordError(loc + (name,), "unknown field (allowed: "
-                              f"{', '.join(f.name for f in schema)})")
+        if cls.EXTRA:
+            names.discard("extra")
+        unknown = [k for k in data if k not in names]
+        for k in unknown:
+            shown = k if isinstance(k, str) else repr(k)
+            if not cls.EXTRA:
+                raise RecordError(loc + (shown,), f"unknown field (allowed: {', '.join(f.name for f in schema)})")
+            if not isinstance(k, str):
+                raise RecordError(loc + (shown,), f"a name must be text, got {_kind(k)}")
+            if k == "extra" or k.startswith("_"):
+                raise RecordError(loc + (k,), "a name this record keeps for itself: call it something else")
         values: dict[str, Any] = {}
         for f in schema:
             if f.name == "extra" and cls.EXTRA:
@@ -143,13 +165,47 @@ class Record:
 
 
 def _plain(value: Any, exclude_none: bool) -> Any:
+    """``value`` as data JSON can hold (what a key's YAML is written from): records as mappings, tuples and sets as
+    lists (a set sorted), mapping names as text, a float that is not finite as None, dates as ISO text, binary data,
+    decimals and fractions as text (as pydantic's JSON mode wrote them before). Anything else is a TypeError: a
+    check put something in its evidence that no file can hold."""
+    if value is None or type(value) in (str, int, bool):
+        return value
     if isinstance(value, Record):
         return value.as_dict(exclude_none=exclude_none)
     if isinstance(value, dict):
-        return {k: _plain(v, exclude_none) for k, v in value.items()}
+        return {_name(k): _plain(v, exclude_none) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v, exclude_none) for v in value]
-    return value
+    if isinstance(value, (set, frozenset)):
+        try:
+            ordered = sorted(value)
+        except TypeError:
+            ordered = sorted(value, key=repr)
+        return [_plain(v, exclude_none) for v in ordered]
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, (str, int)):
+        return str(value) if isinstance(value, str) else int(value)
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, (decimal.Decimal, fractions.Fraction, pathlib.PurePath)):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} value {value!r:.60} cannot be written as plain data")
+
+
+def _name(key: Any) -> str:
+    """A mapping's name as text (JSON's names are text)."""
+    if isinstance(key, str):
+        return str(key)
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    plain = _plain(key, False)
+    return plain if isinstance(plain, str) else str(plain)
 
 
 def _schema(cls: type) -> tuple[_Field, ...]:
@@ -200,14 +256,14 @@ def _typed(tp: Any, value: Any, loc: Loc, build: bool) -> Any:
             return None
         (inner,) = [a for a in args if a is not type(None)]
         return _typed(inner, value, loc, build)
-    if origin is list:
-        if not isinstance(value, list):
+    if origin is list:  # a new list (the record's own), also from a tuple given in code
+        if not isinstance(value, (list, tuple)):
             raise RecordError(loc, f"must be a list, got {_kind(value)}")
         (inner,) = typing.get_args(tp)
         if inner is Any:
-            return value
+            return list(value)
         return [_typed(inner, v, loc + (i,), build) for i, v in enumerate(value)]
-    if origin is dict:
+    if origin is dict:  # a new mapping (the record's own)
         if not isinstance(value, dict):
             raise RecordError(loc, f"must be a mapping, got {_kind(value)}")
         _, inner = typing.get_args(tp)
@@ -215,7 +271,7 @@ def _typed(tp: Any, value: Any, loc: Loc, build: bool) -> Any:
             if not isinstance(k, str):
                 raise RecordError(loc, f"names must be text, got {_kind(k)} ({k!r})")
         if inner is Any:
-            return value
+            return dict(value)
         return {k: _typed(inner, v, loc + (k,), build) for k, v in value.items()}
     if tp is str:
         if isinstance(value, str):

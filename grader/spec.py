@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -40,7 +41,7 @@ class Claim(Record):
 
     def __getattr__(self, name: str) -> Any:
         extra = self.__dict__.get("extra")
-        if extra is not None and name in extra:
+        if extra is not None and name in extra and not name.startswith("_"):
             return extra[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
@@ -72,17 +73,19 @@ class CheckRef(Record):
 
 
 def _points_decimal(v: Any) -> str:
-    """Points as the spec writes them (a number or a decimal string) kept as a decimal string; a ValueError unless
-    positive."""
+    """Points as the spec writes them (a number or a decimal string) kept as a decimal string; a ValueError unless a
+    positive decimal of at most four digits before the point and six after (``1e999999999`` would take forever to
+    make exact)."""
     if isinstance(v, bool) or not isinstance(v, (int, float, str)):
         raise ValueError("points must be a number such as 0.8")
-    try:
-        f = Fraction(str(v))
-    except ValueError:
-        raise ValueError(f"points {v!r} is not a number") from None
-    if f <= 0:
+    if not _POINTS.fullmatch(str(v)):
+        raise ValueError(f"points {str(v)[:40]!r} is not a decimal number such as 0.8 (at most 9999.999999)")
+    if Fraction(str(v)) <= 0:
         raise ValueError("points must be positive")
     return str(v)
+
+
+_POINTS = re.compile(r"[0-9]{1,4}(\.[0-9]{1,6})?")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,9 +3,11 @@ is told, and what the checks and the key writer rely on (extras of a claim, plai
 from __future__ import annotations
 
 import copy
+import datetime
 import pickle
 import shutil
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ import yaml
 from conftest import ROOT, make_key
 
 from grader.errors import InputError
-from grader.key import AnswerKey, ClaimReview, KeyAnswer, OpenClaim, Policy, parse_key
+from grader.key import AnswerKey, ClaimReview, KeyAnswer, OpenClaim, Policy, dump_key, load_key, parse_key, write_key
 from grader.records import RecordError
 from grader.spec import Claim, QuestionSpec, load_bank
 
@@ -39,6 +41,7 @@ def _spec_with(tmp_path: Path, qid: str, edit) -> Path:
     (lambda d: d.update(colour="red"), "colour", "unknown field (allowed: id, title, kind, points"),
     (lambda d: d.update(points="0"), "points", "points must be positive"),
     (lambda d: d.update(points=True), "points", "points must be a number such as 0.8"),
+    (lambda d: d.update(points="1e999999999"), "points", "is not a decimal number such as 0.8"),  # not 10**1e9
     (lambda d: d.update(options=d["options"][:1]), "options", "needs at least 2 entries, got 1"),
     (lambda d: d.update(options="A, B"), "options", "must be a list, got text"),
     (lambda d: d["options"][2].update(id="Z"), "options[2] (option Z).id", "must match [A-J]"),
@@ -64,6 +67,10 @@ def test_a_broken_spec_names_its_field_and_says_what_is_wrong(tmp_path, edit, co
     (lambda d: d["options"][0]["claim"].update(decided_by="fact", source=None), "options[0] (option A).claim.source",
      "a claim decided_by 'fact' needs a 'source'"),
     (lambda d: d["options"][3].pop("claim"), "options", "options D need a 'claim'"),
+    (lambda d: d["options"][0]["claim"].update({7: "x"}), "options[0] (option A).claim.7", "a name must be text"),
+    (lambda d: d["options"][0]["claim"].update(extra="x"), "options[0] (option A).claim.extra", "keeps for itself"),
+    (lambda d: d["options"][0]["claim"].update(__deepcopy__=1), "options[0] (option A).claim.__deepcopy__",
+     "keeps for itself"),
 ])
 def test_a_broken_claim_is_named_down_to_its_option(tmp_path, edit, column, message):
     with pytest.raises(InputError) as exc:
@@ -87,7 +94,7 @@ def test_a_claims_own_parameters_are_kept_after_its_fields_and_read_as_attribute
     assert pickle.loads(pickle.dumps(claim)) == claim and copy.deepcopy(claim) == claim
 
 
-def test_records_built_in_code_are_checked_too():
+def test_records_built_in_code_are_checked_too_and_hold_their_own_lists():
     """The checks build keys in code: a typo in a status or a wrong type fails there, not in a TA's file later."""
     with pytest.raises(RecordError, match="status: must be one of 'computed'"):
         KeyAnswer(status="computd")
@@ -101,6 +108,12 @@ def test_records_built_in_code_are_checked_too():
         OpenClaim(option="A", why="x", lean="maybe")
     with pytest.raises(RecordError, match="verdict"):
         replace(ClaimReview(option="A", verdict="true", decided_by="ta"), verdict="yes")
+    with pytest.raises(RecordError, match="correct: must be a list, got a set"):
+        KeyAnswer(status="asserted", correct={"B"})
+    letters = ["B"]
+    answer = KeyAnswer(status="asserted", correct=letters, evidence={"x": 1})
+    letters.append("C")  # the caller's list changes; the key's does not
+    assert answer.correct == ["B"] and KeyAnswer(status="asserted", correct=("B", "C")).correct == ["B", "C"]
 
 
 @pytest.mark.parametrize("mutate, column, message", [
@@ -135,3 +148,20 @@ def test_a_keys_plain_data_leaves_out_empty_fields_but_keeps_none_inside_evidenc
     assert data["answers"]["q02"]["policy"] == {"also_accept": ["D"], "drop": [], "full_credit": False}
     assert list(data) == ["format", "questions_sha256", "provenance", "answers"]
     assert AnswerKey.parse(data) == key
+
+
+def test_a_keys_free_form_values_are_written_as_plain_data(bank, tmp_path):
+    """Evidence and provenance hold what the checks and a TA put there; the key's YAML holds it as JSON would (as
+    pydantic's JSON mode wrote it): a margin that is not a number is null, a date is text, a set a sorted list,
+    names are text. A value no file can hold is an error of the check that made it, not a half-written key."""
+    key = make_key(bank)
+    key.answers["q05"] = KeyAnswer(status="pending", reason="r", evidence={
+        "margin": float("nan"), "peak": float("inf"), "when": datetime.date(2026, 12, 1), "seeds": {3, 1, 2},
+        "pair": (1, 2), 7: "seven", "exact": Fraction(1, 3), "file": Path("/a/b.wav")})
+    write_key(key, tmp_path / "k.yaml")
+    evidence = load_key(tmp_path / "k.yaml", bank).answers["q05"].evidence
+    assert evidence == {"margin": None, "peak": None, "when": "2026-12-01", "seeds": [1, 2, 3], "pair": [1, 2],
+                        "7": "seven", "exact": "1/3", "file": "/a/b.wav"}
+    key.answers["q05"] = KeyAnswer(status="pending", reason="r", evidence={"what": object()})
+    with pytest.raises(TypeError, match="object value .* cannot be written as plain data"):
+        dump_key(key)
