@@ -8,8 +8,11 @@ score and the rest of the test (total minus the item), and upper − lower diffe
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
+from operator import attrgetter, itemgetter
+from typing import Callable
 
 from .sheet import ScoreSheet
 
@@ -58,37 +61,6 @@ class QuizStats:
     not_graded: list[str]
 
 
-def _pearson(x: list[float], y: list[float]) -> float | None:
-    n = len(x)
-    if n < 2:
-        return None
-    mx, my = sum(x) / n, sum(y) / n
-    sxx = sum((a - mx) ** 2 for a in x)
-    syy = sum((b - my) ** 2 for b in y)
-    if sxx <= 1e-12 or syy <= 1e-12:
-        return None
-    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
-    return sxy / math.sqrt(sxx * syy)
-
-
-class _Centred:
-    """The totals centred once: each option's point-biserial is a sum of them (:func:`_option_pb`)."""
-
-    def __init__(self, y: list[float]):
-        n = len(y)
-        my = sum(y) / n if n else 0.0
-        self.d = [b - my for b in y]
-        self.ss = sum(b * b for b in self.d)
-
-
-def _var(x: list[float]) -> float:
-    n = len(x)
-    if n == 0:
-        return 0.0
-    m = sum(x) / n
-    return sum((a - m) ** 2 for a in x) / n
-
-
 def _median(x: list[float]) -> float:
     s = sorted(x)
     n = len(s)
@@ -104,41 +76,59 @@ def groups(totals: list[Fraction]) -> tuple[list[int], list[int]]:
     # exact order on integers over a common denominator (comparing Fractions is the slow part at 100,000)
     common = math.lcm(*{t.denominator for t in totals}) if totals else 1
     scaled = [t.numerator * (common // t.denominator) for t in totals]
-    order = sorted(range(n), key=lambda i: (-scaled[i], i))
+    order = sorted(range(n), key=scaled.__getitem__, reverse=True)  # a reversed sort keeps ties in input order
     return order[:k], order[n - k:] if k else []
 
 
 @dataclass
 class _Selection:
     """The students of one question who made the same selection (they share one score): how many, how many of them
-    are in the top and bottom groups, and the sum of their centred totals."""
+    are in the top and bottom groups, and the sums of their centred totals and of those squared."""
 
     score: object
     count: int = 0
     upper: int = 0
     lower: int = 0
     centred: float = 0.0
+    centred_sq: float = 0.0
 
 
-def _selections(scores: list, band: bytes, centred: list[float]) -> dict[tuple[str, ...], _Selection]:
-    """One question's students grouped by selection (``band``: 1 top group, 2 bottom group, 0 neither)."""
+def _selections(scores: list, by_total: list[tuple[float, Callable[[list], tuple]]], mean: float,
+                upper: list[int], lower: list[int]) -> dict[tuple[str, ...], _Selection]:
+    """One question's students grouped by selection. Counted in C: the scores of the students of each total
+    (``by_total``: :func:`_by_total`; a class has few distinct totals and scores) and of the top and bottom groups;
+    the Python work is per distinct (total, score), in the order of the totals (the same sums for any order of the
+    rows)."""
+    score_of = dict(zip(map(id, scores), scores))
     out: dict[tuple[str, ...], _Selection] = {}
-    for sc, b, d in zip(scores, band, centred):
-        g = out.get(sc.selected)
-        if g is None:
-            g = out[sc.selected] = _Selection(sc)
-        g.count += 1
-        g.centred += d
-        if b == 1:
-            g.upper += 1
-        elif b == 2:
-            g.lower += 1
+    for sc in score_of.values():
+        out.setdefault(sc.selected, _Selection(sc))
+    for total, students in by_total:
+        d = total - mean
+        for sid, count in Counter(map(id, students(scores))).items():
+            g = out[score_of[sid].selected]
+            g.count += count
+            g.centred += count * d
+            g.centred_sq += count * d * d
+    for band, attr in ((upper, "upper"), (lower, "lower")):
+        for sid, count in Counter(map(id, map(scores.__getitem__, band))).items():
+            g = out[score_of[sid].selected]
+            setattr(g, attr, getattr(g, attr) + count)
     return out
+
+
+def _by_total(tot_f: list[float]) -> list[tuple[float, Callable[[list], tuple]]]:
+    """Each distinct total, ascending, with what picks its students' entries out of a per-student list."""
+    members: dict[float, list[int]] = {}
+    for i, t in enumerate(tot_f):
+        members.setdefault(t, []).append(i)
+    return [(t, itemgetter(*idx) if len(idx) > 1 else lambda items, i=idx[0]: (items[i],))
+            for t, idx in sorted(members.items())]
 
 
 def _option_pb(chosen: int, centred_sum: float, n: int, ss: float) -> float | None:
     """Point-biserial of choosing an option (``chosen`` of ``n`` students, whose centred totals sum to
-    ``centred_sum``) with the totals (sum of squared centred totals ``ss``): :func:`_pearson` for a 0/1 variable."""
+    ``centred_sum``) with the totals (sum of squared centred totals ``ss``): Pearson's r of a 0/1 variable."""
     if n < 2:
         return None
     sxx = chosen * (n - chosen) / n
@@ -147,37 +137,67 @@ def _option_pb(chosen: int, centred_sum: float, n: int, ss: float) -> float | No
     return centred_sum / math.sqrt(sxx * ss)
 
 
+def _item_rest_pb(chosen: dict[tuple[str, ...], _Selection], value: dict[tuple[str, ...], tuple[float, float]],
+                  n: int) -> float | None:
+    """Point-biserial of the item score with the rest of the test (the total minus the item's points), from the
+    selections: within one selection the item score is one value and the rest is the centred total shifted by one
+    value, so every sum of Pearson's correlation over students is a sum over selections."""
+    if n < 2:
+        return None
+    mean_f = sum(g.count * value[s][1] for s, g in chosen.items()) / n
+    mean_p = sum(g.count * value[s][0] for s, g in chosen.items()) / n
+    sxx = syy = sxy = 0.0
+    for s, g in chosen.items():
+        x = value[s][1] - mean_f
+        a = value[s][0] - mean_p  # rest − its mean = centred total − a
+        sxx += g.count * x * x
+        syy += g.centred_sq - 2 * a * g.centred + g.count * a * a
+        sxy += x * (g.centred - g.count * a)
+    if sxx <= 1e-12 or syy <= 1e-12:
+        return None
+    return sxy / math.sqrt(sxx * syy)
+
+
+def _grouped_var(pairs: list[tuple[int, float]], n: int) -> float:
+    """The variance over ``n`` students of values given as (how many, value) pairs."""
+    if n == 0:
+        return 0.0
+    m = sum(c * v for c, v in pairs) / n
+    return sum(c * (v - m) ** 2 for c, v in pairs) / n
+
+
 def analyse(sheet: ScoreSheet) -> QuizStats:
     """Item analysis of the graded questions: per item difficulty, discrimination (point-biserial against the rest,
     upper − lower), option shares and key-error flags; for the quiz KR-20, alpha, mean, median and spread of totals.
 
-    Option statistics are sums over the distinct selections of a question (a class has few), not over students."""
+    Item and option statistics are sums over the distinct selections of a question (a class has few), not over
+    students; KR-20 counts each student's fully right items with one byte per student and item."""
     results = sheet.results
     n = len(results)
     graded = sheet.graded_ids
     totals = [r.total for r in results]
     tot_f = [float(t) for t in totals]
     upper, lower = groups(totals)
-    band = bytearray(n)
-    for i in upper:
-        band[i] = 1
-    for i in lower:
-        band[i] = 2
-    band = bytes(band)
     items: list[ItemStats] = []
-    item_scores: dict[str, list[float]] = {}
-    against_totals = _Centred(tot_f)
+    mean_total = sum(tot_f) / n if n else 0.0
+    ss_total = sum((t - mean_total) ** 2 for t in tot_f)  # the totals' sum of squares about their mean
+    right_marks: list[bytes] = []  # per item, 1 for each student with its full points
+    right_counts: list[int] = []
+    item_vars: list[float] = []
+    all_scores = list(map(attrgetter("scores"), results))
+    by_total = _by_total(tot_f)
     for qid in graded:
         spec = sheet.bank[qid]
         answer = sheet.key.answer(qid)
         pts = spec.points_exact
-        scores = [r.scores[qid] for r in results]
-        chosen = _selections(scores, band, against_totals.d)
-        as_float = {sel: (float(g.score.points), float(g.score.points / pts)) for sel, g in chosen.items()}
-        points = [as_float[sc.selected][0] for sc in scores]
-        frac = [as_float[sc.selected][1] for sc in scores]
-        item_scores[qid] = frac
-        rest = [t - p for t, p in zip(tot_f, points)]
+        scores = list(map(itemgetter(qid), all_scores))
+        chosen = _selections(scores, by_total, mean_total, upper, lower)
+        value = {sel: (float(g.score.points), float(g.score.points / pts)) for sel, g in chosen.items()}
+        right = {sel: int(value[sel][1] >= 1.0 - 1e-12) for sel in chosen}
+        right_marks.append(bytes(map(right.__getitem__, map(attrgetter("selected"), scores))))
+        right_counts.append(sum(g.count for sel, g in chosen.items() if right[sel]))
+        weight = float(pts)
+        item_vars.append(_grouped_var([(g.count, value[sel][1] * weight) for sel, g in chosen.items()], n))
         keyed = set(scores[0].correct) if results else set(answer.correct)
         opts = []
         for letter in spec.letters:
@@ -188,32 +208,30 @@ def analyse(sheet: ScoreSheet) -> QuizStats:
                 share=k / n if n else 0.0,
                 share_upper=sum(g.upper for g in with_it) / len(upper) if upper else 0.0,
                 share_lower=sum(g.lower for g in with_it) / len(lower) if lower else 0.0,
-                point_biserial=_option_pb(k, sum(g.centred for g in with_it), n, against_totals.ss)))
-        up = sum(g.upper * as_float[sel][1] for sel, g in chosen.items()) / len(upper) if upper else 0.0
-        lo = sum(g.lower * as_float[sel][1] for sel, g in chosen.items()) / len(lower) if lower else 0.0
+                point_biserial=_option_pb(k, sum(g.centred for g in with_it), n, ss_total)))
+        up = sum(g.upper * value[sel][1] for sel, g in chosen.items()) / len(upper) if upper else 0.0
+        lo = sum(g.lower * value[sel][1] for sel, g in chosen.items()) / len(lower) if lower else 0.0
         stats = ItemStats(
             qid=qid, kind=spec.kind, n=n,
             blank_share=chosen[()].count / n if () in chosen else 0.0,
-            difficulty=sum(frac) / n if n else 0.0, discrimination=_pearson(frac, rest),
+            difficulty=sum(g.count * value[sel][1] for sel, g in chosen.items()) / n if n else 0.0,
+            discrimination=_item_rest_pb(chosen, value, n),
             upper_lower=up - lo, options=opts, flags=_flags(spec.kind, opts, up - lo, answer.policy is not None
                                                           and answer.policy.full_credit))
         items.append(stats)
     k = len(graded)
     kr20 = alpha = None
     if k >= 2 and n >= 2:
-        right = {q: [1.0 if s >= 1.0 - 1e-12 else 0.0 for s in item_scores[q]] for q in graded}
-        right_tot = [sum(row) for row in zip(*right.values())]
-        vt = _var(right_tot)
+        right_totals = Counter(map(sum, zip(*right_marks)))  # students by their number of fully right items
+        vt = _grouped_var([(c, float(v)) for v, c in sorted(right_totals.items())], n)
         if vt > 0:
-            pq = sum((sum(right[q]) / n) * (1 - sum(right[q]) / n) for q in graded)
+            pq = sum((c / n) * (1 - c / n) for c in right_counts)
             kr20 = k / (k - 1) * (1 - pq / vt)
-        vt2 = _var(tot_f)
+        vt2 = ss_total / n
         if vt2 > 0:
-            weight = {q: float(sheet.bank[q].points_exact) for q in graded}  # once, not once per student
-            item_var = sum(_var([f * weight[q] for f in item_scores[q]]) for q in graded)
-            alpha = k / (k - 1) * (1 - item_var / vt2)
-    return QuizStats(n=n, items=items, kr20=kr20, alpha=alpha, mean=sum(tot_f) / n if n else 0.0,
-                     median=_median(tot_f), stdev=math.sqrt(_var(tot_f)), not_graded=sheet.pending)
+            alpha = k / (k - 1) * (1 - sum(item_vars) / vt2)
+    return QuizStats(n=n, items=items, kr20=kr20, alpha=alpha, mean=mean_total,
+                     median=_median(tot_f), stdev=math.sqrt(ss_total / n) if n else 0.0, not_graded=sheet.pending)
 
 
 def _flags(kind: str, opts: list[OptionStats], upper_lower: float, full_credit: bool) -> list[str]:
