@@ -185,9 +185,7 @@ def _plain(value: Any, exclude_none: bool) -> Any:
         return [_plain(v, exclude_none) for v in ordered]
     if isinstance(value, float):
         return float(value) if math.isfinite(value) else None
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, (str, int)):
+    if isinstance(value, (str, int)):  # a subclass of either (an enum's value …)
         return str(value) if isinstance(value, str) else int(value)
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
