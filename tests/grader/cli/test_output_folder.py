@@ -610,8 +610,8 @@ def test_an_earlier_file_edited_since_is_never_kept_though_linked(tmp_path, monk
 
 
 def test_a_manifest_hw10_wrote_is_read_whole_and_as_one_by_one(graded):
-    """The manifest's entries are checked column by column (the fast way, 200,000 of them on a rerun) and it takes
-    what hw10 writes, to the same entries as the entry-by-entry check that names a wrong one."""
+    """The manifest's entries are checked column by column (the fast way, 200,000 of them on a rerun), and that
+    check takes what hw10 writes: every entry, as the manifest lists it."""
     files = json.loads((graded / MANIFEST).read_text(encoding="utf-8"))["files"]
     whole = outfolder._entries_whole(files)
     assert whole is not None and len(whole) > 300
