@@ -25,6 +25,12 @@ Every claim is decided from that table by the ``test`` its spec names (``claim.t
   ``similarity_margin``; false when the other is closer by that margin at some ``k``. Each decode is also cut
   into windows of ``similarity_window_s``: a window that says the opposite by the margin leaves the claim
   undecided (the voice changes inside the clip); the spread per ``k`` is in the evidence.
+* ``switch_at`` — *where the voice switches* to the speaker (``claim.at``): "from split_index = 3 on it sounds
+  like Alice" names a switch point, as a student reads it, not "every k ≥ 3 sounds like Alice" (which also holds
+  when k = 2 already does, F's case). True iff the decode at ``at − 1`` is the other speaker's and every decode
+  from ``at`` to ``n`` is the speaker's (each side as in ``closer_to``: by ``similarity_margin``, its windows not
+  saying otherwise); false iff ``at − 1`` is already the speaker's (the switch comes earlier) or some ``k ≥ at``
+  is the other's; else undecided — the switch point is not clear, a TA listens (:func:`side`, :func:`switch_point`).
 
 Between the thresholds a claim is undecided, with the side its numbers fall on (``lean``) for the TA's
 review. **Gate**: the pure decodes (k = 0 James, k = 8 Alice)
@@ -68,7 +74,7 @@ SPEAKERS = ("alice", "james")
 CLIPS = {"alice": "alice.wav", "james": "james.wav"}
 OPTIONAL_ASSETS: frozenset[str] = frozenset(TEXTS.values())
 """Without a text file, the reference text is the ASR transcript of the original clip (noted)."""
-TESTS = ("fact", "recovered", "never_recovered", "unclear", "closer_to")
+TESTS = ("fact", "recovered", "never_recovered", "unclear", "closer_to", "switch_at")
 
 
 @dataclass
@@ -183,6 +189,7 @@ def gate(m: SplitsMeasured, spec) -> str | None:
 
 
 def _claim_params(spec, opt) -> tuple[str, list[int], str | None]:
+    """``(test, splits, speaker)`` of an option's claim; for ``switch_at`` the splits are ``[at]``."""
     c = opt.claim
     extra = c.extra
     if c.decided_by == "fact":
@@ -193,7 +200,14 @@ def _claim_params(spec, opt) -> tuple[str, list[int], str | None]:
     if test not in TESTS[1:]:
         raise SpecError(f"questions/{spec.id}.yaml: option {opt.id} needs claim.test, one of {', '.join(TESTS[1:])}")
     n = int(threshold(spec, "n_layers"))
-    splits = extra.get("splits")
+    if test == "switch_at":
+        at = extra.get("at")
+        if isinstance(at, bool) or not isinstance(at, int) or not 1 <= at <= n:
+            raise SpecError(f"questions/{spec.id}.yaml: option {opt.id} needs claim.at, the split k in 1…{n} where "
+                            "the voice switches")
+        splits = [at]
+    else:
+        splits = extra.get("splits")
     if not isinstance(splits, list) or not splits or not all(isinstance(k, int) and 0 <= k <= n for k in splits):
         raise SpecError(f"questions/{spec.id}.yaml: option {opt.id} needs claim.splits, a list of k in 0…{n}")
     who = extra.get("speaker")
@@ -295,12 +309,79 @@ def _closer(m: SplitsMeasured, splits: list[int], who: str, margin: float) -> Op
                                               f"are closer to {rival} by ≥ {margin:g}: the voice changes inside "
                                               "the clip" + tail, lean="true")
         why = f"closer to {name} at every k in {splits} (smallest gap {low:+.2f} at k={k_low} ≥ {margin:g})"
-        before = min(splits) - 1
-        if before >= 0 and (sim_gap(_row(m, before), who) or 0.0) >= margin:
-            why += f"; already closer to {name} at k={before}: the switch comes before k={min(splits)}"
         return OptionVerdict("true", why + tail, low - margin)
     return OptionVerdict("undecided", f"at k={k_low} the similarity gap {low:+.2f} is within ±{margin:g}" + tail,
                          min(low + margin, margin - low), lean="true" if low >= 0 else "false")
+
+
+def side(m: SplitsMeasured, k: int, margin: float) -> tuple[str | None, float | None, str]:
+    """Whose voice the decode at ``k`` is: ``(speaker, gap, why)`` with the speaker ``alice`` or ``james`` when the
+    whole decode is closer to them by ``margin`` and none of its windows is closer to the other by ``margin``, else
+    ``None`` (inside the margin, no embedding, or the voice changing inside the clip); ``gap`` is the similarity to
+    Alice minus to James (None without an embedding)."""
+    r = _row(m, k)
+    gap = sim_gap(r, "alice")
+    if gap is None:
+        return None, None, f"no speaker embedding at k={k} ({r.speaker_note})"
+    if abs(gap) < margin:
+        return None, gap, f"k={k}: similarity to Alice minus James {gap:+.2f} is within ±{margin:g}"
+    who = "alice" if gap > 0 else "james"
+    against = [w for w in r.window_gaps if (w <= -margin if who == "alice" else w >= margin)]
+    if against:
+        return None, gap, (f"k={k} is closer to {who.capitalize()} as a whole ({gap:+.2f}), but {len(against)} of its "
+                           f"windows are closer to {other(who).capitalize()} by ≥ {margin:g}: the voice changes inside "
+                           "the clip")
+    return who, gap, f"k={k} closer to {who.capitalize()} ({gap:+.2f})"
+
+
+def switch_point(m: SplitsMeasured, who: str, margin: float) -> tuple[int | None, str]:
+    """Where the voice switches to ``who`` as k grows: ``(k, why)`` with the first k from which every decode up to
+    ``n_layers`` is ``who``'s (:func:`side`) when the decode just before it is clearly the other speaker's; ``(None,
+    why)`` when the switch point is not clear (a decode in between is undecided, or the voice never settles)."""
+    ks = sorted(r.k for r in m.rows)
+    sides = {k: side(m, k, margin)[0] for k in ks}
+    onset = next((k for k in ks if all(sides[j] == who for j in ks if j >= k)), None)
+    name = who.capitalize()
+    if onset is None:
+        return None, f"no k from which every later decode is closer to {name}"
+    if onset == ks[0]:
+        return onset, f"every decode is closer to {name}"
+    before = onset - 1
+    if sides[before] == other(who):
+        return onset, (f"the voice switches to {name} at k={onset} (k={before} closer to {other(who).capitalize()}, "
+                       f"every k from {onset} on closer to {name})")
+    return None, (f"closer to {name} at every k from {onset} on, but {side(m, before, margin)[2]}: the switch lies "
+                  f"at k={onset} or earlier")
+
+
+def _switch_at(m: SplitsMeasured, at: int, who: str, margin: float) -> OptionVerdict:
+    """The ``switch_at`` test (module docstring): the voice is the other speaker's at ``at − 1`` and ``who``'s at
+    every k from ``at`` on. Margin: the smallest |gap| − ``margin`` among the decodes the verdict rests on."""
+    name, rival = who.capitalize(), other(who).capitalize()
+    after = [r.k for r in m.rows if r.k >= at]
+    sides = {k: side(m, k, margin) for k in [at - 1, *after]}
+    toward = {k: (None if g is None else g if who == "alice" else -g) for k, (_, g, _) in sides.items()}
+    where = switch_point(m, who, margin)[1]
+    against = [k for k in after if sides[k][0] == other(who)]
+    if against:
+        k = max(against, key=lambda j: -toward[j])
+        return OptionVerdict("false", f"k={k} (≥ {at}) is closer to {rival} ({toward[k]:+.2f} toward {name}): the "
+                                      f"voice is not {name}'s from k={at} on; {where}", -toward[k] - margin)
+    if sides[at - 1][0] == who:
+        return OptionVerdict("false", f"already closer to {name} at k={at - 1} ({toward[at - 1]:+.2f}): the voice "
+                                      f"switches before k={at}, so k={at} is not where it switches; {where}",
+                             toward[at - 1] - margin)
+    if sides[at - 1][0] == other(who) and all(sides[k][0] == who for k in after):
+        margins = [abs(toward[k]) - margin for k in sides]
+        return OptionVerdict("true", f"{where}: k={at - 1} closer to {rival} ({toward[at - 1]:+.2f} toward {name}), "
+                                     f"every k from {at} to {after[-1]} closer to {name} (smallest "
+                                     f"{min(toward[k] for k in after):+.2f})", min(margins))
+    unclear = "; ".join(sides[k][2] for k in sides if sides[k][0] is None)
+    known = {k: g for k, g in toward.items() if g is not None}
+    lean = None
+    if len(known) == len(toward):
+        lean = "false" if known[at - 1] > 0 or any(known[k] < 0 for k in after) else "true"
+    return OptionVerdict("undecided", f"the switch point is not clear: {unclear}; {where}", lean=lean)
 
 
 def judge(m: SplitsMeasured, spec) -> dict[str, OptionVerdict]:
@@ -327,6 +408,8 @@ def judge(m: SplitsMeasured, spec) -> dict[str, OptionVerdict]:
             out[opt.id] = _recovered(m, splits, who, imax, umin, want=(test == "recovered"))
         elif test == "unclear":
             out[opt.id] = _unclear(m, splits, imax, umin, logprob_min, logprob_band)
+        elif test == "switch_at":
+            out[opt.id] = _switch_at(m, splits[0], who, margin)
         else:
             out[opt.id] = _closer(m, splits, who, margin)
     return complementary(out, complement_pairs(spec))
@@ -349,16 +432,6 @@ def decide(evidence: Evidence, spec) -> Decision:
         return Decision("pending", (), "no claim holds (a multiple-answer question needs at least one)", None, verdicts)
     margins = [v.margin for v in verdicts.values() if v.margin is not None]
     return Decision("computed", true, None, min(margins) if margins else None, verdicts)
-
-
-def switch_to(m: SplitsMeasured, who: str, margin: float) -> int | None:
-    """The smallest k from which every split up to n_layers is closer to ``who`` by ``margin`` (None: never)."""
-    ks = sorted(r.k for r in m.rows)
-    for k in ks:
-        gaps = [sim_gap(_row(m, j), who) for j in ks if j >= k]
-        if all(g is not None and g >= margin for g in gaps):
-            return k
-    return None
 
 
 def summary(m: SplitsMeasured) -> str:
@@ -450,9 +523,7 @@ def compute(ctx, spec) -> Evidence:
                          f"(WER {m.originals_wer[who]:.2f} > {imax:g}; heard {m.originals_heard[who]!r}): "
                          "a failed gate may be the ASR's fault")
     margin = float(threshold(spec, "similarity_margin"))
-    onset = switch_to(m, "alice", margin)
-    notes.append(f"closer to Alice (by ≥ {margin:g}) at every k from k={onset} on" if onset is not None
-                 else "no k from which every later split is closer to Alice")
+    notes.append(f"switch point: {switch_point(m, 'alice', margin)[1]} (by ≥ {margin:g} in similarity)")
     no_embedding = [r.k for r in rows if r.sim_alice is None]
     if no_embedding:
         notes.append(f"no speaker embedding for k={no_embedding}: {rows[no_embedding[0]].speaker_note}")

@@ -130,16 +130,62 @@ def decide(spec, m):
 
 
 def test_a_table_where_the_first_layers_dominate(spec):
+    """The likely real picture (the audit's case): James intelligible at k=1, Alice's voice from k=2 on. The voice
+    switches at k=2, so F holds and E ("from split_index = 3 on") does not: k=3 is not where it switches."""
     d = decide(spec, ALICE_WINS)
     v = {x: d.verdicts[x].verdict for x in spec.letters}
-    assert v == {"A": "true", "B": "false", "C": "true", "D": "true", "E": "true", "F": "true", "G": "false"}
-    assert (d.status, d.correct) == ("computed", ("A", "C", "D", "E", "F"))
+    assert v == {"A": "true", "B": "false", "C": "true", "D": "true", "E": "false", "F": "true", "G": "false"}
+    assert (d.status, d.correct) == ("computed", ("A", "C", "D", "F"))
     assert "k=1" in d.verdicts["C"].why and "WER 0.10" in d.verdicts["C"].why
-    assert "already closer to Alice at k=2" in d.verdicts["E"].why  # the literal reading, with the switch noted
+    assert "already closer to Alice at k=2 (+0.20)" in d.verdicts["E"].why
+    assert "the voice switches to Alice at k=2" in d.verdicts["E"].why
     assert "Moshi" in d.verdicts["A"].why and "arXiv:2410.00037" in d.verdicts["A"].why
-    # smallest margin among the claims: D at k=2, min WER 0.7 against unclear_wer_min 0.5 → 0.2; E/F at k=2/3 …
+    # smallest margin among the claims: D at k=2, min WER 0.7 against unclear_wer_min 0.5 → 0.2; E/F at k=2 …
     assert d.margin == pytest.approx(min(0.35 - 0.1, 0.7 - 0.5, (0.80 - 0.60) - 0.05, (0.82 - 0.58) - 0.05))
-    assert q10_splits.switch_to(ALICE_WINS, "alice", 0.05) == 2
+    assert q10_splits.switch_point(ALICE_WINS, "alice", 0.05)[0] == 2
+
+
+def with_k2(sim_alice: float, sim_james: float) -> SplitsMeasured:
+    """ALICE_WINS with the decode at k=2 moved to the given similarities (its WERs unchanged)."""
+    cols = columns(ALICE_WINS)
+    cols["sim_alice"][2], cols["sim_james"][2] = sim_alice, sim_james
+    return measured(**cols)
+
+
+@pytest.mark.parametrize("k2, switch, expect", [
+    # k=2 clearly Alice's: the switch is at 2 → F true, E false
+    ((0.80, 0.60), 2, {"E": "false", "F": "true", "G": "false"}),
+    # k=2 clearly James's, Alice's from 3 on: the switch is at 3 → E true, F false (and G false: k=3…6 are Alice's)
+    ((0.58, 0.80), 3, {"E": "true", "F": "false", "G": "false"}),
+    # k=2 inside the margin (+0.02, then −0.03): the switch point is not clear → E and F open, G still false
+    ((0.70, 0.68), None, {"E": "undecided", "F": "undecided", "G": "false"}),
+    ((0.67, 0.70), None, {"E": "undecided", "F": "undecided", "G": "false"}),
+])
+def test_e_and_f_are_decided_together_from_the_switch_point(spec, k2, switch, expect):
+    m = with_k2(*k2)
+    d = decide(spec, m)
+    assert {x: d.verdicts[x].verdict for x in "EFG"} == expect
+    assert q10_splits.switch_point(m, "alice", 0.05)[0] == switch
+    assert not (d.verdicts["E"].verdict == d.verdicts["F"].verdict == "true")
+    if switch is None:  # a question a TA reviews: pending here, in review once the pipeline sees the gate pass
+        assert d.status == "pending" and "the switch point is not clear" in d.verdicts["E"].why
+        assert "k=2: similarity to Alice minus James" in d.verdicts["E"].why
+        from checks.pipeline.run import options_to_review
+        assert options_to_review(q10_splits, Evidence("q10", m, judge(m, spec), ""), d, spec) == ("E", "F")
+        # the side the numbers fall on: k=2 leaning Alice's makes E lean false (and F true), leaning James's the reverse
+        lean_e = "false" if k2[0] > k2[1] else "true"
+        assert d.verdicts["E"].lean == lean_e and d.verdicts["F"].lean == ("true" if lean_e == "false" else "false")
+    elif switch == 3:
+        assert d.verdicts["E"].why.startswith("the voice switches to Alice at k=3")
+        assert d.verdicts["E"].margin == pytest.approx(min(0.22, 0.24, 0.30, 0.31, 0.33, 0.35, 0.40) - 0.05)
+
+
+def test_a_switch_that_does_not_hold_after_it_refutes_e(spec):
+    """Closer to James at k=2 and from k=3 on Alice's — except k=7, James's again: not "from 3 on closer to Alice"."""
+    cols = columns(with_k2(0.58, 0.80))
+    cols["sim_alice"][7], cols["sim_james"][7] = 0.55, 0.75
+    d = decide(spec, measured(**cols))
+    assert d.verdicts["E"].verdict == "false" and d.verdicts["E"].why.startswith("k=7 (≥ 3) is closer to James")
 
 
 def test_a_table_where_the_later_layers_dominate(spec):
@@ -197,7 +243,8 @@ def test_the_undecided_band_keeps_the_question_pending(spec):
     cols["sim_alice"][4] = 0.57  # gap +0.02: within ±0.05
     d = decide(spec, measured(**cols))
     v = {x: d.verdicts[x].verdict for x in spec.letters}
-    assert v["B"] == v["C"] == "undecided" and v["E"] == v["F"] == "undecided" and v["G"] == "false"
+    assert v["B"] == v["C"] == "undecided" and v["F"] == "undecided" and v["G"] == "false"
+    assert v["E"] == "false"  # k=2 is already Alice's: whatever k=4 is, the switch is not at 3
     assert d.status == "pending" and d.reason.startswith("undecided:")
 
 
@@ -235,6 +282,10 @@ def test_malformed_claims_are_spec_errors(spec):
         judge(ALICE_WINS, with_claim("D", splits=[9]))
     with pytest.raises(SpecError, match="option E needs claim.speaker"):
         judge(ALICE_WINS, with_claim("E", speaker="bob"))
+    with pytest.raises(SpecError, match="option E needs claim.at"):
+        judge(ALICE_WINS, with_claim("E", at=0))
+    with pytest.raises(SpecError, match="option E needs claim.at"):
+        judge(ALICE_WINS, with_claim("E", at=True))
     with pytest.raises(SpecError, match="option A is a fact claim and needs 'holds"):
         judge(ALICE_WINS, with_claim("A", holds="yes"))
 
@@ -380,11 +431,18 @@ def test_a_window_closer_to_the_other_voice_keeps_the_claim_open(spec):
     decode is Alice's by +0.30, but its second window is James's by 0.12: the voice changes inside the clip."""
     agreeing = {k: [0.2, 0.25] for k in range(2, 9)}
     d = decide(spec, measured(**columns(ALICE_WINS), windows=agreeing))
-    assert d.verdicts["E"].verdict == "true" and "2 windows +0.20…+0.25" in d.verdicts["E"].why
+    assert d.verdicts["F"].verdict == "true" and "2 windows +0.20…+0.25" in d.verdicts["F"].why
     d = decide(spec, measured(**columns(ALICE_WINS), windows={**agreeing, 4: [0.3, -0.12]}))
-    for x in ("E", "F"):
-        v = d.verdicts[x]
-        assert v.verdict == "undecided" and "the voice changes inside the clip" in v.why and v.lean == "true"
+    v = d.verdicts["F"]
+    assert v.verdict == "undecided" and "the voice changes inside the clip" in v.why and v.lean == "true"
+    # the switch at k=3 (k=2 James's), with k=4's voice changing inside the clip: E open, leaning true
+    switch3 = columns(with_k2(0.58, 0.80))
+    d = decide(spec, measured(**switch3, windows={**agreeing, 2: [-0.2, -0.25], 4: [0.3, -0.12]}))
+    v = d.verdicts["E"]
+    assert v.verdict == "undecided" and "the voice changes inside the clip" in v.why and v.lean == "true"
+    # and a window of k=2 (James's as a whole) that is Alice's: the switch may be earlier, so E is open
+    d = decide(spec, measured(**switch3, windows={**agreeing, 2: [-0.3, 0.1]}))
+    assert d.verdicts["E"].verdict == "undecided" and "k=2 is closer to James as a whole" in d.verdicts["E"].why
     # G is false at k=2, where the whole decode and both its windows are Alice's: a window at k=4 does not rescue it
     assert d.verdicts["G"].verdict == "false"
     # G is refuted wherever the whole decode is Alice's (k=2…6, clearest at k=6); a window James's by a clear margin
@@ -404,6 +462,6 @@ def test_undecided_claims_lean_the_way_their_numbers_fall(spec):
     cols["wer_james"][1] = 0.4  # James's text at k=1: between 0.35 and 0.5, nearer "intelligible"
     cols["wer_james"][2:8] = [0.9] * 6
     d = decide(spec, measured(**cols))
-    assert (d.verdicts["E"].verdict, d.verdicts["E"].lean) == ("undecided", "true")
+    assert (d.verdicts["F"].verdict, d.verdicts["F"].lean) == ("undecided", "true")
     assert (d.verdicts["C"].verdict, d.verdicts["C"].lean) == ("undecided", "true")
     assert (d.verdicts["B"].verdict, d.verdicts["B"].lean) == ("undecided", "false")
