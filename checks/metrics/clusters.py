@@ -4,6 +4,9 @@
   matrix, vectorised so that hundreds of resamples cost milliseconds; it equals
   ``sklearn.metrics.silhouette_score(D, labels, metric="precomputed")``.
 * :func:`permutation_null` is the silhouette with the labels shuffled: the chance level for these points;
+* :func:`within_group_silhouette` is the silhouette inside each group (e.g. each speaker's clips alone), averaged
+  over the points, and :func:`within_group_null` its chance level (labels shuffled inside each group): whether
+  labels separate within a voice when the voices themselves dominate a pooled silhouette;
 * :func:`resample_indices` draws stratified subsamples *without* replacement (m-out-of-n bootstrap):
   a classic bootstrap repeats points, and a repeated point is at distance 0 from its copy, which
   inflates the silhouette. The interval is the percentile interval of the statistic over subsamples.
@@ -91,6 +94,61 @@ def permutation_null(d: "np.ndarray", labels: "np.ndarray", n_permutations: int,
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
     return np.array([silhouette(d, rng.permutation(labels)) for _ in range(int(n_permutations))])
+
+
+def _groups(labels: "np.ndarray", groups: "np.ndarray") -> list["np.ndarray"]:
+    """The indices of each group in which a silhouette is defined (2 ≤ labels present < points)."""
+    import numpy as np
+
+    out = []
+    for g in sorted(set(groups.tolist())):
+        idx = np.flatnonzero(groups == g)
+        k = len(set(labels[idx].tolist()))
+        if 2 <= k < len(idx):
+            out.append(idx)
+    return out
+
+
+def within_group_silhouette(d: "np.ndarray", labels: "np.ndarray", groups: "np.ndarray") -> float | None:
+    """The silhouette by ``labels`` computed inside each group of ``groups`` alone (distances to other groups'
+    points ignored), averaged over the points of the groups where it is defined (at least two labels, fewer labels
+    than points); ``None`` when no group qualifies.
+
+    >>> import numpy as np
+    >>> x = np.array([[0.0], [0.1], [1.0], [1.1], [10.0], [10.1], [11.0], [11.1]])  # two voices, two labels each
+    >>> labels, voices = np.array([0, 0, 1, 1, 0, 0, 1, 1]), np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    >>> round(within_group_silhouette(distances(x, "euclidean"), labels, voices), 2)
+    0.9
+    >>> within_group_silhouette(distances(x, "euclidean"), labels, np.arange(8)) is None  # one point per group
+    True
+    """
+    import numpy as np
+
+    labels, groups = np.asarray(labels), np.asarray(groups)
+    parts = _groups(labels, groups)
+    if not parts:
+        return None
+    total = sum(silhouette(d[np.ix_(idx, idx)], labels[idx]) * len(idx) for idx in parts)
+    return float(total / sum(len(idx) for idx in parts))
+
+
+def within_group_null(d: "np.ndarray", labels: "np.ndarray", groups: "np.ndarray", n_permutations: int,
+                      seed: int) -> "np.ndarray":
+    """:func:`within_group_silhouette` with the labels shuffled inside each group, ``n_permutations`` times
+    (seeded): chance for these points when each group keeps its own label counts. Empty when no group qualifies."""
+    import numpy as np
+
+    labels, groups = np.asarray(labels), np.asarray(groups)
+    parts = _groups(labels, groups)
+    if not parts:
+        return np.array([])
+    rng = np.random.default_rng(seed)
+    blocks = [(d[np.ix_(idx, idx)], labels[idx]) for idx in parts]
+    weights = np.array([len(idx) for idx in parts], dtype=np.float64)
+    out = np.empty(int(n_permutations))
+    for i in range(len(out)):
+        out[i] = sum(silhouette(block, rng.permutation(lab)) * w for (block, lab), w in zip(blocks, weights))
+    return out / weights.sum()
 
 
 def resample_indices(labels: "np.ndarray", n_resamples: int, fraction: float, seed: int) -> list["np.ndarray"]:

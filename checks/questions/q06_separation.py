@@ -25,6 +25,8 @@ from checks.metrics.clusters import (
     scatter,
     silhouette,
     umap_2d,
+    within_group_null,
+    within_group_silhouette,
 )
 from checks.questions.emovdb import LABELS
 
@@ -55,6 +57,17 @@ class SeparationStat:
     null_original: list[float] = field(default_factory=list)
     """Chance level in the original space: ``[mean, null_quantile]`` of the silhouette with labels shuffled."""
     null_umap: list[float] = field(default_factory=list)
+    """The same on the UMAP coordinates (median over the seeds)."""
+    within: float | None = None
+    """Silhouette by emotion *within* each speaker (each speaker's clips of these classes alone, averaged over the
+    clips; original space): emotion structure that a pooled silhouette hides when the voices dominate it. ``None``
+    when not measured (no speakers given, or no speaker with two of the classes)."""
+    within_umap: float | None = None
+    """The same on the UMAP coordinates (median over the seeds)."""
+    within_umap_per_seed: list[float] = field(default_factory=list)
+    null_within: list[float] = field(default_factory=list)
+    """Chance within speakers: ``[mean, null_quantile]`` with the labels shuffled inside each speaker."""
+    null_within_umap: list[float] = field(default_factory=list)
     """The same on the UMAP coordinates (median over the seeds)."""
 
 
@@ -100,7 +113,8 @@ class SeparationResult:
 @dataclass
 class SpeakerStat:
     """Silhouette by emotion among one speaker's clips at one layer (all five emotions): whether the emotions
-    separate within a voice, not only across voices. Reported; no claim is decided on it."""
+    separate within a voice, not only across voices, speaker by speaker (the claims are decided on the average over
+    speakers, :attr:`SeparationStat.within`)."""
 
     layer: int
     speaker: str
@@ -172,15 +186,33 @@ def _null(values: "np.ndarray", quantile: float) -> list[float]:
     return [float(np.mean(values)), float(np.quantile(values, quantile))]
 
 
+def _within(st: SeparationStat, d: "np.ndarray", d_umap: list["np.ndarray"], labels: "np.ndarray",
+            speakers: "np.ndarray", n_perm: int, seed: int, q_null: float) -> None:
+    """Fill ``st``'s within-speaker silhouettes and their chance level, in the original space (``d``) and on each
+    UMAP seed's coordinates (``d_umap``; median over the seeds)."""
+    import numpy as np
+
+    st.within = within_group_silhouette(d, labels, speakers)
+    if st.within is None:
+        return
+    st.null_within = _null(within_group_null(d, labels, speakers, n_perm, seed), q_null)
+    st.within_umap_per_seed = [float(within_group_silhouette(du, labels, speakers)) for du in d_umap]
+    st.within_umap = float(np.median(st.within_umap_per_seed))
+    st.null_within_umap = _null(np.median(np.stack([within_group_null(du, labels, speakers, n_perm, seed)
+                                                    for du in d_umap]), axis=0), q_null)
+
+
 def measure_separation(vectors: dict[int, "np.ndarray"], labels: Sequence[str], spec, seed: int,
                        plot_dir: Path | None, n_seeds: int | None = None,
                        speakers: Sequence[str] | None = None) -> SeparationResult:
-    """Silhouettes (both spaces, intervals), gaps and one scatter plot per layer, from per-clip vectors; with each
-    clip's ``speakers``, the silhouette by emotion within each speaker too."""
+    """Silhouettes (both spaces, intervals, chance), gaps and one scatter plot per layer, from per-clip vectors; with
+    each clip's ``speakers``, the silhouette by emotion within the speakers too (per class subset, against chance
+    with the labels shuffled inside each speaker; and per speaker for all five emotions)."""
     import numpy as np
 
     labels = list(labels)
     lab = np.array(labels)
+    spk_all = None if speakers is None else np.array(list(speakers))
     n_seeds = int(threshold(spec, "umap_seeds")) if n_seeds is None else int(n_seeds)
     if n_seeds < 1:
         raise SpecError(f"questions/{spec.id}.yaml: thresholds.umap_seeds must be at least 1")
@@ -228,9 +260,13 @@ def measure_separation(vectors: dict[int, "np.ndarray"], labels: Sequence[str], 
                 null_u.append(permutation_null(du, sl, n_perm, seed))
             ru = np.median(np.stack(rs), axis=0)
             res_orig[(layer, sub)], res_umap[(layer, sub)] = ro, ru
-            stats.append(SeparationStat(layer, sub, len(idx), orig, list(percentile_interval(ro, level)),
-                                        float(np.median(per_seed)), per_seed, list(percentile_interval(ru, level)),
-                                        _null(null_o, q_null), _null(np.median(np.stack(null_u), axis=0), q_null)))
+            st = SeparationStat(layer, sub, len(idx), orig, list(percentile_interval(ro, level)),
+                                float(np.median(per_seed)), per_seed, list(percentile_interval(ru, level)),
+                                _null(null_o, q_null), _null(np.median(np.stack(null_u), axis=0), q_null))
+            if spk_all is not None:
+                _within(st, d, [distances(c[idx], "euclidean") for c in coords[layer]], sl, spk_all[idx], n_perm,
+                        seed, q_null)
+            stats.append(st)
     by_key = {(s.layer, s.subset): s for s in stats}
     gaps: list[GapStat] = []
     for better, worse, sub in gap_specs:

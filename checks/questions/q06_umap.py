@@ -11,15 +11,20 @@ coordinates (``thresholds.decide_on: umap``, the median over ``umap_seeds`` UMAP
 both are always reported. For every layer it is computed for all five emotions and for each class
 subset an option names, with a percentile interval over stratified subsamples (``bootstrap``).
 
-* ``separated`` claims (E–H): silhouette(layer, classes) ≥ ``subset_separated_min`` (Kaufman & Rousseeuw's
-  boundary of a weak structure) *and* above chance: the ``null_quantile`` of the silhouette with the labels
-  shuffled ``null_permutations`` times (the same points), which is reported with every verdict;
+* ``separated`` claims (E–H) are judged by two measures, because speaker identity can dominate a silhouette
+  pooled over speakers while the emotions separate clearly inside each voice: the pooled silhouette(layer,
+  classes) and the silhouette *within speakers* (each speaker's clips alone, averaged over the clips), each held
+  against its own chance level (the ``null_quantile`` of the same silhouette with the labels shuffled
+  ``null_permutations`` times; inside each speaker for the within measure). **True** needs both above their
+  anchored lines (``subset_separated_min``, ``within_speaker_separated_min``: Kaufman & Rousseeuw's boundary of a
+  weak structure) and above chance; **false** needs both below their lines *and* at chance (no structure beyond
+  the permutation null in either); anything between goes to a TA's review, leaning the way both measures lean;
 * ``layer_gap`` claims (C, D): silhouette(better) − silhouette(worse) ≥ ``layer_gap_min``, with a paired
   interval (the same subsamples for both layers);
 * both outside ``± undecided_band`` of the threshold, else undecided. A claim is **FRAGILE**, and not
   decided, when UMAP seeds land on both sides of the threshold or the interval straddles it;
 * the sample has the same speakers in every emotion (a speaker lacking one is left out, said in the notes), and
-  the silhouette by emotion *within* each speaker is reported per layer (``per_speaker``; not decided on);
+  the silhouette by emotion within each speaker is also reported speaker by speaker per layer (``per_speaker``);
 * C and D (higher vs lower layer separates better) are complements (``claim.complement``), decided together:
   both false (a gap inside the threshold either way) leaves both undecided
   (:func:`checks.questions.claims.complementary`).
@@ -97,7 +102,8 @@ class UmapMeasured:
     speakers_left_out: dict[str, list[str]] = field(default_factory=dict)
     """Speakers not sampled because they lack some emotion (each with the emotions it lacks)."""
     per_speaker: list[SpeakerStat] = field(default_factory=list)
-    """The silhouette by emotion within each speaker, per layer (reported, not decided on)."""
+    """The silhouette by emotion within each speaker, per layer, all five emotions (speaker by speaker; the claims
+    use the average over speakers of each class subset, :attr:`SeparationStat.within`)."""
     silent_clips: list[str] = field(default_factory=list)
     encode_seconds: float = 0.0
     umap_seconds: float = 0.0
@@ -139,6 +145,47 @@ def _above_chance(verdict: OptionVerdict, stat, space: str) -> OptionVerdict:
     return OptionVerdict(verdict.verdict, f"{verdict.why}; {chance}", verdict.margin, verdict.lean)
 
 
+def _separated(stat, space: str, sep_min: float, within_min: float, band: float, what: str) -> OptionVerdict:
+    """A ``separated`` claim from its two measures (module docstring): the pooled silhouette and the silhouette
+    within speakers, each against its line and its chance level. True needs both clearly above; false needs both
+    below and at chance; otherwise undecided, leaning the way both lean (no lean when they pull apart)."""
+    value, per_seed, interval = _space_values(stat, space)
+    pooled = _above_chance(_measured_verdict(value, sep_min, band, per_seed, interval, what), stat, space)
+    null = stat.null_umap if space == "umap" else stat.null_original
+    w = stat.within_umap if space == "umap" else stat.within
+    if w is None:
+        within = OptionVerdict("undecided", "within speakers: not measured (no speaker with two of these classes)")
+        w_null: list[float] = []
+    else:
+        w_null = stat.null_within_umap if space == "umap" else stat.null_within
+        within = _measured_verdict(w, within_min, band, stat.within_umap_per_seed if space == "umap" else [], [],
+                                   f"within speakers {w:.3f}")
+        if len(w_null) == 2:
+            chance = f"chance within speakers (labels shuffled in each): mean {w_null[0]:.3f}, upper quantile " \
+                     f"{w_null[1]:.3f}"
+            within = (OptionVerdict("undecided", f"{within.why}; but not above {chance}", lean="false")
+                      if within.verdict == "true" and w <= w_null[1]
+                      else OptionVerdict(within.verdict, f"{within.why}; {chance}", within.margin, within.lean))
+    why = f"pooled: {pooled.why} — {within.why}"
+    if pooled.verdict == within.verdict == "true":
+        return OptionVerdict("true", why + " (both measures above their lines and chance)",
+                             min(pooled.margin, within.margin))
+    at_chance = (len(null) == 2 and value <= null[1], w is not None and len(w_null) == 2 and w <= w_null[1])
+    if pooled.verdict == within.verdict == "false" and all(at_chance):
+        return OptionVerdict("false", why + " (both below their lines and no structure beyond chance)",
+                             min(null[1] - value, w_null[1] - w))
+    leans = {v.verdict if v.verdict != "undecided" else v.lean for v in (pooled, within)}
+    if pooled.verdict == within.verdict == "false":
+        reason = ("both below their lines, but " + " and ".join(
+            name for name, at in zip(("the pooled measure", "the within-speaker measure"), at_chance) if not at)
+            + " beats chance: weak structure that the plot may show, so not decided")
+    elif "true" in leans and "false" in leans:
+        reason = "the measures disagree (speaker identity can dominate a pooled silhouette), so not decided"
+    else:
+        reason = "not decided: true needs both measures above their lines, false both at chance"
+    return OptionVerdict("undecided", f"{why}; {reason}", lean=next(iter(leans)) if len(leans) == 1 else None)
+
+
 def _fragility(value_t: float, per_seed: list[float], interval: list[float]) -> list[str]:
     """Reasons a verdict against threshold ``value_t`` is fragile (seeds or interval on both sides)."""
     reasons = []
@@ -175,15 +222,16 @@ def fragile_options(verdicts: dict[str, OptionVerdict]) -> list[str]:
 
 
 def judge(m: UmapMeasured, spec) -> dict[str, OptionVerdict]:
-    """Per claim: facts true with their source (the colour claim checked on the figures); ``separated`` claims
-    true iff the silhouette (``decide_on`` space) ≥ ``subset_separated_min``, ``layer_gap`` claims iff the gap
-    ≥ ``layer_gap_min``, both outside ``± undecided_band``; undecided for a missing layer or when the codec gate
-    fails."""
+    """Per claim: facts true with their source (the colour claim checked on the figures); ``separated`` claims by
+    the pooled and the within-speaker silhouette (``decide_on`` space) against ``subset_separated_min``,
+    ``within_speaker_separated_min`` and chance (:func:`_separated`); ``layer_gap`` claims iff the gap ≥
+    ``layer_gap_min``; all outside ``± undecided_band``; undecided for a missing layer or when the codec gate fails."""
     space = str(threshold(spec, "decide_on"))
     if space not in ("umap", "original"):
         raise SpecError(f"questions/{spec.id}.yaml: thresholds.decide_on must be umap or original, got {space!r}")
     band = float(threshold(spec, "undecided_band"))
     sep_min = float(threshold(spec, "subset_separated_min"))
+    within_min = float(threshold(spec, "within_speaker_separated_min"))
     gap_min = float(threshold(spec, "layer_gap_min"))
     blocked = gate(m, spec)
     stats = {(s.layer, s.subset): s for s in m.stats}
@@ -221,9 +269,8 @@ def judge(m: UmapMeasured, spec) -> dict[str, OptionVerdict]:
             if s is None:
                 out[opt.id] = OptionVerdict("undecided", f"no silhouette for layer {c.layer}, {sub}")
                 continue
-            value, per_seed, interval = _space_values(s, space)
-            out[opt.id] = _above_chance(_measured_verdict(value, sep_min, band, per_seed, interval,
-                                                          f"silhouette({space}, layer {c.layer}, {sub})"), s, space)
+            out[opt.id] = _separated(s, space, sep_min, within_min, band, f"silhouette({space}, layer {c.layer}, "
+                                                                          f"{sub})")
         else:
             sub = subset_name(getattr(c, "classes", ALL))
             g = gaps.get((int(c.better), int(c.worse), sub))

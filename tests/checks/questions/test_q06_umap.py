@@ -125,13 +125,21 @@ def test_known_clusters_give_the_known_answer(spec, synthetic):
 @pytest.mark.slow
 def test_a_threshold_moved_past_the_data_flips_the_claims(spec, synthetic):
     result, n = synthetic
-    strict = small(spec, subset_separated_min=0.99, undecided_band=0.01)
+    strict = small(spec, subset_separated_min=0.99, within_speaker_separated_min=0.99, undecided_band=0.01)
     verdicts = q06_umap.judge(measured(result, n), strict)
-    assert verdicts["E"].verdict == "false" and verdicts["H"].verdict == "false"
+    # below both lines now, but far beyond chance: not "false" (that needs no structure at all), a TA's review
+    for x in ("E", "H"):
+        assert (verdicts[x].verdict, verdicts[x].lean) == ("undecided", "false")
+        assert "beats chance: weak structure that the plot may show" in verdicts[x].why
 
 
-def stat(layer, subset, umap, per_seed, interval, original=0.0):
-    return SeparationStat(layer, subset, 24, original, [original, original], umap, per_seed, interval)
+def stat(layer, subset, umap, per_seed, interval, original=0.0, within=None, null=(0.0, 0.05),
+         null_within=(0.0, 0.05)):
+    """A hand-made statistic; the silhouette within speakers defaults to the pooled one."""
+    w = umap if within is None else within
+    return SeparationStat(layer, subset, 24, original, [original, original], umap, per_seed, interval,
+                          [0.0, 0.05], list(null), within=w, within_umap=w, within_umap_per_seed=[w] * 3,
+                          null_within=list(null_within), null_within_umap=list(null_within))
 
 
 def hand_measured(stats, gaps=(), pesq=3.5, **kw) -> UmapMeasured:
@@ -169,9 +177,42 @@ def test_separated_claims_are_held_against_chance(spec):
     small_n = SeparationStat(0, sub, 9, 0.0, [0.0, 0.0], 0.35, [0.35] * 3, [0.3, 0.4], [0.0, 0.0], [0.1, 0.4])
     v = q06_umap.judge(hand_measured([small_n]), spec)["E"]
     assert v.verdict == "undecided" and "not above chance (labels shuffled): mean 0.100, upper quantile 0.400" in v.why
-    plenty = SeparationStat(0, sub, 120, 0.0, [0.0, 0.0], 0.35, [0.35] * 3, [0.3, 0.4], [0.0, 0.0], [0.0, 0.08])
+    plenty = SeparationStat(0, sub, 120, 0.0, [0.0, 0.0], 0.35, [0.35] * 3, [0.3, 0.4], [0.0, 0.0], [0.0, 0.08],
+                            within=0.4, within_umap=0.4, within_umap_per_seed=[0.4] * 3, null_within=[0.0, 0.1],
+                            null_within_umap=[0.0, 0.1])
     v = q06_umap.judge(hand_measured([plenty]), spec)["E"]
     assert v.verdict == "true" and "chance (labels shuffled): mean 0.000, upper quantile 0.080" in v.why
+    assert "chance within speakers (labels shuffled in each): mean 0.000, upper quantile 0.100" in v.why
+    # without the within-speaker measure (no speaker with two of the classes) the claim cannot be decided
+    v = q06_umap.judge(hand_measured([replace(plenty, within=None, within_umap=None)]), spec)["E"]
+    assert v.verdict == "undecided" and "within speakers: not measured" in v.why
+
+
+# pooled, within speakers (UMAP medians), their chance levels' upper quantiles → E's verdict and lean
+@pytest.mark.parametrize("pooled, within, null, null_within, verdict, lean", [
+    # the audit's case: the voices dominate the pooled silhouette, the emotions separate inside each voice → review
+    (0.10, 0.45, 0.05, 0.08, "undecided", None),
+    # both low and at chance: no emotion structure anywhere → false
+    (0.03, 0.04, 0.05, 0.08, "false", None),
+    # both below their lines, but the pooled one beats chance: weak structure the plot may show → review
+    (0.12, 0.04, 0.05, 0.08, "undecided", "false"),
+    # both clearly above their lines and chance → true
+    (0.45, 0.50, 0.05, 0.08, "true", None),
+    # pooled high, within speakers at chance (the speakers, not the emotions, separate) → review
+    (0.45, 0.05, 0.05, 0.08, "undecided", None),
+])
+def test_separates_is_decided_pooled_and_within_speakers(spec, pooled, within, null, null_within, verdict, lean):
+    sub = "amused+angry+sleepy"
+    s = stat(0, sub, pooled, [pooled] * 3, [pooled - 0.02, pooled + 0.02], within=within, null=(0.0, null),
+             null_within=(0.0, null_within))
+    v = q06_umap.judge(hand_measured([s]), spec)["E"]
+    assert (v.verdict, v.lean) == (verdict, lean), v.why
+    assert f"within speakers {within:.3f}" in v.why and f"silhouette(umap, layer 0, {sub}) = {pooled:.3f}" in v.why
+    if verdict == "false":
+        assert "no structure beyond chance" in v.why and v.margin == pytest.approx(min(null - pooled,
+                                                                                         null_within - within))
+    if (pooled, within) == (0.10, 0.45):
+        assert "the measures disagree (speaker identity can dominate a pooled silhouette)" in v.why
 
 
 def test_complementary_layer_claims_are_never_both_false(spec):
