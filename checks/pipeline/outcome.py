@@ -74,12 +74,13 @@ def _evidence_for_key(o: QuestionOutcome) -> dict[str, Any] | None:
 
 def open_claims(evidence: dict[str, Any] | None, options: tuple[str, ...]) -> list[OpenClaim]:
     """``options`` of a question's evidence as claims for a TA to decide, with the numbers and their lean (an
-    option the evidence found true leans true: the TA picks among several such)."""
+    option the evidence found true or false leans that way: the TA picks among several true ones, or one of
+    options all found false)."""
     verdicts = (evidence or {}).get("verdicts") or {}
     out = []
     for k in sorted(options):
         v = verdicts.get(k) if isinstance(verdicts.get(k), dict) else {}
-        lean = "true" if v.get("verdict") == "true" else v.get("lean")
+        lean = v.get("verdict") if v.get("verdict") in ("true", "false") else v.get("lean")
         out.append(OpenClaim(option=k, why=str(v.get("why", "")), lean=lean))
     return out
 

@@ -117,15 +117,16 @@ def run_question(spec, ctx: CheckContext) -> QuestionOutcome:
 
 
 def options_to_review(module, evidence, decision, spec) -> tuple[str, ...]:
-    """The options a TA is to decide when a decision is pending: its undecided claims, or (single answer) the
-    several options the evidence found true, of which a listener picks one. Nothing when every claim is decided
-    and no answer fits, or when a gate says the measurement means nothing with these models (untrained or
-    fixture weights, too few layers)."""
+    """The options a TA is to decide when a decision is pending: its undecided claims; or (single answer) the
+    several options the evidence found true, of which a listener picks one, or every option when the evidence
+    found them all false (no option fits: a TA looks, the question is never left pending for it). Nothing when a
+    gate says the measurement means nothing with these models (untrained or fixture weights, too few layers), or
+    when a multi-answer question's claims are all decided false."""
     verdicts = decision.verdicts
     open_options = tuple(k for k, v in sorted(verdicts.items()) if v.verdict == "undecided")
     if not open_options and spec.kind == "single":
         true = tuple(k for k, v in sorted(verdicts.items()) if v.verdict == "true")
-        open_options = true if len(true) > 1 else ()
+        open_options = true if len(true) > 1 else tuple(sorted(verdicts)) if not true else ()
     if not open_options:
         return ()
     gate = getattr(module, "gate", None)

@@ -7,7 +7,9 @@ Every option is "X reconstructs worst" *and* an explanation; each clause has its
 * ``worst: X`` — of the ``compared`` clips, X scores lowest by ≥ ``pesq_worst_gap_min``, *and* both
   spectral distances that are not speech-specific (log-spectral and multi-scale mel, valid for music and
   laughter) rank the pair the same way: PESQ is a speech metric and never decides music against laughter
-  alone. Without them, or when either contradicts PESQ's direction, the clause is undecided (a TA listens);
+  alone. The clause is false only when the *other* clip is clearly worse (by the same gap, the spectral
+  distances agreeing); nearly equal scores leave it undecided. Without the spectral distances, or when either
+  contradicts PESQ's direction, the clause is undecided (a TA listens);
 * ``paralinguistic`` — laughter < ``pesq_good_min`` while music and the speech clips are ≥ it (a failure
   specific to the paralinguistic sound). A speech clip's "reconstructed well" also needs ESTOI
   (``estoi_good_min``) to agree, as in q07;
@@ -20,7 +22,10 @@ Every option is "X reconstructs worst" *and* an explanation; each clause has its
   window length in ``chunk_seconds``, fixed in advance (taking the largest effect over the lengths would be
   biased toward true); the other lengths are reported.
 
-Each comparison is decided outside ``± undecided_band`` (ESTOI: ``estoi_undecided_band``) of its threshold.
+The explanation clauses are proxies (a PESQ line, 1-second windows) for what an option's second half means: a
+proxy clause may confirm an option or open it for a TA's review, never refute it alone — only the ``worst``
+clause makes an option false (:func:`proxy`). Each comparison is decided outside ``± undecided_band`` (ESTOI:
+``estoi_undecided_band``) of its threshold.
 Gate as in q07 (too few code layers, or a best PESQ below ``codec_works_pesq_min``): pending. Artifacts:
 decoded WAVs, ``pesq.png``, ``pesq_by_window.png``.
 """
@@ -72,42 +77,53 @@ pair the way PESQ does."""
 
 
 def clause_worst(x: ClipScore, others: list[ClipScore], gap: float, band: float) -> Clause:
-    """The "``x`` worst" clause: the lowest PESQ among ``others`` minus PESQ(``x``) ≥ ``gap`` (``± band``), decided
-    only when both spectral distances (:data:`SPECTRAL`: log-spectral and multi-scale mel) rank the pair the same
-    way (PESQ alone never decides music against laughter); undecided when a clip has no PESQ or lacks a spectral
-    distance, or when any measure disagrees."""
+    """The "``x`` worst" clause: true when the lowest PESQ among ``others`` minus PESQ(``x``) ≥ ``gap`` (``± band``),
+    false only when some other clip is that much worse than ``x`` (``x`` is clearly not the worst), undecided in
+    between; a decided verdict needs both spectral distances (:data:`SPECTRAL`: log-spectral and multi-scale mel)
+    to rank the pair the same way (PESQ alone never decides music against laughter). Undecided when a clip has no
+    PESQ or lacks a spectral distance, or when any measure disagrees; an undecided clause's margin is the signed
+    PESQ difference (positive: ``x`` is the worse one)."""
     pool = [x, *others]
     missing = [s for s in pool if s.pesq is None]
     if missing:
         return Clause(f"{x.role} worst", "undecided", "; ".join(no_pesq(s) for s in missing))
     runner = min(others, key=lambda s: s.pesq)
     diff = runner.pesq - x.pesq
-    verdict, margin = at_least(diff, gap, band)
     why = (f"PESQ {', '.join(f'{s.role} {s.pesq:.2f}' for s in pool)}: {runner.role} − {x.role} = {diff:+.2f} "
            f"vs gap {gap:g}")
-    # the spectral measures are needed where PESQ ranks the two sounds: x worst by the gap, or x better by it
-    needs_second = verdict == "true" or (verdict == "false" and diff <= -gap)
+    worse, margin = at_least(diff, gap, band)
+    if worse != "true":
+        other_worse, other_margin = at_least(-diff, gap, band)
+        if other_worse == "true":
+            worse, margin = "false", other_margin
+        else:
+            return Clause(f"{x.role} worst", "undecided", why + f": neither is worse by the gap (± {band:g}), so "
+                                                                "neither is clearly the worst", diff)
     absent = [label for f, label in SPECTRAL.items() if getattr(x, f) is None or getattr(runner, f) is None]
-    if needs_second and absent:
+    if absent:
         return Clause(f"{x.role} worst", "undecided", why + f"; no {' or '.join(absent)} to confirm it: PESQ alone "
-                                                            "does not decide between non-speech sounds")
+                                                            "does not decide between non-speech sounds", diff)
     contradicting = []
     for f, label in SPECTRAL.items():
-        if label in absent:
-            continue
         mine, theirs = getattr(x, f), getattr(runner, f)
         why += f"; {label} {x.role} {mine:.1f} dB, {runner.role} {theirs:.1f} dB"
-        # the measure must not contradict PESQ's direction: x worse when "true"; when PESQ ranks x above the other
-        # by the gap, not worse. A "false" from a difference too small to count either way stands: the spectral
-        # distances have no gap of their own to say one of them is clearly worst.
-        spectral_worse = mine > theirs
-        if (verdict == "true" and not spectral_worse) or (needs_second and verdict == "false" and spectral_worse):
+        # the measure must rank the pair as PESQ does: x worse when "true", the other worse when "false"
+        if (mine > theirs) != (worse == "true"):
             contradicting.append(label)
     if contradicting:
         return Clause(f"{x.role} worst", "undecided", why + f": the {' and '.join(contradicting)} rank them the other "
-                                                            f"way; PESQ says {verdict}, the measures disagree, so not "
+                                                            f"way; PESQ says {worse}, the measures disagree, so not "
                                                             "decided")
-    return Clause(f"{x.role} worst", verdict, why + (" (measures agree)" if needs_second else ""), margin)
+    return Clause(f"{x.role} worst", worse, why + " (measures agree)", margin)
+
+
+def proxy(c: Clause) -> Clause:
+    """An explanation clause measured by a proxy: it may confirm an option or open it, never refute it alone. A
+    ``false`` becomes undecided, leaning false (its margin negated), with the reason in its evidence line."""
+    if c.verdict != "false":
+        return c
+    return Clause(c.name, "undecided", f"{c.why} → false by a proxy, which opens the option for a TA's review and "
+                                       "never refutes it alone", None if c.margin is None else -c.margin)
 
 
 def _good(s: ClipScore, spec, want_good: bool) -> Clause:
@@ -175,8 +191,8 @@ def clause_because(because: str, m: NonSpeechMeasured, spec) -> Clause:
 
 
 def judge(m: NonSpeechMeasured, spec) -> dict[str, OptionVerdict]:
-    """Per option: its ``worst`` clause (``pesq_worst_gap_min``) and its ``because`` clause combined; every option
-    undecided when the codec gate closes."""
+    """Per option: its ``worst`` clause (``pesq_worst_gap_min``) and its ``because`` clause (a :func:`proxy`)
+    combined; every option undecided when the codec gate closes."""
     blocked = gate(m, spec)
     if blocked:
         return {opt.id: OptionVerdict("undecided", blocked) for opt in spec.options}
@@ -193,7 +209,7 @@ def judge(m: NonSpeechMeasured, spec) -> dict[str, OptionVerdict]:
                             f"clips) and because")
         x = roles[worst]
         out[opt.id] = combine([clause_worst(x, [s for s in compared if s is not x], gap, band),
-                               clause_because(because, m, spec)])
+                               proxy(clause_because(because, m, spec))])
     return out
 
 
