@@ -6,13 +6,14 @@ Four lines of evidence, each measured, each deciding the options it speaks to:
    (how a checkpoint was saved or is run is ignored: :data:`checks.questions.q12_weights.CONFIG_METADATA_KEYS`);
 2. **weights** — CSM's ``codec_model`` state dict against the standalone Mimi's, tensor by tensor, and
    both hashed (sha256, at the lower precision of the two);
-3. **reproduction** — the first of the replies to the slide's conversation (≤ ``thresholds.max_new_tokens``
-   frames; q11's own replies when q11 ran in the same run with the same settings, else generated the same way:
-   :func:`checks.questions.conversation.samples`): CSM's codes, cut at the first all-zero end frame as CSM
-   does, decoded by the standalone Mimi, against CSM's own ``output_audio``: max |difference| ≤
-   ``thresholds.decode_max_abs_diff`` when both run in the same dtype, signal-to-difference ratio ≥
-   ``thresholds.decode_min_snr_db_mixed_dtype`` when they do not (e.g. CSM in bfloat16 on a GPU,
-   Mimi in float32);
+3. **reproduction** — every one of the replies to the slide's conversation (``thresholds.samples``, each ≤
+   ``thresholds.max_new_tokens`` frames; q11's own replies when q11 ran in the same run with the same settings,
+   else generated the same way: :func:`checks.questions.conversation.samples`): CSM's codes, cut at the first
+   all-zero end frame as CSM does, decoded by the standalone Mimi, against CSM's own ``output_audio``: max
+   |difference| ≤ ``thresholds.decode_max_abs_diff`` when both run in the same dtype, signal-to-difference ratio
+   ≥ ``thresholds.decode_min_snr_db_mixed_dtype`` when they do not (e.g. CSM in bfloat16 on a GPU, Mimi in
+   float32). Reproduced when every reply with audio is, not reproduced when none is; replies that disagree leave
+   it undecided (a TA listens), so A never rests on one reply;
 4. **intelligibility** — both audios transcribed, WER against the prompt text (the last turn);
    ≤ ``thresholds.intelligible_wer_max`` is speech; for every one of ``thresholds.samples`` replies
    (``--samples`` overrides), so that D is not decided from one.
@@ -57,6 +58,18 @@ class SpeechSample:
     batch_index: int | None = None
     """Its place in the batched ``generate`` all replies came from (they share its seed); ``None``: generated
     alone."""
+    code_min: int | None = None
+    """The smallest code CSM generated in this reply (None: nothing generated before the end frame)."""
+    code_max: int | None = None
+    csm_audio_samples: int = 0
+    mimi_audio_samples: int = 0
+    max_abs_diff: float | None = None
+    """max |standalone Mimi decode − CSM's output_audio| of this reply (None: nothing decoded to compare)."""
+    snr_db: float | None = None
+    """10·log10(Σ csm² / Σ (mimi − csm)²) of this reply; ``inf`` for identical audio."""
+    audio_peak: float | None = None
+    note: str = ""
+    """Why this reply has nothing to compare (an end frame first, codes outside Mimi's range)."""
 
 
 @dataclass
@@ -102,7 +115,8 @@ class CodecMeasured:
     decode_dtype: str | None = None
     """The dtype the standalone Mimi decoded CSM's codes in: CSM's (a copy of Mimi cast to it when they differ)."""
     speech: list[SpeechSample] = field(default_factory=list)
-    """Every seeded reply (the first is the one above), transcribed both ways: what D is decided on."""
+    """Every seeded reply (the first is the one above), compared with Mimi's decode and transcribed both ways: what
+    A's reproduction and D are decided on."""
 
 
 # ----------------------------------------------------------------------------- pure decisions
@@ -122,32 +136,77 @@ class Lines:
     mimi_intelligible: bool | None
 
 
-def lines(m: CodecMeasured, spec) -> Lines:
-    """The four lines of evidence from the measurement: configs equal, weights identical, codes in Mimi's range,
-    CSM's audio reproduced by the standalone decode (``decode_max_abs_diff`` or ``decode_min_snr_db_mixed_dtype``) and
-    each audio intelligible (``intelligible_wer_max``)."""
+def _reproduction(x, same_dtype: bool, max_diff: float, min_snr: float,
+                  dtypes: str) -> tuple[bool | None, str, float | None]:
+    """One reply's reproduction ``(reproduced, why, margin)`` from its compared audio (``x``: a
+    :class:`SpeechSample`, or the measurement itself for evidence from before replies were compared one by one)."""
+    if x.frames_decoded == 0 or x.max_abs_diff is None:
+        return None, (getattr(x, "note", "") or "CSM decoded no frames (its end frame came first)") + \
+            ": nothing to compare", None
+    if x.csm_audio_samples != x.mimi_audio_samples:
+        return False, f"lengths differ: Mimi {x.mimi_audio_samples} vs CSM {x.csm_audio_samples} samples", None
+    if same_dtype:
+        margin = max_diff - x.max_abs_diff
+        return margin >= 0, (f"max |Mimi decode − CSM output_audio| = {x.max_abs_diff:.3g} "
+                             f"{'≤' if margin >= 0 else '>'} {max_diff:g} ({dtypes}; peak {x.audio_peak:.3g})"), margin
+    snr = x.snr_db if x.snr_db is not None else -math.inf
+    ok = snr >= min_snr
+    return ok, (f"{dtypes}: SNR {snr:.1f} dB {'≥' if ok else '<'} {min_snr:g} dB (max |diff| {x.max_abs_diff:.3g}, "
+                f"peak {x.audio_peak:.3g})"), snr - min_snr if math.isfinite(snr) else None
+
+
+def _compared(m: CodecMeasured) -> list[tuple[str, Any]]:
+    """``(label, reply)`` for every reply compared with Mimi's decode; evidence without per-reply comparisons gives
+    the single first reply (the measurement's own fields)."""
+    if any(r.max_abs_diff is not None or r.note for r in m.speech):
+        return [(f"seed {r.seed}" + (f" #{r.batch_index}" if r.batch_index is not None else ""), r) for r in m.speech]
+    return [(f"seed {m.seed}", m)]
+
+
+def reproduction(m: CodecMeasured, spec) -> tuple[bool | None, str, float | None]:
+    """Whether the standalone Mimi reproduces CSM's own audio, over every compared reply: ``True`` when every reply
+    with something to compare does (margin: the smallest), ``False`` when none does, ``None`` when they disagree or
+    nothing could be compared."""
     max_diff = float(threshold(spec, "decode_max_abs_diff"))
     min_snr = float(threshold(spec, "decode_min_snr_db_mixed_dtype"))
+    decode = m.decode_dtype or m.mimi_dtype
+    same = decode == m.csm_dtype
+    dtypes = f"both {m.csm_dtype}" if same else f"Mimi ({decode}) decode vs CSM ({m.csm_dtype}) output_audio"
+    results = [(label, *_reproduction(x, same, max_diff, min_snr, dtypes)) for label, x in _compared(m)]
+    decided = [r for r in results if r[1] is not None]
+    if not decided:
+        return None, results[0][2] if len(results) == 1 else f"no reply to compare ({results[0][2]})", None
+    ok = [r for r in decided if r[1]]
+    if len(results) == 1:
+        return decided[0][1], decided[0][2], decided[0][3]
+    margins = [r[3] for r in decided if r[3] is not None]
+    if len(ok) == len(decided):
+        worst = min(decided, key=lambda r: math.inf if r[3] is None else r[3])
+        return True, (f"in every one of {len(decided)} replies compared; the closest call, {worst[0]}: {worst[2]}"
+                      + (f" ({len(results) - len(decided)} with nothing to compare)" if len(decided) < len(results)
+                         else "")), min(margins) if margins else None
+    failing = [r for r in decided if not r[1]]
+    if not ok:
+        return False, f"in none of {len(decided)} replies compared; {failing[0][0]}: {failing[0][2]}", None
+    return None, (f"the replies disagree: reproduced in {len(ok)} of {len(decided)} ({', '.join(r[0] for r in ok)}), "
+                  f"not in {failing[0][0]}: {failing[0][2]}; a TA listens to them"), None
+
+
+def code_ranges(m: CodecMeasured) -> list[tuple[int, int]]:
+    """``(smallest, largest)`` code of every reply that generated some (the first reply's alone for older
+    evidence)."""
+    ranges = [(x.code_min, x.code_max) for _, x in _compared(m) if x.code_min is not None]
+    return ranges or ([(m.code_min, m.code_max)] if m.code_min is not None else [])
+
+
+def lines(m: CodecMeasured, spec) -> Lines:
+    """The four lines of evidence from the measurement: configs equal, weights identical, codes in Mimi's range (in
+    every reply), CSM's audio reproduced by the standalone decode in every reply (:func:`reproduction`) and each
+    audio intelligible (``intelligible_wer_max``)."""
     wer_max = float(threshold(spec, "intelligible_wer_max"))
-    in_range = None if m.code_min is None else (0 <= m.code_min and m.code_max < m.codebook_size)
-    reproduced: bool | None = None
-    margin = None
-    if m.frames_decoded == 0 or m.max_abs_diff is None:
-        why = "CSM decoded no frames (its end frame came first): nothing to compare"
-    elif m.csm_audio_samples != m.mimi_audio_samples:
-        reproduced, why = False, (f"lengths differ: Mimi {m.mimi_audio_samples} vs CSM {m.csm_audio_samples} samples")
-    elif (m.decode_dtype or m.mimi_dtype) == m.csm_dtype:
-        margin = max_diff - m.max_abs_diff
-        reproduced = margin >= 0
-        why = (f"max |Mimi decode − CSM output_audio| = {m.max_abs_diff:.3g} {'≤' if reproduced else '>'} "
-               f"{max_diff:g} (both {m.csm_dtype}; peak {m.audio_peak:.3g})")
-    else:
-        snr = m.snr_db if m.snr_db is not None else -math.inf
-        margin = snr - min_snr if math.isfinite(snr) else None
-        reproduced = snr >= min_snr
-        why = (f"Mimi ({m.decode_dtype or m.mimi_dtype}) decode vs CSM ({m.csm_dtype}) output_audio: SNR {snr:.1f} dB "
-               f"{'≥' if reproduced else '<'} {min_snr:g} dB (max |diff| {m.max_abs_diff:.3g}, "
-               f"peak {m.audio_peak:.3g})")
+    ranges = code_ranges(m)
+    in_range = None if not ranges else all(0 <= lo and hi < m.codebook_size for lo, hi in ranges)
+    reproduced, why, margin = reproduction(m, spec)
     csm_ok = None if m.wer_csm is None else m.wer_csm <= wer_max
     mimi_ok = None if m.wer_mimi is None else m.wer_mimi <= wer_max
     return Lines(not m.config_differences, m.weights_differing == 0, in_range, reproduced, why, margin,
@@ -224,8 +283,9 @@ def judge(m: CodecMeasured, spec) -> dict[str, OptionVerdict]:
     broke = L.reproduced is False and L.csm_intelligible is True and L.mimi_intelligible is False
     # A — decodable straight away
     if L.codes_in_range is False:
-        out["A"] = OptionVerdict("false", f"CSM generated codes {m.code_min}…{m.code_max}, outside Mimi's "
-                                          f"0…{m.codebook_size - 1}")
+        ranges = code_ranges(m)
+        out["A"] = OptionVerdict("false", f"CSM generated codes {min(r[0] for r in ranges)}…"
+                                          f"{max(r[1] for r in ranges)}, outside Mimi's 0…{m.codebook_size - 1}")
     elif L.reproduced is True and L.config_equal and L.codes_in_range:
         out["A"] = OptionVerdict("true", f"{_config_text(m)}; {L.reproduction_why}", L.reproduction_margin)
     elif broke:
@@ -275,26 +335,35 @@ def judge(m: CodecMeasured, spec) -> dict[str, OptionVerdict]:
 # ----------------------------------------------------------------------------- measuring
 
 
-def _hear(codec, asr, g, codes, dtype: str, prompt: str, rate: int):
-    """``(CSM's own audio, the standalone Mimi's decode of its codes in CSM's dtype, both transcribed)`` for one
-    generation ``g``: like with like, Mimi runs in ``dtype``."""
+def _reply(codec, asr, g, dtype: str, prompt: str, rate: int):
+    """``(reply, CSM's own audio, the standalone Mimi's decode)`` for one generation ``g``: its codes decoded by Mimi
+    in CSM's ``dtype`` (like with like), compared sample by sample with CSM's audio, both transcribed. Nothing to
+    decode (an end frame first, codes outside Mimi's range): the reply says why, the audios are ``None``."""
     import numpy as np
 
+    codes = g.audio_codes()
+    lo, hi = (int(codes.min()), int(codes.max())) if codes.numel() else (None, None)
+    reply = SpeechSample(g.seed, g.audio_frames, None, None, None, None, g.batch_index, code_min=lo, code_max=hi)
+    if g.empty or lo is None:
+        reply.note = "CSM emitted its end frame first: no audio to decode or compare"
+        return reply, None, None
+    if lo < 0 or hi >= codec.codebook_size:
+        reply.note = f"codes {lo}…{hi} are outside Mimi's codebooks: not decoded"
+        return reply, None, None
     csm_audio = np.asarray(g.audio, dtype=np.float32)
     mimi_audio = codec.decode_as(codes, dtype)[0]
+    reply.csm_audio_samples, reply.mimi_audio_samples = int(csm_audio.size), int(mimi_audio.size)
+    if csm_audio.size == mimi_audio.size:
+        d = mimi_audio.astype(np.float64) - csm_audio.astype(np.float64)
+        reply.max_abs_diff = float(np.abs(d).max())
+        noise = float((d ** 2).sum())
+        signal = float((csm_audio.astype(np.float64) ** 2).sum())
+        reply.snr_db = math.inf if noise == 0 else float(10 * np.log10(signal / noise))
+    reply.audio_peak = float(np.abs(csm_audio).max())
     heard = asr.transcribe([csm_audio, mimi_audio], rate=rate)
-    return csm_audio, mimi_audio, SpeechSample(g.seed, g.audio_frames, heard[0].text, heard[1].text,
-                                               wer(prompt, heard[0].text), wer(prompt, heard[1].text),
-                                               g.batch_index)
-
-
-def _speech_sample(codec, asr, g, dtype: str, prompt: str, rate: int) -> SpeechSample | None:
-    """One more reply ``g``, decoded by the standalone Mimi (in CSM's dtype) and both audios transcribed; ``None``
-    when there is nothing to decode (an end frame first, codes outside Mimi's range)."""
-    codes = g.audio_codes()
-    if g.empty or not codes.numel() or int(codes.min()) < 0 or int(codes.max()) >= codec.codebook_size:
-        return None
-    return _hear(codec, asr, g, codes, dtype, prompt, rate)[2]
+    reply.transcript_csm, reply.transcript_mimi = heard[0].text, heard[1].text
+    reply.wer_csm, reply.wer_mimi = wer(prompt, heard[0].text), wer(prompt, heard[1].text)
+    return reply, csm_audio, mimi_audio
 
 
 def summary(m: CodecMeasured, spec) -> str:
@@ -343,31 +412,26 @@ def compute(ctx, spec) -> Evidence:
     out_dir = ctx.artifact_dir(spec.id)
     if out_dir is not None:
         np.save(out_dir / "csm_codes.npy", g.codes.numpy())
-    if g.empty:
-        m.notes.append("CSM emitted its end frame first: no audio to decode or compare")
-    elif m.code_min < 0 or m.code_max >= codec.codebook_size:
-        m.notes.append(f"codes {m.code_min}…{m.code_max} are outside Mimi's codebooks: not decoded")
-    else:
-        csm_audio, mimi_audio, reply = _hear(codec, asr, g, codes, m.csm_dtype, prompt, rate)
-        m.decode_dtype = m.csm_dtype
-        m.csm_audio_samples, m.mimi_audio_samples = int(csm_audio.size), int(mimi_audio.size)
-        if csm_audio.size == mimi_audio.size:
-            d = mimi_audio.astype(np.float64) - csm_audio.astype(np.float64)
-            m.max_abs_diff = float(np.abs(d).max())
-            noise = float((d ** 2).sum())
-            m.snr_db = math.inf if noise == 0 else float(10 * np.log10(float((csm_audio.astype(np.float64) ** 2).sum())
-                                                                        / noise))
-        m.audio_peak = float(np.abs(csm_audio).max())
-        m.transcript_csm, m.transcript_mimi = reply.transcript_csm, reply.transcript_mimi
-        m.wer_csm, m.wer_mimi = reply.wer_csm, reply.wer_mimi
-        if out_dir is not None:
-            write_float_wav(out_dir / "csm_output_audio.wav", csm_audio, rate)
-            write_float_wav(out_dir / "mimi_decode.wav", mimi_audio, rate)
+    m.decode_dtype = m.csm_dtype
+    for i, (_, reply_gen, failure) in enumerate(replies):  # A's reproduction and D: every reply, not one
+        if reply_gen is None:
+            log.info("q12: reply %d was not generated (%s)", i, failure)
+            continue
+        reply, csm_audio, mimi_audio = _reply(codec, asr, reply_gen, m.csm_dtype, prompt, rate)
         m.speech.append(reply)
-    for _, other, _ in replies[1:]:  # D is decided on every reply, not one
-        reply = None if other is None else _speech_sample(codec, asr, other, m.csm_dtype, prompt, rate)
-        if reply is not None:
-            m.speech.append(reply)
+        if i == 0:  # the first reply's numbers head the evidence, its audio is kept to listen to
+            m.csm_audio_samples, m.mimi_audio_samples = reply.csm_audio_samples, reply.mimi_audio_samples
+            m.max_abs_diff, m.snr_db, m.audio_peak = reply.max_abs_diff, reply.snr_db, reply.audio_peak
+            m.transcript_csm, m.transcript_mimi = reply.transcript_csm, reply.transcript_mimi
+            m.wer_csm, m.wer_mimi = reply.wer_csm, reply.wer_mimi
+            if reply.note:
+                m.notes.append(reply.note)
+            if out_dir is not None and csm_audio is not None:
+                write_float_wav(out_dir / "csm_output_audio.wav", csm_audio, rate)
+                write_float_wav(out_dir / "mimi_decode.wav", mimi_audio, rate)
+        elif out_dir is not None and csm_audio is not None:
+            write_float_wav(out_dir / f"csm_output_audio_{i:02d}.wav", csm_audio, rate)
+            write_float_wav(out_dir / f"mimi_decode_{i:02d}.wav", mimi_audio, rate)
     if m.csm_dtype != m.mimi_dtype:
         m.notes.append(f"CSM runs in {m.csm_dtype}, the standalone Mimi in {m.mimi_dtype}: Mimi decoded CSM's codes "
                        f"in {m.csm_dtype} (a copy of it), so both decodes do the same arithmetic")

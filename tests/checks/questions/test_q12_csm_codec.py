@@ -79,8 +79,12 @@ def test_the_fixtures_codec_reproduces_csms_own_audio(spec, runner, tiny, asr, t
     assert "not post-trained" in v["B"].why
     assert v["D"].verdict == "undecided" and v["D"].why.startswith("not meaningful with these weights")
     assert out.status == "pending" and out.reason.startswith("undecided: D: not meaningful")
+    # every reply compared, not the first alone; each one's two audios kept to listen to
+    assert len(m.speech) >= 2 and all(r.max_abs_diff <= spec.thresholds["decode_max_abs_diff"] for r in m.speech)
+    assert f"in every one of {len(m.speech)} replies compared" in v["A"].why
     assert {p.name for p in (tmp_path / "q12").iterdir()} == {"csm_codes.npy", "csm_output_audio.wav",
-                                                              "mimi_decode.wav"}
+                                                              "mimi_decode.wav"} | {
+        f"{name}_{i:02d}.wav" for i in range(1, len(m.speech)) for name in ("csm_output_audio", "mimi_decode")}
 
 
 def test_a_mimi_with_other_weights_does_not_reproduce_it(spec, runner, asr):
@@ -183,6 +187,37 @@ def test_d_is_decided_on_every_reply_not_one_seed(spec):
     m = real_like(transcript_csm="uh", wer_csm=0.9, transcript_mimi="hm", wer_mimi=0.9, speech=[noise, noise])
     d = decide(m, spec)
     assert d.status == "pending" and q12.gate(m, spec).startswith("not meaningful with these weights: in none of 2")
+
+
+def reply(seed, max_abs_diff, **kw):
+    """One reply compared with Mimi's decode (26 frames, both float32) and transcribed as speech."""
+    base = dict(code_min=0, code_max=2047, csm_audio_samples=26 * 1920, mimi_audio_samples=26 * 1920,
+                max_abs_diff=max_abs_diff, snr_db=math.inf if max_abs_diff == 0 else 10.0, audio_peak=0.6)
+    base.update(kw)
+    return q12.SpeechSample(seed, 26, "do you know that", "do you know that", 0.1, 0.1, **base)
+
+
+def test_a_is_decided_on_every_reply_not_the_first(spec):
+    """Reproduction is checked reply by reply: all five reproduced → A; one of five not reproduced (the first one
+    fine) → the replies disagree, A is open and the question goes to a TA; none reproduced → not A."""
+    from checks.pipeline.run import options_to_review
+
+    good = [reply(i, 0.0) for i in range(5)]
+    d = decide(real_like(speech=good), spec)
+    assert d.correct == ("A",) and "in every one of 5 replies compared" in d.verdicts["A"].why
+    one_off = good[:4] + [reply(4, 0.3)]
+    m = real_like(speech=one_off)
+    d = decide(m, spec)
+    v = d.verdicts["A"]
+    assert v.verdict == "undecided" and "the replies disagree: reproduced in 4 of 5" in v.why
+    assert "not in seed 4: max |Mimi decode − CSM output_audio| = 0.3 > 0.0001" in v.why
+    assert d.status == "pending" and options_to_review(q12, Evidence("q12", m, d.verdicts, ""), d, spec) == ("A", "C")
+    d = decide(real_like(speech=[reply(i, 0.3) for i in range(5)]), spec)
+    assert d.verdicts["A"].verdict == "undecided" and "in none of 5 replies compared" in d.verdicts["A"].why
+    assert d.verdicts["C"].verdict == "undecided"
+    # a reply whose codes fall outside Mimi's codebooks refutes A, whichever reply it is
+    d = decide(real_like(speech=good[:4] + [reply(4, None, code_max=2051, note="codes 0…2051 are outside")]), spec)
+    assert d.verdicts["A"].verdict == "false" and "0…2051, outside Mimi's 0…2047" in d.verdicts["A"].why
 
 
 def test_codes_outside_mimis_range_refute_a(spec):
