@@ -160,9 +160,28 @@ def cer(reference: str, hypothesis: str, normalizer: Normalizer | None = None) -
     return 1.0 if not hyp else float(jiwer.cer(ref, hyp))
 
 
+def to_simplified(text: str) -> str:
+    """Chinese ``text`` in Simplified characters (OpenCC's ``t2s`` conversion, phrase-aware): Whisper writes Mandarin
+    in either script, sometimes switching between two transcripts of the same speech, so a CER needs both in one.
+
+    >>> to_simplified("語音與說話")
+    '语音与说话'
+    """
+    import opencc
+
+    return opencc.OpenCC("t2s").convert(text)
+
+
 def transcript_error(reference: str, hypothesis: str, language: str) -> float:
     """How far one transcript is from another of the same speech: CER for Chinese, Japanese and Korean (``zh``,
-    ``ja``, ``ko``, ``yue``), WER after the English normaliser otherwise."""
-    if language in ("zh", "ja", "ko", "yue"):
+    ``ja``, ``ko``, ``yue``; Chinese in one script first, :func:`to_simplified`), WER after the English normaliser
+    otherwise.
+
+    >>> transcript_error("這是語音合成", "这是语音合成", "zh")  # one sentence, two scripts: nothing lost
+    0.0
+    """
+    if language in ("zh", "yue"):
+        return cer(to_simplified(reference), to_simplified(hypothesis))
+    if language in ("ja", "ko"):
         return cer(reference, hypothesis)
     return wer(reference, hypothesis)
