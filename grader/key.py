@@ -40,7 +40,7 @@ class OpenClaim(Record):
 
 @dataclass(kw_only=True)
 class ClaimReview(Record):
-    """A verdict on one option of a ``reviewed`` question: from the evidence, or from a TA who closed it."""
+    """A verdict on one option of a ``reviewed`` question: from the evidence, or from a TA who closed or overrode it."""
 
     option: str
     verdict: Literal["true", "false"]
@@ -50,6 +50,15 @@ class ClaimReview(Record):
     who: str | None = None
     when: str | None = None
     """ISO time of the TA's decision."""
+    evidence_verdict: Literal["true", "false", "undecided"] | None = None
+    """What the evidence said of this option, beside a TA's verdict (``undecided`` for a claim it left open; None in
+    keys reviewed before it was recorded)."""
+
+    @property
+    def override(self) -> bool:
+        """A TA's verdict against a verdict the evidence decided."""
+        return self.decided_by == "ta" and self.evidence_verdict in ("true", "false") and \
+            self.verdict != self.evidence_verdict
 
 
 GRADED_STATUSES = ("computed", "asserted", "reviewed")
@@ -86,6 +95,11 @@ class KeyAnswer(Record):
         """Whether students are graded on this answer (computed, asserted or reviewed)."""
         return self.status in GRADED_STATUSES
 
+    @property
+    def overrides(self) -> list[ClaimReview]:
+        """The TA verdicts that go against what the evidence decided (each with its note, who and when)."""
+        return [r for r in self.review if r.override]
+
 
 @dataclass(kw_only=True)
 class AnswerKey(Record):
@@ -114,8 +128,14 @@ class AnswerKey(Record):
 
     @property
     def from_fixtures(self) -> list[str]:
-        """Questions whose answer was computed from an hw10 test checkpoint."""
-        return sorted(q for q, a in self.answers.items() if a.status == "computed" and a.level == "fixture")
+        """Questions whose answer was computed from an hw10 test checkpoint (a TA's review of it included)."""
+        return sorted(q for q, a in self.answers.items() if a.status in ("computed", "reviewed")
+                      and a.level == "fixture")
+
+    @property
+    def overrides(self) -> dict[str, list[ClaimReview]]:
+        """Per question, the TA verdicts that go against what the evidence decided (questions without any left out)."""
+        return {q: a.overrides for q, a in sorted(self.answers.items()) if a.overrides}
 
 
 def validate_against_bank(key: AnswerKey, bank: QuestionBank, file: str) -> None:
@@ -170,6 +190,10 @@ def validate_against_bank(key: AnswerKey, bank: QuestionBank, file: str) -> None
             if unsigned:
                 raise InputError(f"TA verdicts need note, who and when: {', '.join(unsigned)}", file=file,
                                  column=f"{where}.review")
+            true = sorted(r.option for r in a.review if r.verdict == "true")
+            if sorted(a.correct) != true:
+                raise InputError(f"correct ({', '.join(a.correct) or 'none'}) must be the options reviewed true "
+                                 f"({', '.join(true) or 'none'})", file=file, column=f"{where}.correct")
         if policy.full_credit:
             continue
         if spec.kind == "single":

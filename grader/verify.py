@@ -30,6 +30,9 @@ class VerifyRow:
     """The computed decision rests on evidence that seeds or bootstrap disagree about."""
     detail: str
     """The numbers: the evidence in one line, its margin, or why it could not be verified."""
+    overrides: tuple[str, ...] = ()
+    """The official key's TA overrides of this very evidence (each verdict against what the evidence decided, with
+    its note, who and when): listed, not counted as disagreements — the TA decided them knowing the evidence."""
 
 
 @dataclass(frozen=True)
@@ -146,63 +149,74 @@ def _partial_detail(check: PartialCheck, reason: str) -> str:
 def compare_keys(bank: QuestionBank, official: AnswerKey, computed: AnswerKey) -> list[VerifyRow]:
     """One :class:`VerifyRow` per question of ``bank``: ``agree``/``disagree`` when both keys decide it (the official
     key's accepted and dropped options honoured), else ``unverified`` — or ``disagree`` when a pending computed
-    answer's partial evidence contradicts the official key."""
-    return [_with_ta_verdicts(row, official.answer(row.qid), computed.answer(row.qid), bank[row.qid].letters)
-            for row in _compare(bank, official, computed)]
-
-
-def ta_contradictions(official: KeyAnswer, computed: KeyAnswer, letters: list[str]) -> list[str]:
-    """Each verdict a TA gave in ``official`` (a reviewed key) that the computed evidence decided the other way."""
-    ev = computed.evidence if isinstance(computed.evidence, dict) else {}
-    verdicts = option_verdicts(ev, letters)
-    out = []
-    for r in official.review:
-        v = verdicts.get(r.option)
-        if r.decided_by == "ta" and v is not None and v.verdict != "undecided" and v.verdict != r.verdict:
-            out.append(f"{r.option}: TA {r.verdict} ({r.who}: {r.note}), evidence {v.verdict} ({v.text()})")
-    return out
-
-
-def _with_ta_verdicts(row: VerifyRow, official: KeyAnswer, computed: KeyAnswer, letters: list[str]) -> VerifyRow:
-    against = ta_contradictions(official, computed, letters)
-    if not against:
-        return row
-    return replace(row, outcome="disagree",
-                   detail=f"TA verdicts contradicting the evidence: {'; '.join(against)}; {row.detail}")
-
-
-def _compare(bank: QuestionBank, official: AnswerKey, computed: AnswerKey) -> list[VerifyRow]:
+    answer's partial evidence contradicts the official key. The official key's TA overrides of this very evidence
+    stand in for the evidence's verdicts they override (and are listed); a TA verdict the evidence decides otherwise
+    than the TA saw it is a disagreement."""
     rows = []
     for spec in bank:
         o, c = official.answer(spec.id), computed.answer(spec.id)
-        ev = c.evidence if isinstance(c.evidence, dict) else {}
-        summary = str(ev.get("summary", ""))
-        margin = ev.get("margin")
-        numbers = summary + (f" (margin {margin})" if margin is not None else "")
-        if not o.graded:
-            rows.append(VerifyRow(spec.id, "unverified", (), tuple(c.correct), c.fragile,
-                                  f"the official key leaves it {o.status}"))
-            continue
-        if o.policy is not None and o.policy.full_credit:
-            rows.append(VerifyRow(spec.id, "unverified", tuple(o.correct), tuple(c.correct), c.fragile,
-                                  "full credit to everyone in the official key"))
-            continue
-        if not c.graded:
-            reason = c.reason or c.status
-            verdicts = option_verdicts(ev, spec.letters)
-            if not any(v.verdict != "undecided" for v in verdicts.values()):
-                rows.append(VerifyRow(spec.id, "unverified", tuple(o.correct), (), False,
-                                      f"no computed answer: {reason}"))
-                continue
-            check = check_partial_evidence(spec.kind, spec.letters, o, verdicts)
-            rows.append(VerifyRow(spec.id, "disagree" if check.contradictions else "unverified", tuple(o.correct), (),
-                                  check.fragile, _partial_detail(check, reason)))
-            continue
-        if spec.kind == "single":
-            agree = set(c.correct) <= _accepted(o, "single")
-        else:
-            dropped = set((o.policy or Policy()).drop)
-            agree = set(c.correct) - dropped == _accepted(o, "multi")
-        rows.append(VerifyRow(spec.id, "agree" if agree else "disagree", tuple(o.correct), tuple(c.correct),
-                              c.fragile, numbers))
+        against, overrides, replaced = ta_contradictions(o, c, spec.letters)
+        row = replace(_compare(spec, o, c, replaced), overrides=tuple(overrides))
+        if against:
+            row = replace(row, outcome="disagree",
+                          detail=f"TA verdicts contradicting the evidence: {'; '.join(against)}; {row.detail}")
+        rows.append(row)
     return rows
+
+
+def ta_contradictions(official: KeyAnswer, computed: KeyAnswer,
+                      letters: list[str]) -> tuple[list[str], list[str], dict[str, str]]:
+    """The verdicts a TA gave in ``official`` (a reviewed key) that the computed evidence decided the other way:
+    ``(contradictions, overrides, overridden)`` — an *override* is one the TA gave against this very verdict of the
+    evidence (recorded beside it in the key), knowingly (``overridden``: letter → the TA's verdict); a
+    *contradiction* is one the evidence now decides otherwise than the TA saw it (e.g. a claim that was open when
+    the TA closed it)."""
+    ev = computed.evidence if isinstance(computed.evidence, dict) else {}
+    verdicts = option_verdicts(ev, letters)
+    against, overrides, overridden = [], [], {}
+    for r in official.review:
+        v = verdicts.get(r.option)
+        if r.decided_by == "ta" and v is not None and v.verdict != "undecided" and v.verdict != r.verdict:
+            line = f"{r.option}: TA {r.verdict} ({r.who}, {r.when}: {r.note}), evidence {v.verdict} ({v.text()})"
+            if r.evidence_verdict == v.verdict:
+                overrides.append(line)
+                overridden[r.option] = r.verdict
+            else:
+                against.append(line)
+    return against, overrides, overridden
+
+
+def _compare(spec, o: KeyAnswer, c: KeyAnswer, overridden: dict[str, str]) -> VerifyRow:
+    """One question's comparison, the official key's knowing ``overridden`` verdicts (letter → verdict) standing in
+    for the computed evidence's."""
+    ev = c.evidence if isinstance(c.evidence, dict) else {}
+    summary = str(ev.get("summary", ""))
+    margin = ev.get("margin")
+    numbers = summary + (f" (margin {margin})" if margin is not None else "")
+    if overridden:
+        numbers = f"the computed answer as the official key's TA overrides amend it; {numbers}"
+    if not o.graded:
+        return VerifyRow(spec.id, "unverified", (), tuple(c.correct), c.fragile,
+                         f"the official key leaves it {o.status}")
+    if o.policy is not None and o.policy.full_credit:
+        return VerifyRow(spec.id, "unverified", tuple(o.correct), tuple(c.correct), c.fragile,
+                         "full credit to everyone in the official key")
+    if not c.graded:
+        reason = c.reason or c.status
+        verdicts = option_verdicts(ev, spec.letters)
+        verdicts.update({x: EvidenceVerdict(x, v, "a TA's override in the official key")
+                         for x, v in overridden.items()})
+        if not any(v.verdict != "undecided" for v in verdicts.values()):
+            return VerifyRow(spec.id, "unverified", tuple(o.correct), (), False, f"no computed answer: {reason}")
+        check = check_partial_evidence(spec.kind, spec.letters, o, verdicts)
+        return VerifyRow(spec.id, "disagree" if check.contradictions else "unverified", tuple(o.correct), (),
+                         check.fragile, _partial_detail(check, reason))
+    correct = (set(c.correct) - {x for x, v in overridden.items() if v == "false"}) | \
+        {x for x, v in overridden.items() if v == "true"}
+    if spec.kind == "single":
+        agree = correct <= _accepted(o, "single")
+    else:
+        dropped = set((o.policy or Policy()).drop)
+        agree = correct - dropped == _accepted(o, "multi")
+    return VerifyRow(spec.id, "agree" if agree else "disagree", tuple(o.correct), tuple(c.correct), c.fragile,
+                     numbers)

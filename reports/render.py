@@ -72,6 +72,13 @@ def _provenance_lines(prov: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def override_lines(key) -> list[str]:
+    """One line per TA verdict that overrides what the evidence decided: question, option, both verdicts, the note,
+    who and when (what ``hw10 verify``, the class report and the evidence report list)."""
+    return [f"{q} {r.option}: TA {r.verdict} over the evidence's {r.evidence_verdict} — {r.note} ({r.who}, {r.when})"
+            for q, reviews in key.overrides.items() for r in reviews]
+
+
 def _question_view(sheet: ScoreSheet, qid: str) -> dict[str, Any]:
     spec = sheet.bank[qid]
     a = sheet.key.answer(qid)
@@ -125,7 +132,7 @@ def render_class_report(sheet: ScoreSheet, stats: QuizStats, roster: Roster, dec
         alpha="—" if stats.alpha is None else f"{stats.alpha:.3f}",
         histogram=svg.data_uri(hist), items=items,
         pending=[_question_view(sheet, q) for q in sheet.pending],
-        from_fixtures=sheet.key.from_fixtures,
+        from_fixtures=sheet.key.from_fixtures, overrides=override_lines(sheet.key),
         flagged=[it for it in stats.items if it.flags], checks=checks,
         matches=[str(m) for m in roster.matches], warnings=roster.warnings,
         source={"path": Path(roster.path).name, "format": roster.format, "encoding": roster.encoding},

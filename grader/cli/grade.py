@@ -75,6 +75,10 @@ def main(*, export: str, key: str, out: str, previous_key: str | None = None, fo
         say(f"  NOT GRADED (waiting for a TA's review; run `hw10 review`): {', '.join(waiting)}")
     if sheet.key.reviewed:
         say(f"  reviewed by a TA: {', '.join(sheet.key.reviewed)}")
+    overrides = [f"{q} {r.option} ({r.evidence_verdict} → {r.verdict})" for q, rs in sheet.key.overrides.items()
+                 for r in rs]
+    if overrides:
+        say(f"  TA overrides of the evidence (see report.html): {', '.join(overrides)}")
     flagged = [it for it in stats.items if it.flags]
     say(f"  items flagged: {len(flagged)}" + (": " + ", ".join(it.qid for it in flagged) if flagged else ""))
     for it in flagged:

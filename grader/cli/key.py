@@ -9,6 +9,7 @@ from grader.cli.common import EXIT_OK, bank, one_line
 from grader.cli.compute import compute
 from grader.errors import InputError
 from grader.key import dump_key, parse_key
+from grader.onefile import replace_checked, same_file
 from grader.spec import load_yaml_file
 from reports.evidence_report import render_evidence_report
 
@@ -25,8 +26,8 @@ def register(subparsers) -> None:
     k.add_argument("--out", metavar="KEY", default=DEFAULT_OUT, help=f"answer key to write (default {DEFAULT_OUT})")
     k.add_argument("--report", metavar="DIR", help="also write the evidence report (HTML with plots and audio) here")
     k.add_argument("--force", action="store_true",
-                   help="overwrite --out even when it holds a hand-written key (status: asserted) or is not an hw10 "
-                        "key (a key computed earlier is overwritten without it)")
+                   help="overwrite --out even when it holds a TA's work (an answer asserted or reviewed) or is not "
+                        "an hw10 key (a key computed earlier is overwritten without it)")
     k.set_defaults(main=main)
 
 
@@ -41,7 +42,9 @@ def main(*, options: KeyRunOptions, out: str = DEFAULT_OUT, report: str | None =
         force: overwrite ``out`` even when it holds a hand-written key or no hw10 key.
         questions_dir: the question bank folder (None: the installed one).
     """
-    _check_out(Path(out), force)  # before any model loads
+    checked = _check_out(Path(out), force)  # before any model loads
+    if report:
+        _check_report(Path(report), Path(out), options.evidence_dir)
     questions = bank(questions_dir)
     options.command = options.command or command_line(options)
     run = compute(options, questions, "key", report)
@@ -68,8 +71,7 @@ def main(*, options: KeyRunOptions, out: str = DEFAULT_OUT, report: str | None =
         print(f"  not selected (pending in the key): {', '.join(skipped)}")
 
     path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dump_key(key), encoding="utf-8")
+    replace_checked(path, dump_key(key).encode("utf-8"), checked)  # all or nothing, only over the file checked
     n_computed = sum(1 for o in outcomes if o.status == "computed")
     n_review = sum(1 for o in outcomes if o.status == "review")
     where = f"; evidence in {run.evidence_dir}" if run.evidence_dir else ""
@@ -84,26 +86,48 @@ def main(*, options: KeyRunOptions, out: str = DEFAULT_OUT, report: str | None =
         print(f"note: {', '.join(key.from_fixtures)} computed from hw10 test fixtures (level: fixture): this key is "
               "a demo, not the homework's; `hw10 grade` withholds grades.csv for it")
     if report:
-        page = render_evidence_report(questions, key, Path(report), run.evidence_dir, key_name=path.name)
+        page = render_evidence_report(questions, key, Path(report), run.evidence_dir, key_name=path.name,
+                                      inputs=(path,))
         print(f"wrote {page}")
     return EXIT_OK
 
 
-def _check_out(out: Path, force: bool) -> None:
-    """Refuse to overwrite ``out`` unless it is a key computed earlier (every answer computed or pending) or
-    ``force``: a hand-written key (an answer with ``status: asserted``) or a file that is no hw10 key is kept."""
-    if out.is_dir():
+def _check_out(out: Path, force: bool) -> tuple[int, int, int, int] | None:
+    """Refuse to overwrite ``out`` unless it is a key computed earlier (every answer computed, in review or pending)
+    or ``force``: a key holding a TA's work (an answer asserted or reviewed), a symbolic link or a file that is no
+    hw10 key is kept. Returns what identifies the file checked (None: nothing there), so that only that file is
+    replaced."""
+    if out.is_dir() and not out.is_symlink():
         raise InputError("is a folder: --out names the key file to write", file=str(out))
-    if force or not out.exists():
-        return
+    checked = same_file(out)
+    if force or checked is None:
+        return checked
+    if out.is_symlink():
+        raise InputError("is a symbolic link (never written through); choose another --out or pass --force",
+                         file=str(out))
     try:
         key = parse_key(load_yaml_file(out), str(out))
     except InputError as exc:
         why = exc.message if exc.message.startswith("not an hw10 answer key") else \
             f"is not an hw10 answer key ({exc.message})"
     else:
-        asserted = [q for q, a in sorted(key.answers.items()) if a.status == "asserted"]
-        if not asserted:
-            return
-        why = f"holds a hand-written key (status: asserted for {', '.join(asserted)})"
+        by_ta = {st: [q for q, a in sorted(key.answers.items()) if a.status == st] for st in ("asserted", "reviewed")}
+        if not any(by_ta.values()):
+            return checked
+        why = "holds a TA's work (status: " + "; ".join(f"{st} for {', '.join(qs)}" for st, qs in by_ta.items() if qs) \
+            + ")"
     raise InputError(f"{why}; choose another --out or pass --force to overwrite it", file=str(out))
+
+
+def _check_report(report: Path, out: Path, evidence_dir: str | Path | None) -> None:
+    """Refuse, before any model loads, a report folder that would hold the key written or nest with the evidence
+    folder (:func:`reports.evidence_report.write_page_folder` refuses them too, after the run)."""
+    folder = report.absolute()
+    if folder in out.absolute().parents:
+        raise InputError(f"the key --out {out} would lie inside the report folder: choose another --report",
+                         file=str(report))
+    if evidence_dir is not None:
+        ev = Path(evidence_dir).absolute()
+        if ev == folder or ev in folder.parents or folder in ev.parents:
+            raise InputError(f"the report folder and the evidence folder ({evidence_dir}) must not lie inside each "
+                             "other: choose another --report", file=str(report))

@@ -14,7 +14,8 @@ def register(subparsers) -> None:
     r = subparsers.add_parser("report", help="render the evidence report (HTML) of an answer key")
     r.add_argument("--key", required=True, help="answer key YAML")
     r.add_argument("--evidence-dir", help="the --evidence-dir of `hw10 key` (plots and audio to embed)")
-    r.add_argument("--out", required=True, help="report folder (index.html + media/)")
+    r.add_argument("--out", required=True, help="report folder (index.html + media/): new, empty, or one hw10 "
+                                                "wrote and nobody changed since (anything else is refused)")
     r.set_defaults(main=main)
 
 
@@ -32,6 +33,7 @@ def main(*, key: str, out: str, evidence_dir: str | None = None, questions_dir: 
     evidence = Path(evidence_dir) if evidence_dir else None
     if evidence is not None and not evidence.is_dir():
         raise InputError("evidence folder not found", file=str(evidence))
-    page = render_evidence_report(questions, answer_key, Path(out), evidence, key_name=Path(key).name)
+    page = render_evidence_report(questions, answer_key, Path(out), evidence, key_name=Path(key).name,
+                                  inputs=(Path(key),))
     print(f"wrote {page}")
     return EXIT_OK

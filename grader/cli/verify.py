@@ -45,6 +45,12 @@ def main(*, key: str, options: KeyRunOptions, against: str | None = None, strict
         fragile = " · FRAGILE evidence" if r.fragile else ""
         print(f"  {r.qid}  official {','.join(r.official) or '—':8} computed {','.join(r.computed) or '—':8} "
               f"{mark}{fragile}: {one_line(r.detail, 300)}")
+    overrides = [f"{r.qid} {line}" for r in rows for line in r.overrides]
+    if overrides:
+        print(f"TA overrides of the evidence in {key} ({len(overrides)}; decided knowing the evidence, not counted as "
+              "disagreements):")
+        for line in overrides:
+            print(f"  {one_line(line, 300)}")
     bad = [r.qid for r in rows if r.outcome == "disagree"]
     unverified = [r.qid for r in rows if r.outcome == "unverified"]
     fragile = [r.qid for r in rows if r.fragile and r.outcome != "unverified"]

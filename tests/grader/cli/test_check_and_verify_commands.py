@@ -96,12 +96,40 @@ def test_key_refuses_to_overwrite_a_hand_written_key(tmp_path, capsys):
     assert _key_cmd(out) == 2
     stdout, err = capsys.readouterr()
     assert stdout == ""  # refused before anything ran: not even the run's header
-    assert (f"error: {out}: holds a hand-written key (status: asserted for q01, q02, q03, q04, q05, q06, q07, q08, "
+    assert (f"error: {out}: holds a TA's work (status: asserted for q01, q02, q03, q04, q05, q06, q07, q08, "
             "q09, q10, q11, q12); choose another --out or pass --force to overwrite it") in err
     assert out.read_bytes() == before
     assert _key_cmd(out, "--force") == 0
     assert "status: asserted" not in out.read_text(encoding="utf-8")
     assert f"wrote {out}: 0 computed, 12 pending" in capsys.readouterr().out
+
+
+def test_key_refuses_to_overwrite_a_reviewed_key_or_write_through_a_link(tmp_path, capsys, bank):
+    """A reviewed key holds a TA's verdicts and notes: a new computation never replaces it; a symbolic link at --out
+    is never written through (the file it points to stays as it was)."""
+    from dataclasses import replace as with_
+
+    from grader.key import ClaimReview, dump_key, load_key
+
+    key = load_key(SAMPLE / "key.yaml", bank)
+    a = key.answers["q05"]
+    key.answers["q05"] = with_(a, status="reviewed", review=[
+        ClaimReview(option=x, verdict="true" if x in a.correct else "false", decided_by="ta", note="heard it",
+                    who="TA Lin", when="2026-12-04T10:00:00+00:00") for x in bank["q05"].letters])
+    out = tmp_path / "reviewed.yaml"
+    out.write_text(dump_key(key), encoding="utf-8")
+    before = out.read_bytes()
+    assert _key_cmd(out) == 2
+    err = capsys.readouterr().err
+    assert "holds a TA's work (status: asserted for q01" in err and "q12; reviewed for q05)" in err
+    assert out.read_bytes() == before
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("mine", encoding="utf-8")
+    link = tmp_path / "link.yaml"
+    link.symlink_to(elsewhere)
+    assert _key_cmd(link) == 2
+    assert "is a symbolic link (never written through)" in capsys.readouterr().err
+    assert elsewhere.read_text(encoding="utf-8") == "mine" and link.is_symlink()
 
 
 def test_key_refuses_to_overwrite_a_file_that_is_not_a_key(tmp_path, capsys):

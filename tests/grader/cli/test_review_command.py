@@ -33,10 +33,15 @@ def test_a_claim_inside_its_band_goes_to_review_and_a_ta_closes_it(bank, tmp_pat
     assert "Open claim C" in html and "兩者重建效果皆佳" in html and "Both are reconstructed well" in html
     assert html.count("<audio") == 2 and "pesq.png" in html
     template = yaml.safe_load((sheet / "decisions.yaml").read_text(encoding="utf-8"))
-    assert list(template["questions"]) == ["q07"] and list(template["questions"]["q07"]["claims"]) == ["C"]
+    # every option is on the sheet: the decided ones pre-filled with the evidence's verdict, C (open) with its lean
+    assert list(template["questions"]) == ["q07"] and template["open"] == []
+    q = template["questions"]["q07"]
+    assert list(q["claims"]) == ["A", "B", "C", "D"] and q["to_decide"] == ["C"]
+    assert {k: (c["evidence_verdict"], c["verdict"]) for k, c in q["claims"].items()} == {
+        "A": ("false", "false"), "B": ("false", "false"), "C": ("undecided", "true"), "D": ("false", "false")}
     # 2.27 sits inside the band but above 2.2, and ESTOI agrees: the numbers lean to "both well", pre-filled
-    assert template["questions"]["q07"]["claims"]["C"]["verdict"] == "true"
-    assert template["questions"]["q07"]["claims"]["C"]["evidence_leans"] == "true"
+    assert q["claims"]["C"]["verdict"] == "true" and q["claims"]["C"]["evidence_leans"] == "true"
+    assert "decided by the evidence" in html and "✗ false" in html
     assert a.open_claims[0].lean == "true"
     assert "1 open claim(s)" in capsys.readouterr().out
 
@@ -52,6 +57,7 @@ def test_a_claim_inside_its_band_goes_to_review_and_a_ta_closes_it(bank, tmp_pat
                   "D": ("false", "evidence")}
     ta = next(x for x in r.review if x.decided_by == "ta")
     assert ta.who == "TA Lin" and ta.note.startswith("a faint hiss") and ta.when
+    assert ta.evidence_verdict == "undecided" and not ta.override and not reviewed.overrides
     assert reviewed.provenance["reviews"][0]["questions"] == ["q07"]
     assert load_key(key_path, bank).answer("q07").status == "review"  # the computed key is left as it was
 
@@ -99,7 +105,10 @@ def test_bad_decisions_are_refused_naming_the_entry_and_nothing_is_written(bank,
     refused(fill(template, C=("false", "")), "goes against the evidence's lean (true) needs a note")
     refused(fill(template, reviewer="", C=("true", "hiss")), "reviewer is empty")
     refused(fill(template, C=("maybe", "hiss")), "verdict must be true or false")
-    refused(fill(template, C=("true", "hiss"), A=("true", "?")), "option A is not an open claim")
+    refused(fill(template, C=("true", "hiss"), A=("true", "")), "overrides the evidence's verdict (false) needs a "
+                                                                 "note")
+    refused(fill(template, C=("true", "hiss"), E=("true", "?")), "q07 has no option E")
+    refused(fill(template, C=("true", "hiss"), A=("true", "louder in A")), "q07 is single-answer but A, C come out")
     refused(fill(template, C=("false", "hiss drowns the words")), "q07: no option comes out true")
     other = yaml.safe_load(fill(template, C=("true", "hiss")).read_text(encoding="utf-8"))
     other["key_sha256"] = "0" * 64
@@ -108,11 +117,28 @@ def test_bad_decisions_are_refused_naming_the_entry_and_nothing_is_written(bank,
     data = yaml.safe_load(fill(template, C=("true", "hiss")).read_text(encoding="utf-8"))
     data["questions"]["q09"] = {"claims": {"A": {"verdict": "true", "note": "x"}}}
     (tmp_path / "extra.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    refused(tmp_path / "extra.yaml", "q09 is not in review in this key")
+    refused(tmp_path / "extra.yaml", "q09 is not in review in this key and not opened (to override a verdict of "
+                                     "q09, open it")
+    data["open"] = ["q13"]
+    (tmp_path / "open13.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    refused(tmp_path / "open13.yaml", "'q13' is not a question of this key")
     (tmp_path / "broken.yaml").write_text("format: hw10-review/1\nquestions: [unclosed\n", encoding="utf-8")
     refused(tmp_path / "broken.yaml", "malformed YAML")
     assert main(["review", str(key_path), "--decisions", str(fill(template, C=("true", "hiss"))),
                  "--out", str(key_path)]) == 2  # never over the computed key
+    # never over any file: the decisions file itself, an export, a spec, a link planted where the key would go
+    decided = fill(template, C=("true", "hiss"))
+    export = tmp_path / "export.csv"
+    export.write_text("id\n1\n", encoding="utf-8")
+    (tmp_path / "elsewhere.txt").write_text("mine", encoding="utf-8")
+    (tmp_path / "planted.yaml").symlink_to(tmp_path / "elsewhere.txt")
+    for target in (decided, export, tmp_path / "planted.yaml"):
+        before = target.read_bytes()
+        capsys.readouterr()
+        assert main(["review", str(key_path), "--decisions", str(decided), "--out", str(target)]) == 2
+        assert "already exists" in capsys.readouterr().err and target.read_bytes() == before
+    assert (tmp_path / "elsewhere.txt").read_text(encoding="utf-8") == "mine"
+    assert not [p for p in tmp_path.iterdir() if ".hw10-" in p.name]  # no temporary file left behind
 
 
 def test_a_key_with_nothing_in_review_says_so(bank, tmp_path, capsys):
@@ -140,7 +166,8 @@ def test_verify_lists_a_ta_verdict_that_the_evidence_decided_otherwise(bank, tmp
     capsys.readouterr()
     assert main(["verify", "--key", str(reviewed), "--against", str(computed)]) == 1
     out = capsys.readouterr().out
-    assert "q07" in out and "TA verdicts contradicting the evidence: C: TA true (TA Lin: hiss), evidence false" in out
+    assert "q07" in out and "TA verdicts contradicting the evidence: C: TA true (TA Lin, " in out
+    assert ": hiss), evidence false" in out
 
 
 def test_a_filled_decisions_file_is_never_overwritten_by_a_new_sheet(bank, tmp_path, capsys):
@@ -178,8 +205,8 @@ def test_measures_that_disagree_open_both_claims_with_no_lean(bank, tmp_path, ca
     sheet = tmp_path / "sheet"
     assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
     claims = yaml.safe_load((sheet / "decisions.yaml").read_text(encoding="utf-8"))["questions"]["q07"]["claims"]
-    assert {k: (c["verdict"], c["evidence_leans"]) for k, c in claims.items()} == {"B": ("", "no way"),
-                                                                                  "C": ("", "no way")}
+    assert {k: (c["verdict"], c["evidence_leans"]) for k, c in claims.items()} == {
+        "A": ("false", "false"), "B": ("", "no way"), "C": ("", "no way"), "D": ("false", "false")}
     out = tmp_path / "reviewed.yaml"
     capsys.readouterr()
     assert main(["review", str(key_path), "--decisions", str(fill(sheet / "decisions.yaml", B=("false", ""),
@@ -201,3 +228,62 @@ def test_a_folder_hw10_did_not_fill_is_never_emptied(bank, tmp_path, capsys):
     assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(mine)]) == 2
     assert "did not write" in capsys.readouterr().err and (mine / "media" / "holiday.wav").exists()
 
+
+
+def test_a_ta_opens_a_computed_question_and_overrides_a_verdict_with_a_note(bank, tmp_path, capsys):
+    """The audit's remedy: a verdict the evidence decided can be wrong (q07 A "false" here), and the TA who hears so
+    opens the question (`--open q07` on the reviewed key), overrides the verdict with a note; the reviewed key says
+    decided_by: ta beside the evidence's verdict, and verify and the class report list the override."""
+    key_path, evidence = review_key(bank, tmp_path)
+    sheet = tmp_path / "sheet"
+    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
+    first = tmp_path / "first.yaml"
+    assert main(["review", str(key_path), "--decisions", str(fill(sheet / "decisions.yaml", C=("true", "hiss"))),
+                 "--out", str(first)]) == 0
+    # open the reviewed q07 again: every option pre-filled with its current verdict, the earlier note kept
+    sheet2 = tmp_path / "sheet2"
+    capsys.readouterr()
+    assert main(["review", str(first), "--open", "q7", "--evidence-dir", str(evidence), "--out", str(sheet2)]) == 0
+    assert "opened by you: q07" in capsys.readouterr().out
+    template = yaml.safe_load((sheet2 / "decisions.yaml").read_text(encoding="utf-8"))
+    assert template["open"] == ["q07"] and template["questions"]["q07"]["claims"]["C"]["note"] == "hiss"
+    assert "opened by you" in (sheet2 / "index.html").read_text(encoding="utf-8")
+    # an override without a note is refused, nothing written
+    out = tmp_path / "second.yaml"
+    capsys.readouterr()
+    assert main(["review", str(first), "--decisions", str(fill(sheet2 / "decisions.yaml", A=("true", ""),
+                                                              C=("false", "hiss"))), "--out", str(out)]) == 2
+    assert "overrides the evidence's verdict (false) needs a note" in capsys.readouterr().err and not out.exists()
+    decided = fill(sheet2 / "decisions.yaml", A=("true", "the Chinese clip is clearly better: hiss only in English"),
+                   C=("false", "hiss"))
+    assert main(["review", str(first), "--decisions", str(decided), "--out", str(out)]) == 0
+    assert "overrides of the evidence: q07 A false → true" in capsys.readouterr().out
+    reviewed = load_key(out, bank)
+    a = reviewed.answer("q07")
+    assert a.status == "reviewed" and a.correct == ["A"]
+    over = {r.option: r for r in a.overrides}
+    assert list(over) == ["A"] and over["A"].decided_by == "ta" and over["A"].evidence_verdict == "false"
+    assert over["A"].note.startswith("the Chinese clip") and over["A"].who == "TA Lin"
+    # verify lists the override (decided knowingly: not a disagreement), the class report too
+    assert main(["verify", "--key", str(out), "--against", str(key_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "TA overrides of the evidence" in printed and "A: TA true (TA Lin" in printed
+    graded = tmp_path / "graded"
+    assert main(["grade", str(SAMPLE / "export.csv"), "--key", str(out), "--out", str(graded)]) == 0
+    assert "TA overrides of the evidence (see report.html): q07 A (false → true)" in capsys.readouterr().out
+    report = (graded / "report.html").read_text(encoding="utf-8")
+    assert "A TA overrode the evidence" in report and "q07 A: TA true over the evidence" in report
+
+
+def test_opening_what_cannot_be_reviewed_is_refused_and_nothing_written(bank, tmp_path, capsys):
+    key_path, evidence = review_key(bank, tmp_path)
+    pending = tmp_path / "pending.yaml"
+    pending.write_text(dump_key(make_key(bank, pending=("q05",))), encoding="utf-8")
+    for key, q, message in ((key_path, "q13", "'q13' is not a question of this key"),
+                            (key_path, "q5", "q05 is asserted (typed in by a TA) and has no evidence to review"),
+                            (pending, "q05", "q05 is pending in this key")):
+        sheet = tmp_path / f"sheet-{q}"
+        capsys.readouterr()
+        assert main(["review", str(key), "--open", q, "--evidence-dir", str(evidence), "--out", str(sheet)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "--open" in err and not sheet.exists()
