@@ -5,6 +5,7 @@ x-vector path runs on a tiny randomly initialised model saved to a local folder 
 microsoft/wavlm-base-plus-sv downloads on the TA's machine)."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -229,9 +230,14 @@ def test_alice_and_james_fixtures_are_equal_length_24khz_with_texts():
 @pytest.mark.skipif(
     any(shutil.which(tool) is None for tool in ("espeak-ng", "sox", "soxi")), reason="needs espeak-ng and sox"
 )
-def test_voice_fixtures_match_their_script():
-    """The committed WAVs are exactly what fixtures/make_voices.py writes (espeak-ng and sox are deterministic)."""
+def test_voice_fixtures_match_their_script(tmp_path):
+    """The committed WAVs are exactly what fixtures/make_voices.py writes (espeak-ng and sox are deterministic), also
+    when run as the first espeak-ng of a fresh machine: a HOME of its own and no XDG_RUNTIME_DIR, where libpulse (which
+    espeak-ng probes on start-up) would name a new /tmp/pulse-* folder with rand() calls and so shift the unseeded noise
+    of Alicia's voice unless the script runs its tools in make_voices.tool_env (without it, this fails every time)."""
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR" and not k.startswith("PULSE_")}
+    env["HOME"] = str(tmp_path)
     done = subprocess.run(
-        [sys.executable, str(ROOT / "fixtures" / "make_voices.py"), "--check"], capture_output=True, text=True
+        [sys.executable, str(ROOT / "fixtures" / "make_voices.py"), "--check"], capture_output=True, text=True, env=env
     )
     assert done.returncode == 0, done.stdout + done.stderr
