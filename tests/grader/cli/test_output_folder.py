@@ -445,6 +445,36 @@ def test_scanning_and_deleting_in_two_processes_is_the_same_as_in_one(tmp_path, 
     assert not (root / "feedback" / "deep").exists() and not (root / MANIFEST).exists()
 
 
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_folder_swapped_for_a_link_during_the_deletion_leads_nowhere(tmp_path, monkeypatch, shared):
+    """The issue's attack: after the swap, another process (a group-writable folder) replaces the old output's
+    feedback/ with a link to a folder of someone else's files with the same names. Deleting by path would delete
+    those; deleting through the descriptors of the folders as opened (no link followed) deletes none of them."""
+    monkeypatch.setattr(outfolder, "SHARED_FROM", 2)
+    old = tmp_path / "old"
+    (old / "feedback").mkdir(parents=True)
+    listed = [f"feedback/{i}.html" for i in range(20)] + ["scores.csv"]
+    for rel in listed:
+        (old / rel).write_text(rel, encoding="utf-8")
+    (old / MANIFEST).write_text("{}", encoding="utf-8")
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    for i in range(20):
+        (theirs / f"{i}.html").write_text("someone else's", encoding="utf-8")
+    shutil.rmtree(old / "feedback")
+    (old / "feedback").symlink_to(theirs)
+    outfolder.remove_listed(old, listed, shared=shared)
+    assert len(list(theirs.iterdir())) == 20  # every one of their files is still there
+    assert (old / "feedback").is_symlink() and not (old / "scores.csv").exists() and not (old / MANIFEST).exists()
+    # and the old folder itself replaced by a link: nothing behind it is touched
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "scores.csv").write_text("theirs", encoding="utf-8")
+    (tmp_path / "old2").symlink_to(target)
+    outfolder.remove_listed(tmp_path / "old2", ["scores.csv"], shared=shared)
+    assert (target / "scores.csv").read_text(encoding="utf-8") == "theirs"
+
+
 def test_a_half_the_forked_process_fails_is_done_here(monkeypatch):
     """A forked half that fails (any reason) is not trusted: this process does it again, the result is whole."""
 
