@@ -106,7 +106,8 @@ def run_question(spec, ctx: CheckContext) -> QuestionOutcome:
         return pending(spec.id, f"check failed: {type(exc).__name__}: {exc}", "error")
     if decision.status == "computed":
         return QuestionOutcome(spec.id, "computed", tuple(decision.correct), level, None, evidence, decision.margin)
-    open_options = options_to_review(module, evidence, decision, spec)
+    # a TA reviews evidence about the homework's models, never about an hw10 test checkpoint's
+    open_options = options_to_review(module, evidence, decision, spec) if level != "fixture" else ()
     if open_options:
         supported = tuple(k for k, v in sorted(decision.verdicts.items())
                           if v.verdict == "true" and k not in open_options)

@@ -6,7 +6,8 @@ Every reading a Colab might have printed is computed (DESIGN 7.1): the codebook 
 computed in bfloat16 (a Colab running the model in bf16). Each is compared with every option's
 ``value``: a match is ``max |reading − option| ≤ thresholds.match_tolerance`` over the first
 ``thresholds.n_values`` values. The decision names the reading that matched; readings matching
-different options, or none matching, leave the question pending with the values — never the nearest.
+different options, or none matching, leave the question undecided with the values — never the nearest (a TA's
+review; pending with test checkpoints). An all-zero codebook (untrained weights) gates the question: pending.
 CSM's own audio embedding table is a further reading that needs CSM; it is listed as not computed.
 """
 from __future__ import annotations
@@ -132,9 +133,20 @@ def compute(ctx, spec) -> Evidence:
     return Evidence(spec.id, m, judge(m, spec), summary(m, decimals), notes=notes)
 
 
+def gate(m: CodebookMeasured, spec) -> str | None:
+    """Why the readings cannot answer the question, or ``None``: an all-zero codebook is an untrained (random-init)
+    checkpoint, whose vectors are zeros whatever the homework's model holds."""
+    if m.codebook_all_zero:
+        return (f"layer {m.layer}'s codebook is all zeros: an untrained (random-init) checkpoint, not kyutai/mimi's "
+                "weights; nothing to compare with the options")
+    return None
+
+
 def decide(evidence: Evidence, spec) -> Decision:
     """Single answer: the one option some reading matches (see :func:`judge`); pending with the values otherwise."""
     m = evidence.measured
-    zero = " (the codebook is all zeros: untrained weights)" if m.codebook_all_zero else ""
-    return decide_single(judge(m, spec), spec.letters,
-                         none_reason=summary(m, int(threshold(spec, "decimals"))) + zero)
+    verdicts = judge(m, spec)
+    blocked = gate(m, spec)
+    if blocked:
+        return Decision("pending", (), blocked, None, verdicts)
+    return decide_single(verdicts, spec.letters, none_reason=summary(m, int(threshold(spec, "decimals"))))

@@ -12,15 +12,23 @@ from checks.pipeline.run import KeyRun, compute_key
 from grader.errors import InputError
 from grader.spec import QuestionBank
 
-__all__ = ["compute", "progress_bar"]
+__all__ = ["compute", "progress_bar", "report_evidence_dir"]
+
+
+def report_evidence_dir(report: str | Path) -> Path:
+    """Where ``hw10 key --report REPORT`` puts the evidence without ``--evidence-dir``: ``REPORT-evidence``, beside
+    the report folder (inside it, the report's rewrite would refuse or replace it)."""
+    report = Path(report)
+    return report.with_name(f"{report.name}-evidence")
 
 
 def compute(options: KeyRunOptions, questions: QuestionBank, verb: str, report: str | None = None) -> KeyRun:
     """Compute the key of ``options`` for ``hw10 {verb}``, saying on the terminal what runs and what is missing.
 
-    With a ``report`` folder and no ``--evidence-dir`` the evidence goes to ``REPORT/evidence``."""
+    With a ``report`` folder and no ``--evidence-dir`` the evidence goes beside it, to ``REPORT-evidence``
+    (:func:`report_evidence_dir`)."""
     if report and options.evidence_dir is None:
-        options.evidence_dir = Path(report) / "evidence"
+        options.evidence_dir = report_evidence_dir(report)
     checked = check_options(options, questions)  # bad options stop here (exit 2), before anything is promised
     stop_on_doctor(options, questions)  # model access, bad assets, disk: before any weights load
     selected, missing = checked.selected, checked.missing

@@ -6,7 +6,7 @@ from pathlib import Path
 from checks.evidence import margin_text
 from checks.pipeline.options import KeyRunOptions, add_run_options, command_line
 from grader.cli.common import EXIT_OK, bank, one_line
-from grader.cli.compute import compute
+from grader.cli.compute import compute, report_evidence_dir
 from grader.errors import InputError
 from grader.key import dump_key, parse_key
 from grader.onefile import replace_checked, same_file
@@ -24,7 +24,9 @@ def register(subparsers) -> None:
                     "A question whose assets or models are missing is written as pending with the reason.")
     add_run_options(k)
     k.add_argument("--out", metavar="KEY", default=DEFAULT_OUT, help=f"answer key to write (default {DEFAULT_OUT})")
-    k.add_argument("--report", metavar="DIR", help="also write the evidence report (HTML with plots and audio) here")
+    k.add_argument("--report", metavar="DIR",
+                   help="also write the evidence report (HTML with plots and audio) here; without --evidence-dir the "
+                        "evidence goes beside it, to DIR-evidence")
     k.add_argument("--force", action="store_true",
                    help="overwrite --out even when it holds a TA's work (an answer asserted or reviewed) or is not "
                         "an hw10 key (a key computed earlier is overwritten without it)")
@@ -44,7 +46,7 @@ def main(*, options: KeyRunOptions, out: str = DEFAULT_OUT, report: str | None =
     """
     checked = _check_out(Path(out), force)  # before any model loads
     if report:
-        _check_report(Path(report), Path(out), options.evidence_dir)
+        _check_report(Path(report), Path(out), options.evidence_dir or report_evidence_dir(report))
     questions = bank(questions_dir)
     options.command = options.command or command_line(options)
     run = compute(options, questions, "key", report)

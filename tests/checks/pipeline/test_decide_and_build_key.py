@@ -321,7 +321,8 @@ def _module(monkeypatch, name, verdicts, gate=None):
 
 def test_what_goes_to_a_tas_review_and_what_stays_pending(bank, monkeypatch):
     """An undecided claim → review (open: that claim); two options true for a single answer → review (the TA picks
-    one of them); every claim decided and none fits → pending; a gate that says the models are unfit → pending."""
+    one of them); every option false for a single answer → review (all open); a gate that says the models are unfit
+    → pending."""
     from checks.pipeline.run import run_question
 
     undecided = _module(monkeypatch, "checks.q91", {"A": "false", "B": "undecided", "C": "false", "D": "false"})
@@ -331,7 +332,8 @@ def test_what_goes_to_a_tas_review_and_what_stays_pending(bank, monkeypatch):
     out = run_question(two, CheckContext())
     assert (out.status, out.open_options) == ("review", ("A", "B")) and "several options fit" in out.reason
     none = _module(monkeypatch, "checks.q93", {"A": "false", "B": "false", "C": "false", "D": "false"})
-    assert run_question(none, CheckContext()).status == "pending"
+    out = run_question(none, CheckContext())  # no option fits a single answer: a TA looks, never pending
+    assert (out.status, out.open_options, out.proposed) == ("review", ("A", "B", "C", "D"), ())
     gated = _module(monkeypatch, "checks.q94", {"A": "false", "B": "undecided", "C": "false", "D": "false"},
                     gate=lambda m, spec: "untrained weights")
     assert run_question(gated, CheckContext()).status == "pending"

@@ -153,10 +153,14 @@ def test_stereo_44k_clips_are_resampled_not_refused(codec, bank, assets):
     assert "from 44100 Hz × 2 ch" in ev.summary
 
 
-def test_a_clip_slightly_too_long_is_pending_not_rounded(codec, bank, assets):
+def test_a_clip_slightly_too_long_is_reviewed_not_rounded(codec, bank, assets):
+    """A 2.01 s clip gives 26 frames, which no option states: every option false, never the nearest one taken; a
+    single answer with no option fitting goes to a TA with the evidence (all options open, none proposed)."""
     sf.write(str(assets / "2sAudio.wav"), np.zeros(int(2.01 * 16000), dtype=np.float32) + 0.01, 16000)
     out = {o.qid: o for o in run_checks(bank, ["q01"], ctx_for(codec, assets))}
-    assert out["q01"].status == "pending" and "[1, 32, 26]" in out["q01"].reason
+    o = out["q01"]
+    assert o.status == "review" and o.correct == () and o.proposed == () and "[1, 32, 26]" in o.reason
+    assert o.open_options == tuple(bank["q01"].letters)
 
 
 def _break(path: Path, how: str) -> None:
