@@ -213,7 +213,12 @@ def upload(canvas: Canvas, course: int, assignment: int, folder: Path, key_path:
         except CanvasUnsure as exc:
             lost += 1
             progress(f"{exc.message}: reading back what arrived before posting anything again")
-            todo = _not_arrived(canvas, course, assignment, todo, settle_s, poll_s, progress)
+            try:
+                todo = _not_arrived(canvas, course, assignment, todo, settle_s, poll_s, progress)
+            except CanvasError as again:
+                raise CanvasError(f"{again.message}; NTU COOL may or may not have the grades just posted: run the "
+                                  "same hw10 upload again later (its dry run shows what arrived; it posts only what is "
+                                  "missing)") from None
             if todo and lost >= MAX_ROUNDS:
                 raise CanvasError(f"posting to assignment {assignment}: NTU COOL's answer was lost {lost} times; "
                                   f"{len(todo)} student(s) did not get what was posted: run the same hw10 upload "

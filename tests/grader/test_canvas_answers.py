@@ -218,6 +218,27 @@ def test_a_redirected_post_posts_nothing_anywhere(cool, graded, bank):
     assert state.posts == [] and state.storage_requests == [] and not (out / RECEIPT).exists()
 
 
+@pytest.mark.parametrize("case, says", [
+    ("bad token", "refused the token"), ("student", "its user may not do this"),
+    ("unpublished", "its user may not do this"), ("other course", "belongs to course 78, not 77"),
+    ("redirect", "never follows a redirected POST")])
+def test_every_refusal_of_hw10_upload_is_one_line_without_the_token(cool, graded, monkeypatch, capsys, case, says):
+    state, url = cool
+    _, key, out = graded
+    token = {"bad token": "bad-token-123", "student": STUDENT_TOKEN}.get(case, TOKEN)
+    assignment = {"unpublished": UNPUBLISHED, "other course": 901}.get(case, ASSIGNMENT)
+    state.post_mode, state.post_faults = "redirect", 1
+    monkeypatch.setenv("CANVAS_API_TOKEN", token)
+    capsys.readouterr()
+    assert main(["upload", "--canvas", url, "--course", str(COURSE), "--assignment", str(assignment), "--from",
+                 str(out), "--key", str(key), "--yes"]) == 2
+    out_text, err = capsys.readouterr()
+    assert token not in out_text + err and "Traceback" not in err and says in err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and err.splitlines()[-1] == errors[0]
+    assert state.posts == []
+
+
 # ----------------------------------------------------------------------------- the sample key
 
 
