@@ -1,38 +1,90 @@
-"""A local stand-in for the few NTU COOL (Canvas) endpoints hw10 calls, with response shapes from Canvas's REST API
-documentation (Quiz Reports: the QuizReport object with ``file`` / ``progress_url``; Progress: ``workflow_state``
-queued → running → completed; Submissions: list with ``include[]=user`` and ``Link`` pagination, ``update_grades``
-with ``grade_data[<id>][posted_grade|text_comment]`` returning a Progress; Users: ``/users/self``; errors as
-``{"errors": [{"message": …}]}``). The real NTU COOL cannot be reached here."""
+"""A local stand-in for the few NTU COOL (Canvas) endpoints hw10 calls, answering as Canvas's own source does (the
+real NTU COOL cannot be reached here). Each response shape names the canvas-lms file it follows:
+
+- errors: ``{"errors": [{"message": …}]}`` (app/controllers/application_controller.rb, ``render_json_unauthorized``
+  and the API exception handler); a bad token is 401 *with* ``WWW-Authenticate: Bearer realm="canvas-lms"``
+  ("Invalid access token."), a valid token whose user may not do it is 401 *without* it ("user not authorized to
+  perform that action"), or 403 where Canvas's ``api_auth_error_updates`` flag is on (``new_auth_errors``);
+- throttling (app/middleware/request_throttle.rb, ``rate_limit_exceeded``): 403, text/plain
+  ``403 Forbidden (Rate Limit Exceeded)``, ``X-Rate-Limit-Remaining: 0.0``, the request *not* processed; other
+  answers carry ``X-Request-Cost`` and ``X-Rate-Limit-Remaining`` (the bucket's high-water mark is 600); some
+  deployments answer 429 (``throttle_status``);
+- quiz reports (app/controllers/quizzes/quiz_reports_controller.rb, app/serializers/quizzes/quiz_report_serializer.rb):
+  ``create`` answers 409 "report is already being generated" while one of that kind is queued or running, else the
+  report with ``progress_url`` (and ``file`` once generated); ``index`` lists the current report of each type for
+  ``includes_all_versions`` with ``file`` and ``progress``;
+- progress (app/models/progress.rb, lib/api/v1/progress.rb): ``workflow_state`` queued → running → completed, or
+  failed / canceled, ``completion``, ``message``, ``url``;
+- the report's file (lib/api/v1/attachment.rb, app/controllers/files_controller.rb): its ``url`` is
+  ``/files/:id/download?…verifier=…``, which redirects (302) to the storage host (inst-fs or S3: here a second local
+  server, another origin, that records whether it ever got an ``Authorization`` header);
+- submissions (lib/api/v1/submission.rb, ``submission_json``): ``user_id``, ``score``, ``grade``, ``excused``
+  (an excused one has a null score), ``submission_comments`` with ``include[]=submission_comments``; paginated
+  with ``Link: <…>; rel="next"`` (lib/api.rb, ``paginate``);
+- ``update_grades`` (app/controllers/submissions_api_controller.rb, ``bulk_update``): ``grade_data[<id>]
+  [posted_grade|text_comment]``, answers a Progress; a posted score ends an excusal; every post adds its comments
+  (not idempotent). ``post_faults`` makes the next posts be processed and then answered badly (``post_mode``:
+  ``drop`` the connection, ``timeout``, ``502``), or not processed at all (``drop-first``), or redirected
+  (``redirect``, which real Canvas never does for the API: a proxy or a moved site).
+"""
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from local_server import serve
+from local_server import _Server
 
 TOKEN = "cool-token"
 STUDENT_TOKEN = "student-token"
-"""A valid token of a user without a teacher role (403)."""
-COURSE, QUIZ, ASSIGNMENT, OTHER_COURSE_ASSIGNMENT = 77, 5, 900, 901
+"""A valid token of a user without a teacher role."""
+COURSE, QUIZ, ASSIGNMENT, OTHER_COURSE_ASSIGNMENT, UNPUBLISHED = 77, 5, 900, 901, 902
 
 
 class CanvasState:
     """What the fake NTU COOL holds and what was asked of it."""
 
-    def __init__(self, export: bytes, grades: dict[str, float | None], names: dict[str, str]):
+    def __init__(self, export: bytes, grades: dict[str, float | None], names: dict[str, str],
+                 excused: tuple[str, ...] = ()):
         self.export = export
         self.grades = dict(grades)
-        """user id → current score on the assignment (None: ungraded)."""
+        """user id → current score on the assignment (None: ungraded or excused)."""
         self.names = names
+        self.excused = set(excused)
+        self.comments: dict[str, list[str]] = {}
         self.report_polls = 0
         self.progress_polls = 0
+        self.ready_after = 3
+        """Progress polls until the report is generated."""
+        self.report_end = "completed"
+        """How the report's job ends: completed, failed, canceled, or ``no-file`` (completed, and no file)."""
+        self.busy = False
+        """A report of this kind is already being generated (create answers 409)."""
+        self.drop_create = False
+        """The next create starts the report and then drops the connection without an answer."""
         self.posts: list[dict[str, list[str]]] = []
+        self.post_faults = 0
+        self.post_mode = "drop"
+        self.post_sleep = 1.0
         self.throttle = 0
         """The next this-many requests are refused as over Canvas's rate limit."""
+        self.throttle_status = 403
+        self.throttle_posts = 0
+        """The next this-many POSTs are refused so (and not processed)."""
+        self.report_posts: list[dict[str, list[str]]] = []
+        self.all_versions = True
+        """includes_all_versions of the report being generated (the last create asked for)."""
+        self.new_auth_errors = False
         self.requests: list[str] = []
-        self.remaining = "650.0"
-        """What ``X-Rate-Limit-Remaining`` says (Canvas's bucket holds 700)."""
+        self.remaining = "550.0"
+        """What ``X-Rate-Limit-Remaining`` says."""
+        self.storage = ""
+        """The storage host's base URL (set by :func:`serve_fake_canvas`)."""
+        self.storage_requests: list[tuple[str, str | None]] = []
+        """(path, Authorization header) of every request the storage host got."""
 
 
 def handler_for(state: CanvasState):
@@ -40,36 +92,54 @@ def handler_for(state: CanvasState):
         def log_message(self, *args):
             pass
 
-        def _send(self, status: int, body, headers: dict | None = None, raw: bytes | None = None) -> None:
+        def _send(self, status: int, body, headers: dict | None = None, raw: bytes | None = None,
+                  ctype: str = "text/csv") -> None:
             data = raw if raw is not None else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "text/csv" if raw is not None else "application/json")
+            self.send_header("Content-Type", ctype if raw is not None else "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
-            headers = {"X-Rate-Limit-Remaining": state.remaining, **(headers or {})}
+            headers = {"X-Request-Cost": "0.0125", "X-Rate-Limit-Remaining": state.remaining, **(headers or {})}
             for k, v in headers.items():
                 self.send_header(k, v)
             self.end_headers()
             self.wfile.write(data)
 
-        def _error(self, status: int, message: str) -> None:
-            self._send(status, {"errors": [{"message": message}]})
+        def _error(self, code: int, message: str, headers: dict | None = None, **extra) -> None:
+            self._send(code, {**extra, "errors": [{"message": message}]}, headers)
 
         def _authorised(self) -> bool:
             state.requests.append(f"{self.command} {self.path}")
-            if state.throttle:
-                state.throttle -= 1
-                self._send(403, None, {"X-Rate-Limit-Remaining": "0.0"}, raw=b"403 Forbidden (Rate Limit Exceeded)\n")
+            if state.throttle or (state.throttle_posts and self.command == "POST"):
+                # request_throttle.rb: refused before the app runs, so nothing is processed
+                if state.throttle:
+                    state.throttle -= 1
+                else:
+                    state.throttle_posts -= 1
+                text = b"403 Forbidden (Rate Limit Exceeded)\n" if state.throttle_status == 403 else \
+                    b"429 Too Many Requests (Rate Limit Exceeded)\n"
+                self.send_response(state.throttle_status)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("X-Rate-Limit-Remaining", "0.0")
+                self.send_header("Content-Length", str(len(text)))
+                self.end_headers()
+                self.wfile.write(text)
                 return False
-            token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
             if self.path.startswith("/files/"):
                 return True  # a file URL carries its own verifier
-            if token == STUDENT_TOKEN:
-                self._error(403, "user not authorized to perform that action")
+            token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+            if token not in (TOKEN, STUDENT_TOKEN):
+                # application_controller.rb: AuthenticationMethods::AccessTokenError
+                self._error(401, "Invalid access token.", {"WWW-Authenticate": 'Bearer realm="canvas-lms"'})
                 return False
-            if token != TOKEN:
-                self._error(401, "Invalid access token.")
+            if token == STUDENT_TOKEN or f"/assignments/{UNPUBLISHED}" in self.path:
+                self._forbidden()
                 return False
             return True
+
+        def _forbidden(self) -> None:
+            # application_controller.rb: render_json_unauthorized, a user who is logged in
+            self._error(403 if state.new_auth_errors else 401, "user not authorized to perform that action",
+                        status="unauthorized")
 
         def base(self) -> str:
             return f"http://{self.headers.get('Host')}"
@@ -79,70 +149,187 @@ def handler_for(state: CanvasState):
                 return
             path = urlsplit(self.path).path
             query = parse_qs(urlsplit(self.path).query)
-            if path == f"/api/v1/courses/{COURSE}/quizzes/{QUIZ}/reports/11":
+            reports = f"/api/v1/courses/{COURSE}/quizzes/{QUIZ}/reports"
+            if path == f"{reports}/11":
                 state.report_polls += 1
-                done = state.progress_polls >= 3
-                self._send(200, self.report(done))
+                self._send(200, self.report("file" in query.get("include[]", []), "progress" in
+                                            query.get("include[]", [])))
+            elif path == reports:  # index: every report type, with file and progress
+                all_versions = query.get("includes_all_versions", ["false"])[0] == "true"
+                self._send(200, [self.report(True, True, all_versions),
+                                 {**self.report(True, True, all_versions), "id": 12, "report_type": "item_analysis",
+                                  "readable_type": "Item Analysis", "file": None, "progress": None,
+                                  "progress_url": None}])
             elif path == "/api/v1/progress/31":
                 state.progress_polls += 1
-                step = min(state.progress_polls - 1, 2)  # queued, then running, then completed
-                self._send(200, {"id": 31, "workflow_state": ["queued", "running", "completed"][step],
-                                 "completion": 50 * step, "url": f"{self.base()}/api/v1/progress/31"})
-            elif path == "/files/55/download":
-                self._send(302, {}, {"Location": "/files/55/export.csv"})
-            elif path == "/files/55/export.csv":
-                self._send(200, None, raw=state.export)
+                self._send(200, self.report_progress())
+            elif path == "/files/55/download":  # files_controller.rb: to the storage (inst-fs / S3)
+                self._send(302, {}, {"Location": f"{state.storage}/bucket/55/export.csv?X-Amz-Signature=abc"})
             elif path == f"/api/v1/courses/{COURSE}/assignments/{ASSIGNMENT}":
                 self._send(200, {"id": ASSIGNMENT, "course_id": COURSE, "name": "HW10 Speech Generation",
-                                 "points_possible": 10.0})
+                                 "points_possible": 10.0, "published": True})
             elif path == f"/api/v1/courses/{COURSE}/assignments/{OTHER_COURSE_ASSIGNMENT}":
                 self._send(200, {"id": OTHER_COURSE_ASSIGNMENT, "course_id": 78, "name": "HW10 elsewhere"})
             elif path == f"/api/v1/courses/{COURSE}/assignments/{ASSIGNMENT}/submissions":
-                users = sorted(state.grades)
-                page = int(query.get("page", ["1"])[0])
-                chunk = users[(page - 1) * 2: page * 2]
-                headers = {}
-                if page * 2 < len(users):
-                    headers["Link"] = (f'<{self.base()}{path}?page={page + 1}&per_page=2>; rel="next", '
-                                       f'<{self.base()}{path}?page=1&per_page=2>; rel="first"')
-                self._send(200, [{"user_id": int(u), "score": state.grades[u], "assignment_id": ASSIGNMENT,
-                                  "user": {"id": int(u), "name": state.names.get(u, "")}} for u in chunk], headers)
+                self.submissions(path, query)
             elif path == "/api/v1/progress/32":
-                self._send(200, {"id": 32, "workflow_state": "completed", "completion": 100,
+                self._send(200, {"id": 32, "context_type": "Assignment", "tag": "submissions_update",
+                                 "workflow_state": "completed", "completion": 100, "message": None,
                                  "url": f"{self.base()}/api/v1/progress/32"})
-            elif path == "/api/v1/users/self":
+            elif path == "/api/v1/users/self":  # lib/api/v1/user.rb
                 self._send(200, {"id": 5, "name": "TA Lin", "login_id": "ta_lin"})
             else:
                 self._error(404, "The specified resource does not exist.")
+
+        def submissions(self, path: str, query: dict) -> None:
+            users = sorted(state.grades)
+            page = int(query.get("page", ["1"])[0])
+            per = 2
+            chunk = users[(page - 1) * per: page * per]
+            headers = {}
+            if page * per < len(users):  # lib/api.rb: paginate's Link header
+                headers["Link"] = (f'<{self.base()}{path}?page={page + 1}&per_page={per}>; rel="next", '
+                                   f'<{self.base()}{path}?page=1&per_page={per}>; rel="first"')
+            with_comments = "submission_comments" in query.get("include[]", [])
+            out = []
+            for u in chunk:
+                sub = {"user_id": int(u), "assignment_id": ASSIGNMENT, "score": state.grades[u],
+                       "grade": None if state.grades[u] is None else str(state.grades[u]),
+                       "excused": u in state.excused, "workflow_state": "graded" if state.grades[u] is not None
+                       or u in state.excused else "unsubmitted",
+                       "user": {"id": int(u), "name": state.names.get(u, "")}}
+                if with_comments:
+                    sub["submission_comments"] = [{"id": 100 + i, "author_id": 5, "author_name": "TA Lin",
+                                                   "comment": c} for i, c in enumerate(state.comments.get(u, []))]
+                out.append(sub)
+            self._send(200, out, headers)
 
         def do_POST(self):  # noqa: N802
             if not self._authorised():
                 return
             path = urlsplit(self.path).path
-            form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+            form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode(),
+                            keep_blank_values=True)
             if path == f"/api/v1/courses/{COURSE}/quizzes/{QUIZ}/reports":
                 assert form["quiz_report[report_type]"] == ["student_analysis"]
-                self._send(200, self.report(False))
+                state.report_posts.append(form)
+                state.all_versions = form.get("quiz_report[includes_all_versions]") == ["true"]
+                if state.busy:  # quiz_reports_controller.rb#create: reject! 'report is already being generated', 409
+                    self._error(409, "report is already being generated")
+                    return
+                state.busy = True
+                if state.drop_create:
+                    state.drop_create, self.close_connection = False, True
+                    return
+                # non-JSON-API create includes the file only (backward_compatible_includes), never "progress"
+                self._send(200, self.report(True, False))
             elif path == f"/api/v1/courses/{COURSE}/assignments/{ASSIGNMENT}/submissions/update_grades":
-                state.posts.append(form)
-                for k, v in form.items():
-                    if k.endswith("[posted_grade]"):
-                        state.grades[k.split("[")[1].rstrip("]")] = float(v[0])
-                self._send(200, {"id": 32, "workflow_state": "queued", "completion": 0,
-                                 "url": f"{self.base()}/api/v1/progress/32"})
+                self.update_grades(form)
             else:
                 self._error(404, "The specified resource does not exist.")
 
-        def report(self, done: bool) -> dict:
-            return {"id": 11, "quiz_id": QUIZ, "report_type": "student_analysis", "readable_type": "Student Analysis",
-                    "includes_all_versions": True, "anonymous": False, "generatable": True,
-                    "url": f"{self.base()}/api/v1/courses/{COURSE}/quizzes/{QUIZ}/reports/11",
-                    "file": {"id": 55, "url": f"{self.base()}/files/55/download?verifier=abc"} if done else None,
-                    "progress_url": None if done else f"{self.base()}/api/v1/progress/31"}
+        def update_grades(self, form: dict) -> None:
+            fault = state.post_mode if state.post_faults else None
+            state.post_faults = max(0, state.post_faults - 1)
+            if fault == "redirect":
+                self._send(307, {}, {"Location": f"{state.storage}/api/v1/elsewhere"})
+                return
+            if fault == "drop-first":
+                self.close_connection = True
+                return
+            state.posts.append(form)
+            for k, v in form.items():
+                uid, field = k.split("[")[1].rstrip("]"), k.split("[")[2].rstrip("]")
+                if field == "posted_grade":
+                    state.grades[uid] = float(v[0])
+                    state.excused.discard(uid)  # a score ends the excusal
+                elif field == "text_comment" and v[0]:
+                    state.comments.setdefault(uid, []).append(v[0])
+            if fault == "drop":
+                self.close_connection = True
+                return
+            if fault == "timeout":
+                time.sleep(state.post_sleep)
+            if fault == "502":
+                self._send(502, None, raw=b"<html>502 Bad Gateway</html>", ctype="text/html")
+                return
+            self._send(200, {"id": 32, "context_type": "Assignment", "tag": "submissions_update",
+                             "workflow_state": "queued", "completion": 0, "message": None,
+                             "url": f"{self.base()}/api/v1/progress/32"})
+
+        def report_progress(self) -> dict:
+            step = min(state.progress_polls - 1, 2)  # queued, then running, then how the job ends
+            end = state.report_end if state.progress_polls >= state.ready_after else None
+            workflow = {"no-file": "completed"}.get(end, end) if end else ["queued", "running", "running"][step]
+            message = {"failed": "undefined method `csv' for nil", "canceled": None}.get(end)
+            return {"id": 31, "context_type": "Quizzes::QuizStatistics", "tag": "Quizzes::QuizStatistics",
+                    "workflow_state": workflow, "completion": 100 if workflow == "completed" else 50 * step,
+                    "message": message, "url": f"{self.base()}/api/v1/progress/31"}
+
+        def report(self, include_file: bool, include_progress: bool, all_versions: bool | None = None) -> dict:
+            done = state.progress_polls >= state.ready_after and state.report_end == "completed"
+            if state.progress_polls >= state.ready_after:
+                state.busy = False
+            out = {"id": 11, "quiz_id": QUIZ, "report_type": "student_analysis", "readable_type": "Student Analysis",
+                   "includes_all_versions": state.all_versions if all_versions is None else all_versions,
+                   "anonymous": False, "generatable": True,
+                   "created_at": "2026-12-01T10:00:00Z", "updated_at": "2026-12-01T10:00:00Z",
+                   "url": f"{self.base()}/api/v1/courses/{COURSE}/quizzes/{QUIZ}/reports/11",
+                   "progress_url": f"{self.base()}/api/v1/progress/31"}
+            if include_file and done:
+                out["file"] = {"id": 55, "display_name": "quiz_student_analysis_report.csv",
+                               "content-type": "text/csv", "size": len(state.export),
+                               "url": f"{self.base()}/files/55/download?download_frd=1&verifier=abc"}
+            if include_progress:
+                out["progress"] = self.report_progress_peek()
+            return out
+
+        def report_progress_peek(self) -> dict:
+            return self.report_progress() if state.progress_polls else {
+                "id": 31, "workflow_state": "queued", "completion": 0, "url": f"{self.base()}/api/v1/progress/31"}
 
     return FakeCanvas
 
 
+def storage_handler(state: CanvasState):
+    """The storage host the report's file redirects to (another origin): serves the file to anyone with the URL."""
+    class Storage(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            state.storage_requests.append((self.path, self.headers.get("Authorization")))
+            data = state.export if self.path.startswith("/bucket/55/") else b"not here"
+            self.send_response(200 if self.path.startswith("/bucket/55/") else 404)
+            self.send_header("Content-Type", "text/csv")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_POST = do_GET  # noqa: N815 - a redirected POST would land here
+
+    return Storage
+
+
+@contextlib.contextmanager
+def serve(handler, server_class=_Server, wrap=None):
+    """tests/local_server.py's ``serve``, answering its shutdown in 20 ms rather than 0.5 s (these tests start two
+    servers each); ``wrap``: applied to the listening socket (TLS)."""
+    server = server_class(("127.0.0.1", 0), handler)
+    if wrap is not None:
+        server.socket = wrap(server.socket)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"{'https' if wrap else 'http'}://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
 def serve_fake_canvas(state: CanvasState):
-    """The fake NTU COOL on a free local port; yields its base URL."""
-    return serve(handler_for(state))
+    """The fake NTU COOL and its storage host on free local ports; yields NTU COOL's base URL."""
+    with serve(storage_handler(state)) as storage, serve(handler_for(state)) as url:
+        state.storage = storage.replace("127.0.0.1", "localhost")  # another host too, not only another port
+        yield url

@@ -1,22 +1,40 @@
 """``hw10 fetch``: the quiz's Student Analysis CSV from NTU COOL by API, unchanged, as the TA would download it.
 
-Canvas's Quiz Reports API: ``POST /api/v1/courses/:course/quizzes/:quiz/reports`` with
-``quiz_report[report_type]=student_analysis`` (and ``quiz_report[includes_all_versions]=true`` for every
-attempt) returns the report; while it is generated, its ``progress_url`` is polled (``workflow_state``
-queued → running → completed | failed); then ``GET …/reports/:id?include[]=file`` gives the file whose ``url``
-is downloaded. The bytes are written to a temporary name next to ``--out`` and renamed; an existing ``--out`` is
-not replaced without ``--force``.
+Canvas's Quiz Reports API (app/controllers/quizzes/quiz_reports_controller.rb): ``POST
+/api/v1/courses/:course/quizzes/:quiz/reports`` with ``quiz_report[report_type]=student_analysis`` and
+``quiz_report[includes_all_versions]`` returns the report and starts its generation; while it is generated, its
+``progress_url`` is polled (app/models/progress.rb: queued → running → completed | failed | canceled); then ``GET
+…/reports/:id?include[]=file`` gives the file whose ``url`` is downloaded (it may redirect to a storage host, which
+never gets the token). When a report of that kind is already being generated (a co-TA, the quiz's web page, an
+earlier interrupted run), Canvas answers 409: the quiz's reports are listed (``GET …/reports``) and the running one
+is polled; the same happens when the creating POST's answer is lost. ``failed`` and ``canceled`` end the wait at
+once; a report said to be complete that gives no file is an error, not a wait.
+
+``includes_all_versions=true`` (the default, "every attempt") gives one row per attempt, and ``hw10 grade
+--attempt latest|first|highest`` chooses. ``includes_all_versions=false`` (``--kept-attempt-only``) gives, per
+student, the attempt Canvas *keeps* under the quiz's scoring policy (highest by Canvas's own scores by default),
+which is not necessarily the latest.
+
+The bytes go to a temporary file created exclusively (``mkstemp``, mode 0600) next to ``--out`` and are then
+linked to ``--out`` only if nothing is there (an existing file, link or folder is never replaced without
+``--force``, even one that appeared meanwhile); with ``--force`` the temporary file is renamed over ``--out`` (a
+planted symbolic link is replaced, never followed).
 """
 from __future__ import annotations
 
+import errno
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from ..errors import InputError
-from .client import Canvas, CanvasError
+from .client import Canvas, CanvasError, CanvasUnsure
+
+FILE_LIMIT = 512 * 2**20
+"""The largest export read (bytes): a class of thousands with every attempt is tens of megabytes."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +50,7 @@ class Fetched:
 def fetch_report(canvas: Canvas, course: int, quiz: int, out: Path, *, all_attempts: bool = True,
                  wait_s: float = 600.0, poll_s: float = 2.0, force: bool = False,
                  progress: Callable[[str], None] = lambda text: None, clock=time.monotonic) -> Fetched:
-    """Generate (or reuse) the Student Analysis report of ``quiz`` and save its CSV at ``out`` (module docstring);
+    """Generate (or find) the Student Analysis report of ``quiz`` and save its CSV at ``out`` (module docstring);
     ``progress`` is told how far the report is; a report not ready after ``wait_s`` is a :class:`CanvasError`."""
     out = Path(out)
     if (out.exists() or out.is_symlink()) and not force:
@@ -40,34 +58,126 @@ def fetch_report(canvas: Canvas, course: int, quiz: int, out: Path, *, all_attem
                          file=str(out))
     where = f"/api/v1/courses/{course}/quizzes/{quiz}/reports"
     what = f"the Student Analysis report of quiz {quiz} in course {course}"
-    report = canvas.request("POST", where, [("quiz_report[report_type]", "student_analysis"),
-                                            ("quiz_report[includes_all_versions]", str(all_attempts).lower()),
-                                            ("include[]", "file"), ("include[]", "progress")], what=what).json()
-    start = clock()
-    while not (report.get("file") or {}).get("url"):
-        prog = report.get("progress") or {}
-        url = report.get("progress_url") or prog.get("url")
-        if url:
-            prog = canvas.get_json(url, what=f"the progress of {what}")
-        state = prog.get("workflow_state")
-        if state == "failed":
-            raise CanvasError(f"NTU COOL could not generate {what}: {prog.get('message') or 'the job failed'}")
-        progress(f"NTU COOL is generating the report: {state or 'waiting'} {prog.get('completion') or 0:.0f}%")
-        if clock() - start > wait_s:
-            raise CanvasError(f"{what} was not ready after {wait_s:.0f} s; try again later (NTU COOL is busy)")
-        if state != "completed":
-            canvas.sleep(poll_s)
-        report = canvas.get_json(f"{where}/{report['id']}", [("include[]", "file"), ("include[]", "progress")],
-                                 what=what)
-    data = canvas.request("GET", report["file"]["url"], what=f"the file of {what}").body
+    deadline = clock() + wait_s
+    report = _start(canvas, where, all_attempts, what, progress)
+    url = _file_url(canvas, where, report, what, deadline, poll_s, progress, clock)
+    data = canvas.request("GET", url, what=f"the file of {what}", limit=FILE_LIMIT, leave_origin=True).body
     if not data.strip():
         raise CanvasError(f"{what}: NTU COOL returned an empty file")
-    tmp = out.with_name(f".{out.name}.hw10-tmp-{os.getpid()}")
+    write_new(out, data, force=force)
+    return Fetched(out, len(data), int(report["id"]), bool(report.get("includes_all_versions", all_attempts)))
+
+
+def _start(canvas: Canvas, where: str, all_attempts: bool, what: str, progress: Callable[[str], None]) -> dict:
+    """The report Canvas starts generating, or the one it is already generating (409, or the POST's answer lost)."""
+    try:
+        report = canvas.request("POST", where, [("quiz_report[report_type]", "student_analysis"),
+                                                ("quiz_report[includes_all_versions]", str(all_attempts).lower()),
+                                                ("include[]", "file"), ("include[]", "progress")], what=what).json()
+    except CanvasUnsure:
+        progress("NTU COOL's answer was lost: looking for the report it may have started")
+    except CanvasError as exc:
+        if exc.status != 409:
+            raise
+        progress("NTU COOL is already generating this report (started by a co-TA, the quiz's page or an earlier "
+                 "run): waiting for it")
+    else:
+        return _checked(report, what)
+    reports = canvas.get_json(where, [("includes_all_versions", str(all_attempts).lower()), ("include[]", "file"),
+                                      ("include[]", "progress")], what=f"the reports of quiz {where.split('/')[-2]}")
+    for r in reports if isinstance(reports, list) else [reports]:
+        if (isinstance(r, dict) and r.get("report_type") == "student_analysis"
+                and bool(r.get("includes_all_versions")) == all_attempts):
+            return _checked(r, what)
+    raise CanvasError(f"{what}: NTU COOL says it is being generated but does not list it; try again in a minute")
+
+
+def _checked(report, what: str) -> dict:
+    if not isinstance(report, dict) or not isinstance(report.get("id"), (int, str)) or not str(
+            report.get("id")).isdigit():
+        raise CanvasError(f"{what}: NTU COOL answered something that is not a quiz report")
+    return report
+
+
+def _file_url(canvas: Canvas, where: str, report: dict, what: str, deadline: float, poll_s: float,
+              progress: Callable[[str], None], clock) -> str:
+    """Poll ``report``'s progress until the report has a file; its URL."""
+    again = f"{where}/{report['id']}"
+    include = [("include[]", "file"), ("include[]", "progress")]
+    while True:
+        url = _url_of(report)
+        if url:
+            return url
+        prog = report.get("progress") if isinstance(report.get("progress"), dict) else {}
+        purl = report.get("progress_url") or prog.get("url")
+        if purl:
+            prog = canvas.get_json(str(purl), what=f"the progress of {what}")
+            prog = prog if isinstance(prog, dict) else {}
+        state = prog.get("workflow_state")
+        if state in ("failed", "canceled"):
+            why = f": {canvas.scrub(str(prog['message']))[:200]}" if prog.get("message") else ""
+            raise CanvasError(f"NTU COOL {'could not generate' if state == 'failed' else 'canceled'} {what}{why}; "
+                              "run hw10 fetch again to have it start anew")
+        if state == "completed" or not purl:
+            url = _url_of(_checked(canvas.get_json(again, include, what=what), what))
+            if url:
+                return url
+            raise CanvasError(f"{what}: NTU COOL says it is {'complete' if state else 'not being generated'} but "
+                              "gives no file to download; run hw10 fetch again")
+        completion = prog.get("completion")
+        completion = completion if isinstance(completion, (int, float)) else 0
+        progress(f"NTU COOL is generating the report: {state or 'waiting'} {completion:.0f}%")
+        if clock() > deadline:
+            raise CanvasError(f"{what} was not ready within --wait (NTU COOL is busy); run hw10 fetch again later: it "
+                              "waits for the same report")
+        canvas.sleep(poll_s)
+        report = _checked(canvas.get_json(again, include, what=what), what)
+
+
+def _url_of(report: dict) -> str | None:
+    file = report.get("file")
+    url = file.get("url") if isinstance(file, dict) else None
+    return url if isinstance(url, str) and url else None
+
+
+def write_new(out: Path, data: bytes, *, force: bool = False) -> None:
+    """Write ``data`` at ``out`` through an exclusively created temporary file next to it; never replace anything
+    at ``out`` unless ``force`` (then the entry itself is replaced, a link never followed)."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
+        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".hw10-tmp")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write ({exc.strerror})", file=str(out)) from None
-    return Fetched(out, len(data), int(report["id"]), bool(report.get("includes_all_versions", all_attempts)))
+    tmp, moved = Path(name), False
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        if force:
+            os.replace(tmp, out)
+            moved = True
+            return
+        try:
+            os.link(tmp, out)
+        except FileExistsError:
+            raise InputError("appeared while hw10 fetch ran; it does not replace a file (pass --force, or choose "
+                             "another --out)", file=str(out)) from None
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                raise
+            _write_exclusive(out, data)  # a file system without hard links
+    except OSError as exc:
+        raise InputError(f"cannot write ({exc.strerror or exc})", file=str(out)) from None
+    finally:
+        if not moved:
+            tmp.unlink(missing_ok=True)
+
+
+def _write_exclusive(out: Path, data: bytes) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(out, flags, 0o600)
+    except FileExistsError:
+        raise InputError("appeared while hw10 fetch ran; it does not replace a file (pass --force, or choose "
+                         "another --out)", file=str(out)) from None
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)

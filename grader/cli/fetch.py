@@ -1,12 +1,14 @@
 """``hw10 fetch``: download the quiz's Student Analysis CSV from NTU COOL by API (token in CANVAS_API_TOKEN)."""
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from grader.canvas.client import Canvas, token_from_env
 from grader.canvas.fetch import fetch_report
 from grader.cli.common import EXIT_OK
+from grader.errors import InputError, terminal_safe
 
 
 def register(subparsers) -> None:
@@ -18,16 +20,22 @@ def register(subparsers) -> None:
     f.add_argument("--course", required=True, type=int, help="course id (the number after /courses/)")
     f.add_argument("--quiz", required=True, type=int, help="quiz id (the number after /quizzes/)")
     f.add_argument("--out", required=True, metavar="CSV", help="where to save the export")
-    f.add_argument("--latest-only", action="store_true",
-                   help="only each student's latest attempt (default: every attempt, as --attempt needs)")
+    f.add_argument("--kept-attempt-only", action="store_true",
+                   help="only the attempt NTU COOL keeps for each student under the quiz's scoring policy (by "
+                        "default the highest by NTU COOL's own scores; not necessarily the latest). Default: every "
+                        "attempt, and hw10 grade --attempt latest|first|highest chooses")
+    # the old name: NTU COOL's includes_all_versions=false never meant "latest"; refused with what it really did
+    f.add_argument("--latest-only", action="store_true", help=argparse.SUPPRESS)
     f.add_argument("--wait", type=float, default=600.0, metavar="S",
                    help="seconds to wait for NTU COOL to build the report (default 600)")
+    f.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                   help="seconds one answer of NTU COOL may take, all of it (default 120)")
     f.add_argument("--force", action="store_true", help="replace --out when it exists")
     f.set_defaults(main=main)
 
 
-def main(*, canvas: str, course: int, quiz: int, out: str, latest_only: bool = False, wait: float = 600.0,
-         force: bool = False) -> int:
+def main(*, canvas: str, course: int, quiz: int, out: str, kept_attempt_only: bool = False,
+         latest_only: bool = False, wait: float = 600.0, timeout: float = 120.0, force: bool = False) -> int:
     """Fetch the report and say what to run next.
 
     Args:
@@ -35,17 +43,25 @@ def main(*, canvas: str, course: int, quiz: int, out: str, latest_only: bool = F
         course: the course id.
         quiz: the quiz id.
         out: the CSV to write.
-        latest_only: only the latest attempt of each student.
+        kept_attempt_only: only the attempt NTU COOL keeps for each student (includes_all_versions=false).
+        latest_only: refused (the old name of ``kept_attempt_only``, which never meant the latest attempt).
         wait: seconds to wait for the report.
+        timeout: seconds one answer of NTU COOL may take.
         force: replace ``out`` when it exists.
     """
-    def say(text: str) -> None:
-        print(f"  {text}", file=sys.stderr, flush=True)
+    if latest_only:
+        raise InputError("--latest-only is gone: NTU COOL never gave the latest attempt, but the one it keeps under "
+                         "the quiz's scoring policy; fetch every attempt (the default) and choose with hw10 grade "
+                         "--attempt latest, or pass --kept-attempt-only for NTU COOL's kept attempt")
 
-    client = Canvas(canvas, token_from_env(), log=say)
-    got = fetch_report(client, course, quiz, Path(out), all_attempts=not latest_only, wait_s=wait, force=force,
+    def say(text: str) -> None:
+        print(f"  {terminal_safe(text)}", file=sys.stderr, flush=True)
+
+    client = Canvas(canvas, token_from_env(), log=say, deadline=timeout, timeout=min(30.0, timeout))
+    got = fetch_report(client, course, quiz, Path(out), all_attempts=not kept_attempt_only, wait_s=wait, force=force,
                        progress=say)
-    print(f"wrote {got.path} ({got.size:,} bytes; report {got.report_id}, "
-          f"{'every attempt' if got.includes_all_versions else 'latest attempts only'})")
-    print(f"next: hw10 grade {got.path} --key KEY.yaml --out DIR --assignment \"HW10 (<assignment id>)\"")
+    print(terminal_safe(f"wrote {got.path} ({got.size:,} bytes; report {got.report_id}, "
+                        f"{'every attempt' if got.includes_all_versions else 'the attempt NTU COOL keeps'})"))
+    print(terminal_safe(f"next: hw10 grade {got.path} --key KEY.yaml --out DIR "
+                        "--assignment \"HW10 (<assignment id>)\""))
     return EXIT_OK

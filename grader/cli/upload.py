@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from grader.canvas.client import Canvas, token_from_env
+from grader.canvas.gradebook import assignment_id
 from grader.canvas.upload import RECEIPT, upload
 from grader.cli.common import EXIT_OK, bank
 from grader.errors import terminal_safe
@@ -20,36 +21,45 @@ def register(subparsers) -> None:
                                           f"{RECEIPT} into the folder.")
     u.add_argument("--canvas", required=True, metavar="URL", help="NTU COOL's address, e.g. https://cool.ntu.edu.tw")
     u.add_argument("--course", required=True, type=int, help="course id")
-    u.add_argument("--assignment", required=True, type=int, help="assignment id of the quiz's gradebook column")
+    u.add_argument("--assignment", required=True, metavar="ID",
+                   help='assignment id of the quiz\'s gradebook column, or its "Title (id)" as hw10 grade was given')
     u.add_argument("--from", dest="folder", required=True, metavar="DIR", help="the folder hw10 grade wrote")
     u.add_argument("--key", required=True, help="the key the folder was graded with")
     u.add_argument("--yes", action="store_true", help="post (without it: only the dry-run diff)")
     u.add_argument("--comments", action="store_true", help="also post each student's feedback as a comment")
+    u.add_argument("--include-excused", action="store_true",
+                   help="also post over students NTU COOL shows as excused (a score ends the excusal)")
     u.add_argument("--force", action="store_true", help="post again what a receipt says was posted")
+    u.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                   help="seconds one answer of NTU COOL may take, all of it (default 120)")
     u.set_defaults(main=main)
 
 
-def main(*, canvas: str, course: int, assignment: int, folder: str, key: str, yes: bool = False,
-         comments: bool = False, force: bool = False, questions_dir: str | None = None) -> int:
+def main(*, canvas: str, course: int, assignment: str, folder: str, key: str, yes: bool = False,
+         comments: bool = False, include_excused: bool = False, force: bool = False, timeout: float = 120.0,
+         questions_dir: str | None = None) -> int:
     """Print the diff; with ``yes`` post and print the receipt's summary.
 
     Args:
         canvas: NTU COOL's base URL.
         course: the course id.
-        assignment: the assignment id.
+        assignment: the assignment id, or ``"Title (id)"``.
         folder: the folder ``hw10 grade`` wrote.
         key: the key it was graded with.
         yes: post the grades.
         comments: post each student's feedback as a submission comment.
+        include_excused: post over excused submissions too.
         force: post again although a receipt says it was done.
+        timeout: seconds one answer of NTU COOL may take.
         questions_dir: the question bank folder (None: the installed one).
     """
     def say(text: str) -> None:
-        print(f"  {text}", file=sys.stderr, flush=True)
+        print(f"  {terminal_safe(text)}", file=sys.stderr, flush=True)
 
-    client = Canvas(canvas, token_from_env(), log=say)
-    plan, receipt = upload(client, course, assignment, Path(folder), Path(key), bank(questions_dir), yes=yes,
-                           comments=comments, force=force, progress=say)
+    ident = assignment_id(str(assignment))
+    client = Canvas(canvas, token_from_env(), log=say, deadline=timeout, timeout=min(30.0, timeout))
+    plan, receipt = upload(client, course, ident, Path(folder), Path(key), bank(questions_dir), yes=yes,
+                           comments=comments, force=force, include_excused=include_excused, progress=say)
     print(terminal_safe(plan.text()))
     if receipt is None:
         print("dry run: nothing was posted; run again with --yes to post" + (" (and --comments)" if not comments

@@ -84,7 +84,7 @@ def test_fetch_never_replaces_a_file(cool, tmp_path):
 
 @pytest.mark.parametrize("token, course, quiz, says", [
     ("bad-token-123", COURSE, QUIZ, "refused the token in CANVAS_API_TOKEN (HTTP 401: Invalid access token.)"),
-    (STUDENT_TOKEN, COURSE, QUIZ, "needs a teacher or TA role"),
+    (STUDENT_TOKEN, COURSE, QUIZ, "accepted the token but its user may not do this (HTTP 401: user not authorized"),
     (TOKEN, COURSE, 6, "not found (HTTP 404: The specified resource does not exist.)"),
 ])
 def test_fetch_refusals_are_one_clear_message(cool, tmp_path, token, course, quiz, says):
