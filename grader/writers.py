@@ -79,13 +79,10 @@ def scores_rows(sheet: ScoreSheet, decimals: int, feedback: dict[str, str] | Non
 
 @dataclass(frozen=True)
 class Assignment:
-    """Gradebook column: ``Title (id)`` matches an existing Canvas assignment; a bare title makes a new one."""
+    """Gradebook column: ``Title (id)`` matches an existing Canvas assignment; a bare title makes a new one
+    (:func:`grader.canvas.gradebook.assignment_column` reads it as Canvas does and refuses the near misses)."""
 
     title: str
-
-    @property
-    def has_id(self) -> bool:
-        return self.title.rstrip().endswith(")") and "(" in self.title
 
 
 def grades_rows(sheet: ScoreSheet, assignment: Assignment, decimals: int,

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.canvas.gradebook import assignment_column
 from grader.cli.common import EXIT_OK, bank
 from grader.errors import terminal_safe
 from grader.grade import GradeOptions, run_grade
 from grader.scoring import fmt_points
-from grader.writers import Assignment
 
 
 def register(subparsers) -> None:
@@ -53,6 +53,7 @@ def main(*, export: str, key: str, out: str, previous_key: str | None = None, fo
         allow_fixture_key: write grades.csv although the key comes from test fixtures.
         questions_dir: the question bank folder (None: the installed one).
     """
+    column = assignment_column(assignment)  # a spelling NTU COOL would read as a new column: exit 2, before any work
     opts = GradeOptions(export=Path(export), key=Path(key), out=Path(out),
                         previous_key=Path(previous_key) if previous_key else None, fmt=format,
                         attempt=attempt, assignment=assignment, points_possible=not no_points_possible,
@@ -102,7 +103,7 @@ def main(*, export: str, key: str, out: str, previous_key: str | None = None, fo
     for s in res.skipped:
         say(f"  NOT WRITTEN {s}")
     say(f"  wrote {', '.join(p.name for p in res.written)} in {out}")
-    if any(p.name == "grades.csv" for p in res.written) and not Assignment(assignment).has_id:
+    if any(p.name == "grades.csv" for p in res.written) and column.id is None:
         say(f"  note: grades.csv's column {assignment!r} has no assignment id, so NTU COOL will add a new "
               "assignment on import; to fill an existing one use --assignment \"Title (id)\" as its gradebook "
               "export names it")

@@ -348,3 +348,15 @@ def test_hw10_grade_loads_only_the_grader(tmp_path):
             "print(rc, loaded)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[3])
     assert res.stdout.strip().splitlines()[-1] == "0 []", res.stdout + res.stderr
+
+
+@pytest.mark.parametrize("title", ["HW10(123)", "HW10 (123) ", "HW10 (#123)", "HW10 （123）", "HW10\n(123)"])
+def test_an_assignment_title_ntu_cool_would_read_as_a_new_column_is_refused(tmp_path, capsys, title):
+    """NTU COOL's gradebook importer takes an assignment id only from "Title (id)" exactly; a near miss would add a
+    new column on import, silently: refused before anything is read or written (exit 2, one line)."""
+    out = tmp_path / "out"
+    assert main(["grade", str(SAMPLE / "export.csv"), "--key", str(SAMPLE / "key.yaml"), "--out", str(out),
+                 "--assignment", title]) == 2
+    err = capsys.readouterr().err
+    assert "--assignment" in err and ("Title (id)" in err or "line break" in err)
+    assert err.count("\n") == 1 and not out.exists()
