@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from local_server import _Server
+from local_server import serve
 
 TOKEN = "cool-token"
 STUDENT_TOKEN = "student-token"
@@ -309,22 +308,6 @@ def storage_handler(state: CanvasState):
         do_POST = do_GET  # noqa: N815 - a redirected POST would land here
 
     return Storage
-
-
-@contextlib.contextmanager
-def serve(handler, server_class=_Server, wrap=None):
-    """tests/local_server.py's ``serve``, answering its shutdown in 20 ms rather than 0.5 s (these tests start two
-    servers each); ``wrap``: applied to the listening socket (TLS)."""
-    server = server_class(("127.0.0.1", 0), handler)
-    if wrap is not None:
-        server.socket = wrap(server.socket)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"{'https' if wrap else 'http'}://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ import threading
 from http.server import ThreadingHTTPServer
 
 
-class _Server(ThreadingHTTPServer):
+class LocalServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def handle_error(self, request, client_address):
@@ -19,13 +19,17 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def serve(handler):
-    """Serve ``handler`` (a ``BaseHTTPRequestHandler`` class) until the block ends; yields ``http://127.0.0.1:PORT``."""
-    server = _Server(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def serve(handler, server_class=LocalServer, wrap=None, poll_interval: float = 0.02):
+    """Serve ``handler`` (a ``BaseHTTPRequestHandler`` class) until the block ends; yields ``http://127.0.0.1:PORT``
+    (``https://…`` with ``wrap``, applied to the listening socket: TLS). Its shutdown is answered within
+    ``poll_interval`` seconds (the standard library's 0.5 s, per server, adds up over many tests)."""
+    server = server_class(("127.0.0.1", 0), handler)
+    if wrap is not None:
+        server.socket = wrap(server.socket)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{'https' if wrap else 'http'}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

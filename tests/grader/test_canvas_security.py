@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 from fake_canvas import COURSE, QUIZ, TOKEN, serve
-from local_server import _Server
+from local_server import LocalServer
 
 from grader.canvas.client import MAX_REDIRECTS, Canvas, CanvasError
 from grader.cli import main
@@ -192,7 +192,7 @@ def test_canvas_must_be_an_https_address_alone(canvas, monkeypatch, tmp_path, ca
 # ----------------------------------------------------------------------------- https → http on the same host and port
 
 
-class SniffingTLSServer(_Server):
+class SniffingTLSServer(LocalServer):
     """A TLS server that records the bytes of any plaintext request sent to its port (an http:// downgrade)."""
 
     context: ssl.SSLContext
