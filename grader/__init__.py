@@ -1,13 +1,10 @@
-"""HW10 grader: question specs, answer keys, the course's scoring rule, readers and writers.
+"""hw10's torch-free core: question specs, answer keys and their records, the course's scoring rule, the score
+sheet and item analysis, readers and writers, the output folder, a TA's review and the key check.
 
-Importing this package never imports torch; model code lives in :mod:`checks`.
+It imports nothing of :mod:`checks` (the model checks), :mod:`reports` (the pages) or :mod:`hw10` (the command
+line and the notebook API); those build on it (``tests/test_architecture.py`` keeps it so). Importing it never
+imports torch.
 """
-__version__ = "0.1.0"
+from grader.version import __version__
 
-
-def selfcheck(*args, **kwargs):
-    """Score your answers like the TA will (see :mod:`grader.student`); renders as HTML in notebooks."""
-    # deferred: `import grader` stays cheap; the scoring stack loads on the first call
-    from grader.student import selfcheck as _selfcheck
-
-    return _selfcheck(*args, **kwargs)
+__all__ = ["__version__"]

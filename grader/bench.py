@@ -179,7 +179,7 @@ def bench_grade(n_students: int = 10_000, workdir: Path | None = None) -> list[B
             gc.unfreeze()
         n_rows = export.count(b"\n")
         del export
-        command = ["-m", "grader.cli", "grade", str(tmpdir / "export.csv"), "--key", str(tmpdir / "key.yaml"),
+        command = ["-m", "hw10.cli", "grade", str(tmpdir / "export.csv"), "--key", str(tmpdir / "key.yaml"),
                    "--out", str(tmpdir / "out")]
         for how in ("new folder", "rerun, same folder"):
             wall, peak, _, (user, system) = _run_child(command)

@@ -1,5 +1,5 @@
 """A key with a question in review, made by the real pipeline, and a filled decisions file: what the tests of
-``hw10 review`` (tests/grader/cli) and of its sheet in a browser (tests/reports) start from."""
+``hw10 review`` (tests/hw10/cli) and of its sheet in a browser (tests/reports) start from."""
 from __future__ import annotations
 
 import functools

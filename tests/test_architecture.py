@@ -1,8 +1,11 @@
 """The shape of the code a newcomer relies on, checked on the source itself (``ast``, nothing imported):
 
+* **layers**: the torch-free core (:mod:`grader`) imports nothing of the other packages; the model checks
+  (:mod:`checks`) and the pages (:mod:`reports`) import the core only (never each other); the command line and the
+  notebook API (:mod:`hw10`) are the only layer that imports both. Every import counts, at module level, inside a
+  function or under ``TYPE_CHECKING``; the version module imports nothing;
 * no import cycle among the project's modules (imports at module level; those under ``if TYPE_CHECKING``
   and inside functions do not run at import time and are not edges);
-* ``checks`` never imports the command line (:mod:`grader.cli`), anywhere;
 * a project import inside a function only outside ``checks`` (torch-free code deferring the model pipeline or a
   heavy part of itself), and then it says so: a ``deferred`` comment on its import block or the line above it;
 * every check module a question spec names exists and has the check's shape (q05_codebook.py is the
@@ -18,7 +21,7 @@ import pytest
 from grader.spec import load_bank
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("checks", "grader", "reports", "questions")
+PACKAGES = ("checks", "grader", "hw10", "reports", "questions")
 
 
 def _modules() -> dict[str, Path]:
@@ -126,19 +129,42 @@ def test_the_cycle_finder_finds_a_cycle():
     assert _cycle({"a": ["b"], "b": []}) is None
 
 
-def test_checks_never_imports_the_command_line():
-    offenders = [f"{m}: {t}" for m, tree in TREES.items() if m.split(".")[0] == "checks"
-                 for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
-                 for t in _resolve(m, node, MODULES[m]) if t == "grader.cli" or t.startswith("grader.cli.")]
-    assert not offenders
+ALLOWED = {"grader": {"grader", "questions"}, "questions": {"questions"},
+           "checks": {"checks", "grader", "questions"}, "reports": {"reports", "grader", "questions"},
+           "hw10": set(PACKAGES)}
+"""Which packages each package may import: the core ← the model checks, the pages ← the command line."""
 
 
-def test_the_grader_and_reports_import_no_model_code_at_module_level():
-    """The torch-free side (grader apart from its command line, reports) never imports checks when imported."""
-    offenders = [f"{m} imports {t}" for m, targets in GRAPH.items()
-                 if m.split(".")[0] in ("grader", "reports", "questions") and not m.startswith("grader.cli")
-                 for t in targets if t.split(".")[0] == "checks"]
-    assert not offenders
+def upward_imports(trees: dict[str, ast.Module], paths: dict[str, Path]) -> list[str]:
+    """``module: imported`` for every import (anywhere in the module) that runs against :data:`ALLOWED`."""
+    return [f"{m} imports {t}" for m, tree in trees.items()
+            for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+            for t in _resolve(m, node, paths[m]) if t.split(".")[0] not in ALLOWED[m.split(".")[0]]]
+
+
+def test_each_layer_imports_only_the_layers_below_it():
+    offenders = upward_imports(TREES, MODULES)
+    assert not offenders, "imports across the layers: " + "; ".join(offenders)
+
+
+def test_a_planted_upward_import_is_caught():
+    """The layer check can fail: the core importing the command line (even deferred, inside a function), the pages
+    importing the model checks, and a check importing the pages are each caught; the command line importing all is
+    not."""
+    sources = {"grader.sheet": "def f():\n    from hw10.cli import main\n",
+               "reports.render": "from checks.evidence import Evidence\n",
+               "checks.evidence": "import reports.render\n",
+               "hw10.grade": "import checks.evidence, reports.render, grader.sheet\n"}
+    trees = {m: ast.parse(src) for m, src in sources.items()}
+    assert upward_imports(trees, {m: MODULES[m] for m in sources}) == [
+        "grader.sheet imports hw10.cli", "reports.render imports checks.evidence",
+        "checks.evidence imports reports.render"]
+
+
+def test_the_version_lives_in_a_module_that_imports_nothing():
+    tree = TREES["grader.version"]
+    assert not [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert [t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets] == ["__version__"]
 
 
 def test_project_imports_inside_functions_only_defer_the_model_pipeline_and_say_so():

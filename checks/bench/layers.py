@@ -13,7 +13,7 @@ where the time goes: on a CPU the decodes dominate and cost the same either way.
 Both sides run on the same loaded models in the same process, after one warm-up call of each model
 (a decode, a transcription, a speaker embedding), ours first; model loading is in neither time. Peak memory
 is the process's maximum resident set size so far (models included). Wiring into ``hw10 bench --stages``
-belongs to grader/cli.py.
+belongs to hw10/cli.py.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from checks.assets import find_asset, fingerprint_path
 from checks.audio import RESAMPLER
 from checks.pipeline.context import CheckContext
 from checks.pipeline.outcome import QuestionOutcome
-from grader import __version__
+from grader.version import __version__
 
 
 def _version(distribution: str) -> str:

@@ -36,10 +36,10 @@ from checks.pipeline.outcome import QuestionOutcome, answer_level, build_key, pe
 from checks.pipeline.preflight import CheckedOptions, check_options
 from checks.pipeline.provenance import build_provenance
 from checks.pipeline.registry import NotImplementedCheck, load_check, optional_assets
-from grader import __version__
 from grader.errors import InputError
 from grader.key import AnswerKey
 from grader.spec import QuestionBank
+from grader.version import __version__
 
 log = logging.getLogger(__name__)
 

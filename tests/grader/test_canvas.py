@@ -22,9 +22,9 @@ from fake_canvas import (
 from grader.canvas.client import Canvas, CanvasError
 from grader.canvas.fetch import fetch_report
 from grader.canvas.upload import RECEIPT, upload
-from grader.cli import main
 from grader.errors import InputError
 from grader.key import dump_key
+from hw10.cli import main
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from grader.canvas.client import Canvas, CanvasError
 from grader.canvas.fetch import fetch_report, write_new
 from grader.canvas.gradebook import assignment_column, assignment_id
 from grader.canvas.upload import RECEIPT, upload
-from grader.cli import main
 from grader.errors import InputError
 from grader.key import dump_key
+from hw10.cli import main
 
 
 @pytest.fixture

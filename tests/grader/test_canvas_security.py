@@ -19,7 +19,7 @@ from fake_canvas import COURSE, QUIZ, TOKEN, serve
 from local_server import LocalServer
 
 from grader.canvas.client import MAX_REDIRECTS, Canvas, CanvasError
-from grader.cli import main
+from hw10.cli import main
 
 
 class Hostile:

@@ -13,8 +13,8 @@ from exportkit import Row, export_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.cli import main
 from grader.key import dump_key
+from hw10.cli import main
 
 SETTINGS = settings(max_examples=20, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -8,7 +8,7 @@ import io
 import pytest
 from exportkit import Row, export_text, write_export
 
-from grader.cli import main
+from hw10.cli import main
 
 HEADER = "id,name,q01,q02,q03,q04,q05,q06,q07,q08,q09,q10,q11,q12"
 

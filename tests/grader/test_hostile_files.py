@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 from conftest import SAMPLE, make_key
 
-from grader.cli import main
 from grader.key import dump_key
+from hw10.cli import main
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
@@ -110,7 +110,7 @@ def test_one_students_file_with_duplicates_or_bombs_exits_2(tmp_path, key_text, 
 def test_a_students_self_check_with_a_value_no_one_can_read_exits_2(tmp_path, key_text, capsys, text):
     """``hw10 check --answers me.yaml``: a date that does not exist or a 5,000-digit number is a clear error naming
     the file, not a traceback."""
-    from grader.cli import main
+    from hw10.cli import main
 
     key = tmp_path / "key.yaml"
     key.write_text(key_text, encoding="utf-8")

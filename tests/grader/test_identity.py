@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from exportkit import Row, write_export
 
-from grader.cli import main
+from hw10.cli import main
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import browser
 import pytest
 from conftest import ROOT, SAMPLE, make_key
 
-from grader.cli import main
 from grader.key import write_key
+from hw10.cli import main
 from reports.evidence_report import render_evidence_report
 
 pytestmark = [pytest.mark.slow,  # the first page costs a browser start

@@ -15,7 +15,7 @@ import yaml
 
 from checks.models.hub import ModelUnavailable
 from checks.models.mimi import MimiSource, load_mimi
-from grader.cli import main
+from hw10.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 TINY = ROOT / "fixtures" / "tiny_mimi"
@@ -114,7 +114,7 @@ def test_an_unreachable_hub_is_one_clear_message(tmp_path):
            "HF_HUB_DISABLE_TELEMETRY": "1"}
     env.pop("HF_HUB_OFFLINE", None)
     key = tmp_path / "k.yaml"
-    res = subprocess.run([sys.executable, "-m", "grader.cli", "key", "--questions", "3", "--mimi", "kyutai/mimi",
+    res = subprocess.run([sys.executable, "-m", "hw10.cli", "key", "--questions", "3", "--mimi", "kyutai/mimi",
                           "--device", "cpu", "--out", str(key)], capture_output=True, text=True, env=env, cwd=ROOT,
                          timeout=300)
     assert res.returncode == 2, res.stderr

@@ -290,7 +290,7 @@ def test_hw10_key_with_a_refused_token_says_it_once(fake_hub, tmp_path):
            "HF_HUB_DISABLE_TELEMETRY": "1"}
     env.pop("HF_HUB_OFFLINE", None)
     key = tmp_path / "k.yaml"
-    res = subprocess.run([sys.executable, "-m", "grader.cli", "key", "--questions", "11-12", "--device", "cpu",
+    res = subprocess.run([sys.executable, "-m", "hw10.cli", "key", "--questions", "11-12", "--device", "cpu",
                           "--asr", "faster-whisper:tiny.en-bundled", "--assets", str(ASSETS), "--no-cache", "--out",
                           str(key)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert res.returncode == 2, res.stderr

@@ -299,7 +299,7 @@ def test_unimplemented_questions_are_pending_in_a_valid_key(bank):
 
 
 def test_checks_cli_imports_without_torch():
-    code = ("import sys, grader.cli.compute, grader.cli; grader.cli.build_parser(); "
+    code = ("import sys, hw10.cli.compute, hw10.cli; hw10.cli.build_parser(); "
             "bad = [m for m in ('torch', 'transformers', 'numpy') if m in sys.modules]; "
             "assert not bad, bad")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

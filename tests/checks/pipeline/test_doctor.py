@@ -17,7 +17,7 @@ from fake_hub import GOOD_TOKEN, KNOWN_TOKEN, serve_fake_hub
 
 from checks.pipeline.doctor import examine, probe_hub
 from checks.pipeline.options import KeyRunOptions
-from grader.cli import main
+from hw10.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 ASSETS = ROOT / "fixtures" / "assets"

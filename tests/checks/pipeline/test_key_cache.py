@@ -5,7 +5,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from grader.cli import main
+from hw10.cli import main
 
 TINY = ROOT / "fixtures" / "tiny_mimi"
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import ROOT, fixture_script
 
-from grader.cli import main
+from hw10.cli import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.longest,
               pytest.mark.skipif(not browser.available(),

@@ -17,9 +17,9 @@ from checks.models.mimi import MimiSource, load_mimi
 from checks.pipeline.context import CheckContext, LazyModel
 from checks.pipeline.run import run_checks
 from checks.questions import q01_shapes, q02_frames, q04_dtype
-from grader.cli import main
 from grader.key import load_key
 from grader.spec import load_bank
+from hw10.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 ASSETS = ROOT / "fixtures" / "assets"

@@ -15,9 +15,9 @@ from checks.models.mimi import MimiSource, load_mimi
 from checks.pipeline.context import CheckContext, LazyModel
 from checks.pipeline.run import run_checks
 from checks.questions import q05_codebook
-from grader.cli import main
 from grader.key import load_key
 from grader.spec import load_bank
+from hw10.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 TINY = ROOT / "fixtures" / "tiny_mimi"

@@ -25,8 +25,8 @@ from checks.questions import q07_languages, q08_nonspeech
 from checks.questions.q07_languages import LanguagesMeasured
 from checks.questions.q08_nonspeech import NonSpeechMeasured
 from checks.questions.reconstruction import ChunkScore, ClipScore
-from grader.cli import main
 from grader.spec import load_bank
+from hw10.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 ASSETS = ROOT / "fixtures" / "assets"

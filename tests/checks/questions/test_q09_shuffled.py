@@ -37,9 +37,9 @@ from checks.questions.layers import (
     shuffle_layers,
 )
 from checks.questions.q09_shuffled import OrderRow, ShuffledMeasured, decode_orders, judge, rank_pairs
-from grader.cli import main
 from grader.key import load_key
 from grader.spec import load_bank
+from hw10.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 ASSETS = ROOT / "fixtures" / "assets"

@@ -22,8 +22,8 @@ from checks.pipeline.context import CheckContext, LazyModel
 from checks.pipeline.run import run_question
 from checks.questions import q12_csm_codec as q12
 from checks.questions.q12_weights import compare_state_dicts, config_differences
-from grader.cli import main
 from grader.spec import load_bank
+from hw10.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 ASSETS = ROOT / "fixtures" / "assets"

@@ -11,8 +11,8 @@ import json
 import pytest
 from conftest import SAMPLE
 
-from grader.cli import main
 from grader.readers.plain import parse_letters, question_id
+from hw10.cli import main
 
 KEY = str(SAMPLE / "key.yaml")  # q01 B, q02 C, q03 B, q04 B, q05 C, q06 ABDE, …, q10 ACF
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from checks.pipeline.doctor import DEFAULT_TIMEOUT_S, examine, report_json
 from checks.pipeline.options import KeyRunOptions, add_run_options
-from grader.cli.common import EXIT_OK, bank
 from grader.errors import terminal_safe
+from hw10.cli.common import EXIT_OK, bank
 
 EXIT_PROBLEMS = 1
 

@@ -4,7 +4,7 @@ import sys
 import pytest
 
 from grader.bench import MODEL_STAGES, STAGES
-from grader.cli import main
+from hw10.cli import main
 
 
 def test_bench_prints_a_table_for_the_grade_stage(capsys):

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader.cli.common import EXIT_OK, bank
 from grader.errors import InputError
 from grader.key import dump_key, load_key
 from grader.onefile import write_new
 from grader.review import apply_decisions, check_openable
 from grader.spec import load_yaml_file, read_utf8
+from hw10.cli.common import EXIT_OK, bank
 from reports.review_sheet import render_review_sheet
 
 

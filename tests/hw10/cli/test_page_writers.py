@@ -9,8 +9,8 @@ import shutil
 import pytest
 from conftest import ROOT, make_key
 
-from grader.cli import main
 from grader.key import write_key
+from hw10.cli import main
 
 
 def key_and_evidence(tmp_path, bank):

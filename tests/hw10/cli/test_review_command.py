@@ -13,8 +13,8 @@ import yaml
 from conftest import SAMPLE, make_key
 from review_kit import fill, review_key
 
-from grader.cli import main
 from grader.key import dump_key, load_key
+from hw10.cli import main
 
 
 def test_a_claim_inside_its_band_goes_to_review_and_a_ta_closes_it(bank, tmp_path, capsys):

@@ -5,12 +5,12 @@ import io
 import pytest
 from conftest import SAMPLE
 
-from grader import selfcheck
-from grader.cli import main
 from grader.errors import InputError
 from grader.readers import read_submissions
 from grader.scoring import fmt_points
 from grader.sheet import choose_attempt
+from hw10 import selfcheck
+from hw10.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_selfcheck_messages_name_the_notebook_arguments(bank):
 
 def test_notebook_wording():
     from checks.pipeline.options import flag_keywords
-    from grader.student import notebook_wording as wording
+    from hw10.notebook import notebook_wording as wording
 
     def notebook_wording(text: str) -> str:
         return wording(text, flag_keywords())
@@ -110,10 +110,10 @@ def test_notebook_keywords_are_selfcheck_arguments():
 
 
 def test_the_notebook_function_stays_callable_after_the_command_line_is_imported():
-    """`from grader import selfcheck` is the function, whatever else was imported first (a submodule of the same
+    """`from hw10 import selfcheck` is the function, whatever else was imported first (a submodule of the same
     name would replace it on the package as soon as anything imported that submodule)."""
-    import grader
-    import grader.cli  # noqa: F401  (imports grader.student, the self-check's module)
-    from grader import selfcheck
+    import hw10
+    import hw10.cli  # noqa: F401  (imports hw10.notebook, the self-check's module)
+    from hw10 import selfcheck
 
-    assert callable(selfcheck) and selfcheck is grader.selfcheck
+    assert callable(selfcheck) and selfcheck is hw10.selfcheck and selfcheck.__module__ == "hw10"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from grader.canvas.client import Canvas, token_from_env
 from grader.canvas.fetch import fetch_report
-from grader.cli.common import EXIT_OK
 from grader.errors import InputError, terminal_safe
+from hw10.cli.common import EXIT_OK
 
 
 def register(subparsers) -> None:

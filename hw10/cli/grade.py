@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.canvas.gradebook import assignment_column
-from grader.cli.common import EXIT_OK, bank
 from grader.errors import terminal_safe
-from grader.grade import GradeOptions, run_grade
 from grader.scoring import fmt_points
+from hw10.cli.common import EXIT_OK, bank
+from hw10.grade import GradeOptions, run_grade
 
 
 def register(subparsers) -> None:

@@ -4,7 +4,7 @@ import yaml
 from conftest import ROOT
 
 from checks.pipeline.outcome import is_fragile
-from grader.cli import main
+from hw10.cli import main
 
 
 @pytest.mark.slow

@@ -8,8 +8,8 @@ from pathlib import Path
 from grader.canvas.client import Canvas, token_from_env
 from grader.canvas.gradebook import assignment_id
 from grader.canvas.upload import RECEIPT, upload
-from grader.cli.common import EXIT_OK, bank
 from grader.errors import terminal_safe
+from hw10.cli.common import EXIT_OK, bank
 
 
 def register(subparsers) -> None:

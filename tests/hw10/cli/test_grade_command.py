@@ -11,8 +11,8 @@ import pytest
 from conftest import SAMPLE, SAMPLE_CORRECT
 from exportkit import Row, write_export
 
-from grader.cli import main
 from grader.key import Policy
+from hw10.cli import main
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -267,7 +267,7 @@ def test_grader_runs_without_torch(tmp_path):
     """The grader must import and run on a machine without torch, with only its declared dependencies (pyyaml,
     jinja2): block the others' imports and grade."""
     code = ("import sys; sys.modules['torch'] = None; sys.modules['numpy'] = None; sys.modules['pydantic'] = None\n"
-            "from grader.cli import main\n"
+            "from hw10.cli import main\n"
             f"sys.exit(main(['grade', {str(SAMPLE / 'export.csv')!r}, '--key', {str(SAMPLE / 'key.yaml')!r}, "
             f"'--out', {str(tmp_path)!r}]))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -287,7 +287,7 @@ def test_a_closed_pipe_stops_quietly_and_stale_regrade_is_removed(tmp_path, key_
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before hw10 writes a byte: every write meets a broken pipe
     try:
-        proc = subprocess.run([sys.executable, "-m", "grader.cli", "grade", str(SAMPLE / "export.csv"), "--key",
+        proc = subprocess.run([sys.executable, "-m", "hw10.cli", "grade", str(SAMPLE / "export.csv"), "--key",
                                str(key_file()), "--out", str(out)], stdout=write_end, stderr=subprocess.PIPE,
                               text=True)
     finally:
@@ -339,12 +339,12 @@ def test_a_forced_format_that_does_not_fit_says_which_one_does(tmp_path, key_fil
 def test_hw10_grade_loads_only_the_grader(tmp_path):
     """`hw10 grade` imports its own verb, never the model pipeline (checks) nor numpy/torch: a TA's laptop with
     only `pip install .` grades, and the command starts without loading what `hw10 key` needs."""
-    code = ("import sys; from grader.cli import main; "
+    code = ("import sys; from hw10.cli import main; "
             f"rc = main(['grade', {str(SAMPLE / 'export.csv')!r}, '--key', {str(SAMPLE / 'key.yaml')!r}, "
             f"'--out', {str(tmp_path / 'out')!r}]); "
             "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'checks', 'numpy', 'torch'}) + "
-            "sorted(m for m in sys.modules if m.startswith('grader.cli.') and m not in "
-            "('grader.cli.grade', 'grader.cli.common')); "
+            "sorted(m for m in sys.modules if m.startswith('hw10.cli.') and m not in "
+            "('hw10.cli.grade', 'hw10.cli.common')); "
             "print(rc, loaded)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[3])
     assert res.stdout.strip().splitlines()[-1] == "0 []", res.stdout + res.stderr

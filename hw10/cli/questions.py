@@ -1,9 +1,9 @@
 """``hw10 questions [QID]``: list the question bank, or show one question."""
 from __future__ import annotations
 
-from grader.cli.common import EXIT_OK, bank
 from grader.errors import InputError
 from grader.scoring import fmt_points
+from hw10.cli.common import EXIT_OK, bank
 
 
 def register(subparsers) -> None:

@@ -1,8 +1,8 @@
 """`hw10 check` (student self-check) and `hw10 verify` (official key vs evidence) on real files."""
 from conftest import ROOT, SAMPLE, SAMPLE_CORRECT, make_key
 
-from grader.cli import main
 from grader.key import write_key
+from hw10.cli import main
 
 TINY = ROOT / "fixtures" / "tiny_mimi"
 ASSETS = ROOT / "fixtures" / "assets"
@@ -74,7 +74,7 @@ def test_verify_computes_evidence(tmp_path, bank, capsys):
 
 
 def test_check_labels_itsprogress_bar(capsys):
-    from grader.cli.compute import progress_bar
+    from hw10.cli.compute import progress_bar
 
     update = progress_bar(["q04", "q05"], "hw10 check")
     assert update is not None

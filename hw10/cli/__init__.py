@@ -14,14 +14,14 @@ import logging
 import os
 import sys
 
-from grader import __version__
-from grader.cli.common import EXIT_INPUT
 from grader.errors import InputError, terminal_safe
+from grader.version import __version__
+from hw10.cli.common import EXIT_INPUT
 
 __all__ = ["VERBS", "build_parser", "main", "run"]
 
 VERBS = ("questions", "fetch", "grade", "upload", "report", "review", "bench", "doctor", "key", "check", "verify")
-"""The verbs (modules ``grader.cli.<verb>``), in the order ``hw10 --help`` lists them."""
+"""The verbs (modules ``hw10.cli.<verb>``), in the order ``hw10 --help`` lists them."""
 
 
 def _named_verb(argv: list[str]) -> str | None:
@@ -38,7 +38,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log details")
     sub = p.add_subparsers(dest="verb", required=True)
     for verb in ([only] if only else VERBS):
-        importlib.import_module(f"grader.cli.{verb}").register(sub)
+        importlib.import_module(f"hw10.cli.{verb}").register(sub)
     return p
 
 
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The ``hw10`` command (and ``python -m grader.cli``): :func:`main`, then the process ends with its status. The
+    """The ``hw10`` command (and ``python -m hw10.cli``): :func:`main`, then the process ends with its status. The
     objects still alive are frozen first: the interpreter's last garbage collections at exit would otherwise walk
     every one of them (the imports alone: ~60 ms) to find what dies with the process anyway. Exit handlers
     (``atexit``, ``weakref.finalize``) still run; objects left in reference cycles are not finalised (``__del__``),

@@ -5,12 +5,12 @@ from pathlib import Path
 
 from checks.evidence import margin_text
 from checks.pipeline.options import KeyRunOptions, add_run_options, command_line
-from grader.cli.common import EXIT_OK, bank, one_line
-from grader.cli.compute import compute, report_evidence_dir
 from grader.errors import InputError
 from grader.key import dump_key, parse_key
 from grader.onefile import replace_checked, same_file
 from grader.spec import load_yaml_file
+from hw10.cli.common import EXIT_OK, bank, one_line
+from hw10.cli.compute import compute, report_evidence_dir
 from reports.evidence_report import render_evidence_report
 
 DEFAULT_OUT = "key.yaml"

@@ -18,8 +18,8 @@ from conftest import SAMPLE
 from exportkit import Row, write_export
 
 from grader import outfolder
-from grader.cli import main
 from grader.outfolder import MANIFEST, read_manifest
+from hw10.cli import main
 
 EXPORT, KEY = SAMPLE / "export.csv", SAMPLE / "key.yaml"
 
@@ -141,7 +141,7 @@ def test_an_edit_that_keeps_the_size_is_caught_before_anything_is_replaced(tmp_p
     before the work starts: an edit of the same size is still refused, nothing replaced, and the run's new folder
     is gone (whether one or two processes write the pages)."""
     from grader.errors import InputError
-    from grader.grade import GradeOptions, run_grade
+    from hw10.grade import GradeOptions, run_grade
 
     out = tmp_path / "out"
     run_grade(GradeOptions(export=EXPORT, key=KEY, out=out, workers=workers), bank)
@@ -304,7 +304,7 @@ def test_a_folder_written_into_during_the_run_is_not_replaced(graded, capsys, mo
 def test_feedback_written_by_two_processes_is_byte_identical(tmp_path, bank):
     """From 2,000 students on, two processes render and write the feedback pages (Linux): the output folder,
     manifest included, is the same bytes as one process writes."""
-    from grader.grade import GradeOptions, run_grade
+    from hw10.grade import GradeOptions, run_grade
 
     outs = {}
     for workers in (1, 2):
@@ -503,7 +503,7 @@ def test_a_refused_folder_stops_the_run_before_any_page_is_rendered(graded, caps
         return real_read(*args, **kwargs)
 
     rendered = []
-    monkeypatch.setattr("grader.grade.read_submissions", slow_read)
+    monkeypatch.setattr("hw10.grade.read_submissions", slow_read)
     monkeypatch.setattr(FeedbackRenderer, "render", lambda self, r: rendered.append(r) or (b"", b""))
     assert grade(EXPORT, graded) == 2
     refused(capsys, "files hw10 did not write: mine.txt")

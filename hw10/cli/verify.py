@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from checks.pipeline.options import KeyRunOptions, add_run_options
-from grader.cli.common import EXIT_DISAGREE, EXIT_OK, bank, one_line
-from grader.cli.compute import compute
 from grader.key import load_key
 from grader.verify import compare_keys
+from hw10.cli.common import EXIT_DISAGREE, EXIT_OK, bank, one_line
+from hw10.cli.compute import compute
 
 
 def register(subparsers) -> None:

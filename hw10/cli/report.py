@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.cli.common import EXIT_OK, bank
 from grader.errors import InputError
 from grader.key import load_key
+from hw10.cli.common import EXIT_OK, bank
 from reports.evidence_report import render_evidence_report
 
 

@@ -8,18 +8,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from grader.errors import InputError
+from grader.filenames import feedback_names
+from grader.items import QuizStats, analyse
+from grader.key import AnswerKey, load_key
+from grader.outfolder import MAX_CHUNKS, OutputFolder, file_sha256
+from grader.readers import load_pins, read_submissions
+from grader.sheet import AttemptPolicy, ScoreSheet, grade_roster
+from grader.spec import QuestionBank
+from grader.submissions import Roster
+from grader.writers import (
+    Assignment,
+    RegradeRow,
+    csv_bytes,
+    grades_rows,
+    items_rows,
+    regrade_diff,
+    regrade_rows,
+    scores_rows,
+)
 from reports.render import FeedbackRenderer, render_class_report
-
-from .errors import InputError
-from .filenames import feedback_names
-from .items import QuizStats, analyse
-from .key import AnswerKey, load_key
-from .outfolder import MAX_CHUNKS, OutputFolder, file_sha256
-from .readers import load_pins, read_submissions
-from .sheet import AttemptPolicy, ScoreSheet, grade_roster
-from .spec import QuestionBank
-from .submissions import Roster
-from .writers import Assignment, RegradeRow, csv_bytes, grades_rows, items_rows, regrade_diff, regrade_rows, scores_rows
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from checks.pipeline.options import KeyRunOptions, add_run_options
-from grader.cli.common import EXIT_OK, bank
-from grader.cli.compute import compute
 from grader.key import load_key
 from grader.readers.answers import read_answers
-from grader.student import answers_from, score_against_key
+from hw10.cli.common import EXIT_OK, bank
+from hw10.cli.compute import compute
+from hw10.notebook import answers_from, score_against_key
 
 
 def register(subparsers) -> None:

@@ -5,8 +5,8 @@ import sys
 
 from checks.pipeline.options import positive_int
 from grader.bench import STAGES, bench_grade, bench_model_stage, format_table, unknown_stages
-from grader.cli.common import EXIT_OK
 from grader.errors import InputError
+from hw10.cli.common import EXIT_OK
 
 
 def register(subparsers) -> None:

@@ -2,7 +2,7 @@
 
 In a notebook (Colab/Jupyter)::
 
-    from grader import selfcheck
+    from hw10 import selfcheck
     selfcheck({"q01": "B", "q06": ["A", "B"]}, key="key.yaml")          # against a published/computed key
     selfcheck({"q01": "B"}, questions="1-5", mimi="kyutai/mimi")        # compute the evidence here (needs torch)
 
@@ -18,16 +18,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping
 
-from grader.submissions import CellProblem
+from grader.errors import InputError
+from grader.key import AnswerKey, load_key
+from grader.readers.plain import option_tokens, parse_letters, question_id
+from grader.scoring import fmt_points
+from grader.sheet import grade_submission
+from grader.spec import QuestionBank, load_bank
+from grader.submissions import CellProblem, Submission
 from reports.render import environment
-
-from .errors import InputError
-from .key import AnswerKey, load_key
-from .readers.plain import option_tokens, parse_letters, question_id
-from .scoring import fmt_points
-from .sheet import grade_submission
-from .spec import QuestionBank, load_bank
-from .submissions import Submission
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,0 @@
-"""``python -m grader.cli …`` is ``hw10 …``."""
-from grader.cli import run
-
-run()
