@@ -3,7 +3,9 @@ never through a planted link, all or nothing.
 
 * :func:`write_new` creates ``path`` only if nothing is there: the bytes go to a temporary file created exclusively
   (``mkstemp``: ``O_EXCL``, a random name) in ``path``'s own folder, which is then *linked* to ``path`` (``link``
-  fails on an existing name, so a file or link that appeared meanwhile is never replaced) and unlinked.
+  fails on an existing name, so a file or link that appeared meanwhile is never replaced) and unlinked; where the
+  file system has no hard links, ``path`` is created with ``O_EXCL`` and written. Used by ``hw10 review`` (the
+  reviewed key) and ``hw10 fetch`` (the export, mode 0600).
 * :func:`replace_checked` replaces an existing ``path`` that the caller has checked is hw10's to replace (e.g. a
   key ``hw10 key`` computed earlier), only if it is still the very file checked (same inode, size and time).
 * :func:`read_regular` reads an input without following a link or blocking on a FIFO.
@@ -26,8 +28,9 @@ _NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.E
 """``link`` errors meaning this file system has no hard links (FAT, some network shares)."""
 
 
-def _temporary(path: Path, data: bytes) -> str:
-    """A new file beside ``path`` holding ``data`` (created exclusively, mode as a new file gets); its path."""
+def _temporary(path: Path, data: bytes, mode: int | None = None) -> str:
+    """A new file beside ``path`` holding ``data`` (created exclusively; ``mode``, else as a new file gets); its
+    path."""
     parent = path.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -35,9 +38,11 @@ def _temporary(path: Path, data: bytes) -> str:
     except OSError as exc:
         raise InputError(f"cannot write here ({exc.strerror})", file=str(path)) from None
     try:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.fchmod(fd, 0o666 & ~mask)  # mkstemp's 0600 is for secrets; this is a TA's file
+        if mode is None:
+            mask = os.umask(0)
+            os.umask(mask)
+            mode = 0o666 & ~mask  # mkstemp's 0600 is for secrets; this is a TA's file
+        os.fchmod(fd, mode)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
@@ -49,26 +54,38 @@ def _temporary(path: Path, data: bytes) -> str:
     return tmp
 
 
-def write_new(path: Path | str, data: bytes, *, what: str = "it") -> None:
+def _create_exclusive(path: Path, data: bytes, mode: int | None) -> None:
+    """``path`` created new (``O_EXCL``, no link followed) and written: where a file system has no hard links."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                 0o666 if mode is None else mode)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def write_new(path: Path | str, data: bytes, *, what: str = "it", advice: str | None = None,
+              mode: int | None = None, replace: bool = False) -> None:
     """Create ``path`` holding ``data``, all or nothing; an :class:`InputError` when anything (a file, a folder, a
-    link, even a dangling one) is already there: ``what`` says what the file is, in the message's advice."""
+    link, even a dangling one) is already there or appears meanwhile (``advice`` says what to do; by default: write
+    ``what`` to a new file). ``mode``: the new file's permissions (e.g. ``0o600`` for students' data; default as
+    any new file). ``replace`` (a TA's explicit ``--force``): replace whatever entry is there, the entry itself —
+    a link is replaced, never followed."""
     path = Path(path)
-    if os.path.lexists(path):
-        raise InputError(f"already exists: hw10 never replaces a file it did not write; write {what} to a new file "
-                         "(or remove this one yourself)", file=str(path))
-    tmp = _temporary(path, data)
+    advice = advice or f"write {what} to a new file (or remove this one yourself)"
+    if not replace and os.path.lexists(path):
+        raise InputError(f"already exists: hw10 never replaces a file it did not write; {advice}", file=str(path))
+    tmp = _temporary(path, data, mode)
     try:
+        if replace:
+            os.replace(tmp, path)
+            return
         try:
             os.link(tmp, path, follow_symlinks=False)
         except OSError as exc:
             if exc.errno not in _NO_LINKS:
                 raise
-            if os.path.lexists(path):  # no links here: rename, after the name was seen free once more
-                raise FileExistsError(errno.EEXIST, "exists") from None
-            os.rename(tmp, path)
+            _create_exclusive(path, data, mode)  # no hard links here: created new, never over anything
     except FileExistsError:
-        raise InputError(f"appeared while hw10 was writing; nothing was replaced: write {what} to a new file",
-                         file=str(path)) from None
+        raise InputError(f"appeared while hw10 was writing; nothing was replaced: {advice}", file=str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot write ({exc.strerror}); nothing was written", file=str(path)) from None
     finally:

@@ -22,15 +22,13 @@ planted symbolic link is replaced, never followed).
 """
 from __future__ import annotations
 
-import errno
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from ..errors import InputError
+from ..onefile import write_new
 from .client import Canvas, CanvasError, CanvasUnsure
 
 FILE_LIMIT = 512 * 2**20
@@ -64,7 +62,8 @@ def fetch_report(canvas: Canvas, course: int, quiz: int, out: Path, *, all_attem
     data = canvas.request("GET", url, what=f"the file of {what}", limit=FILE_LIMIT, leave_origin=True).body
     if not data.strip():
         raise CanvasError(f"{what}: NTU COOL returned an empty file")
-    write_new(out, data, force=force)
+    write_new(out, data, mode=0o600, replace=force, advice="hw10 fetch does not replace a file (pass --force, or "
+                                                             "choose another --out)")
     return Fetched(out, len(data), int(report["id"]), bool(report.get("includes_all_versions", all_attempts)))
 
 
@@ -138,46 +137,3 @@ def _url_of(report: dict) -> str | None:
     file = report.get("file")
     url = file.get("url") if isinstance(file, dict) else None
     return url if isinstance(url, str) and url else None
-
-
-def write_new(out: Path, data: bytes, *, force: bool = False) -> None:
-    """Write ``data`` at ``out`` through an exclusively created temporary file next to it; never replace anything
-    at ``out`` unless ``force`` (then the entry itself is replaced, a link never followed)."""
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".hw10-tmp")
-    except OSError as exc:
-        raise InputError(f"cannot write ({exc.strerror})", file=str(out)) from None
-    tmp, moved = Path(name), False
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        if force:
-            os.replace(tmp, out)
-            moved = True
-            return
-        try:
-            os.link(tmp, out)
-        except FileExistsError:
-            raise InputError("appeared while hw10 fetch ran; it does not replace a file (pass --force, or choose "
-                             "another --out)", file=str(out)) from None
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
-                raise
-            _write_exclusive(out, data)  # a file system without hard links
-    except OSError as exc:
-        raise InputError(f"cannot write ({exc.strerror or exc})", file=str(out)) from None
-    finally:
-        if not moved:
-            tmp.unlink(missing_ok=True)
-
-
-def _write_exclusive(out: Path, data: bytes) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(out, flags, 0o600)
-    except FileExistsError:
-        raise InputError("appeared while hw10 fetch ran; it does not replace a file (pass --force, or choose "
-                         "another --out)", file=str(out)) from None
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)

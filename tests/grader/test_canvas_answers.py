@@ -15,11 +15,12 @@ from exportkit import Row, write_export
 from fake_canvas import ASSIGNMENT, COURSE, QUIZ, STUDENT_TOKEN, TOKEN, UNPUBLISHED, CanvasState, serve_fake_canvas
 
 from grader.canvas.client import Canvas, CanvasError
-from grader.canvas.fetch import fetch_report, write_new
+from grader.canvas.fetch import fetch_report
 from grader.canvas.gradebook import assignment_column, assignment_id
 from grader.canvas.upload import RECEIPT, upload
 from grader.errors import InputError
 from grader.key import dump_key
+from grader.onefile import write_new
 from hw10.cli import main
 
 
@@ -313,15 +314,16 @@ def test_fetch_writes_through_no_planted_link(cool, tmp_path):
 def test_write_new_never_replaces_what_appeared_and_force_replaces_a_link_not_its_target(tmp_path):
     out = tmp_path / "x.csv"
     out.write_text("appeared meanwhile\n", encoding="utf-8")
-    with pytest.raises(InputError, match="appeared while hw10 fetch ran"):
+    with pytest.raises(InputError, match="already exists: hw10 never replaces a file it did not write"):
         write_new(out, b"new")
     assert out.read_text(encoding="utf-8") == "appeared meanwhile\n"
     target = tmp_path / "target.txt"
     link = tmp_path / "link.csv"
     link.symlink_to(target)
-    with pytest.raises(InputError, match="appeared"):
+    with pytest.raises(InputError, match="already exists"):
         write_new(link, b"new")
     assert not target.exists()
-    write_new(link, b"new", force=True)
+    write_new(link, b"new", replace=True, mode=0o600)
     assert not link.is_symlink() and link.read_bytes() == b"new" and not target.exists()
+    assert link.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir() if "tmp" in p.name] == []
