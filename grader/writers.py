@@ -1,4 +1,5 @@
-"""CSV outputs: scores.csv, grades.csv (Canvas gradebook import), items.csv, regrade.csv.
+"""CSV outputs: scores.csv, items.csv, regrade.csv (grades.csv, the LMS's gradebook import, is the LMS's own:
+:class:`grader.lms.base.Gradebook`).
 
 All are UTF-8 with a BOM (Excel on a Taiwanese machine reads them right), CRLF line ends, and
 every text cell that a spreadsheet would run as a formula is neutralised.
@@ -74,27 +75,6 @@ def scores_rows(sheet: ScoreSheet, decimals: int, feedback: dict[str, str] | Non
         if feedback is not None:
             row.append(f"feedback/{feedback[r.student_id]}.html")
         rows.append(row)
-    return rows
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """Gradebook column: ``Title (id)`` matches an existing Canvas assignment; a bare title makes a new one
-    (:func:`grader.canvas.gradebook.assignment_column` reads it as Canvas does and refuses the near misses)."""
-
-    title: str
-
-
-def grades_rows(sheet: ScoreSheet, assignment: Assignment, decimals: int,
-                points_possible: bool = True) -> list[list[str]]:
-    """The rows of grades.csv, the Canvas gradebook import: student, ID, SIS login, section and the total in the
-    ``assignment`` column, after a "Points Possible" row when ``points_possible``."""
-    rows = [["Student", "ID", "SIS Login ID", "Section", safe_cell(assignment.title)]]
-    if points_possible:
-        rows.append(["    Points Possible", "", "", "", fmt_points(sheet.max_total, decimals)])
-    for r in sheet.results:
-        rows.append([safe_cell(r.name), safe_cell(r.student_id), safe_cell(r.sis_id), safe_cell(r.section),
-                     fmt_points(r.total, decimals)])
     return rows
 
 

@@ -12,16 +12,17 @@ from grader.errors import InputError
 from grader.filenames import feedback_names
 from grader.items import QuizStats, analyse
 from grader.key import AnswerKey, load_key
+from grader.lms import DEFAULT as DEFAULT_LMS
+from grader.lms import lms_named
 from grader.outfolder import MAX_CHUNKS, OutputFolder, file_sha256
-from grader.readers import load_pins, read_submissions
+from grader.readers import load_pins
+from grader.readers.formats import read_submissions
 from grader.sheet import AttemptPolicy, ScoreSheet, grade_roster
 from grader.spec import QuestionBank
 from grader.submissions import Roster
 from grader.writers import (
-    Assignment,
     RegradeRow,
     csv_bytes,
-    grades_rows,
     items_rows,
     regrade_diff,
     regrade_rows,
@@ -39,6 +40,8 @@ class GradeOptions:
     fmt: str = "auto"
     attempt: AttemptPolicy = "latest"
     assignment: str = "HW10 Speech Generation"
+    lms: str = DEFAULT_LMS
+    """Whose gradebook file grades.csv is (:mod:`grader.lms`)."""
     points_possible: bool = True
     decimals: int = 4
     match: Path | None = None
@@ -166,8 +169,9 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
             if withheld:
                 skipped.extend(withheld)  # and no grades.csv of an earlier run is left beside these files
             else:
-                out.write_bytes("grades.csv", csv_bytes(grades_rows(sheet, Assignment(opts.assignment),
-                                                                    opts.decimals, opts.points_possible)))
+                gradebook = lms_named(opts.lms).gradebook
+                out.write_bytes("grades.csv", csv_bytes(gradebook.rows(sheet, gradebook.column(opts.assignment),
+                                                                       opts.decimals, opts.points_possible)))
             out.write_bytes("items.csv", csv_bytes(items_rows(stats[0], sheet)))
             if regrade is not None:
                 out.write_bytes("regrade.csv", csv_bytes(regrade_rows(regrade, opts.decimals)))

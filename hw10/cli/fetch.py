@@ -5,9 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from grader.canvas.client import Canvas, token_from_env
-from grader.canvas.fetch import fetch_report
 from grader.errors import InputError, terminal_safe
+from grader.lms import lms_named
 from hw10.cli.common import EXIT_OK
 
 
@@ -57,9 +56,9 @@ def main(*, canvas: str, course: int, quiz: int, out: str, kept_attempt_only: bo
     def say(text: str) -> None:
         print(f"  {terminal_safe(text)}", file=sys.stderr, flush=True)
 
-    client = Canvas(canvas, token_from_env(), log=say, deadline=timeout, timeout=min(30.0, timeout))
-    got = fetch_report(client, course, quiz, Path(out), all_attempts=not kept_attempt_only, wait_s=wait, force=force,
-                       progress=say)
+    got = lms_named().service.fetch_export(base_url=canvas, course=course, quiz=quiz, out=Path(out),
+                                           all_attempts=not kept_attempt_only, wait_s=wait, timeout=timeout,
+                                           force=force, progress=say)
     print(terminal_safe(f"wrote {got.path} ({got.size:,} bytes; report {got.report_id}, "
                         f"{'every attempt' if got.includes_all_versions else 'the attempt NTU COOL keeps'})"))
     print(terminal_safe(f"next: hw10 grade {got.path} --key KEY.yaml --out DIR "

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.canvas.gradebook import assignment_column
 from grader.errors import terminal_safe
+from grader.lms import lms_named
 from grader.scoring import fmt_points
 from hw10.cli.common import EXIT_OK, bank
 from hw10.grade import GradeOptions, run_grade
@@ -53,7 +53,7 @@ def main(*, export: str, key: str, out: str, previous_key: str | None = None, fo
         allow_fixture_key: write grades.csv although the key comes from test fixtures.
         questions_dir: the question bank folder (None: the installed one).
     """
-    column = assignment_column(assignment)  # a spelling NTU COOL would read as a new column: exit 2, before any work
+    column = lms_named().gradebook.column(assignment)  # a spelling NTU COOL reads as a new column: exit 2, at once
     opts = GradeOptions(export=Path(export), key=Path(key), out=Path(out),
                         previous_key=Path(previous_key) if previous_key else None, fmt=format,
                         attempt=attempt, assignment=assignment, points_possible=not no_points_possible,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from grader.canvas.client import Canvas, token_from_env
-from grader.canvas.gradebook import assignment_id
-from grader.canvas.upload import RECEIPT, upload
 from grader.errors import terminal_safe
+from grader.lms import lms_named
+from grader.lms.canvas.upload import RECEIPT
 from hw10.cli.common import EXIT_OK, bank
 
 
@@ -56,10 +55,10 @@ def main(*, canvas: str, course: int, assignment: str, folder: str, key: str, ye
     def say(text: str) -> None:
         print(f"  {terminal_safe(text)}", file=sys.stderr, flush=True)
 
-    ident = assignment_id(str(assignment))
-    client = Canvas(canvas, token_from_env(), log=say, deadline=timeout, timeout=min(30.0, timeout))
-    plan, receipt = upload(client, course, ident, Path(folder), Path(key), bank(questions_dir), yes=yes,
-                           comments=comments, force=force, include_excused=include_excused, progress=say)
+    plan, receipt = lms_named().service.upload(base_url=canvas, course=course, assignment=str(assignment),
+                                               folder=Path(folder), key=Path(key), bank=bank(questions_dir), yes=yes,
+                                               comments=comments, force=force, include_excused=include_excused,
+                                               timeout=timeout, progress=say)
     print(terminal_safe(plan.text()))
     if receipt is None:
         print("dry run: nothing was posted; run again with --yes to post" + (" (and --comments)" if not comments

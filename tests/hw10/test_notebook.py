@@ -6,7 +6,7 @@ import pytest
 from conftest import SAMPLE
 
 from grader.errors import InputError
-from grader.readers import read_submissions
+from grader.readers.formats import read_submissions
 from grader.scoring import fmt_points
 from grader.sheet import choose_attempt
 from hw10 import selfcheck

@@ -6,7 +6,7 @@ from conftest import SAMPLE
 from exportkit import Row, write_export
 
 from grader.key import load_key
-from grader.readers import read_submissions
+from grader.readers.formats import read_submissions
 from grader.sheet import grade_roster
 from reports.render import FeedbackRenderer
 

@@ -9,7 +9,7 @@ from exportkit import INFO, Row, export_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.readers import read_submissions
+from grader.readers.formats import read_submissions
 from grader.sheet import grade_roster
 
 

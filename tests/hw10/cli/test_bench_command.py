@@ -45,7 +45,7 @@ def test_a_failing_stage_makes_bench_exit_1_and_says_why(capsys):
 def test_the_bare_scorer_bench_compares_with_agrees_with_the_grader(tmp_path, bank):
     """The naive side of the grade stage must compute the same totals, or the comparison means nothing."""
     from grader.bench import bare_scorer
-    from grader.readers import read_submissions
+    from grader.readers.formats import read_submissions
     from grader.sheet import grade_roster
     from grader.synthetic import build_class
 

@@ -492,7 +492,7 @@ def test_a_half_the_forked_process_fails_is_done_here(monkeypatch):
 def test_a_refused_folder_stops_the_run_before_any_page_is_rendered(graded, capsys, monkeypatch):
     """The check of the earlier output runs beside the reading; a refusal it has found by the time grading ends
     (here: a file hw10 did not write, found at once) stops the run there, not after every page is written."""
-    from grader import readers
+    from grader.readers import formats as readers
     from reports.render import FeedbackRenderer
 
     (graded / "mine.txt").write_text("TA notes\n", encoding="utf-8")

@@ -19,11 +19,11 @@ from fake_canvas import (
     serve_fake_canvas,
 )
 
-from grader.canvas.client import Canvas, CanvasError
-from grader.canvas.fetch import fetch_report
-from grader.canvas.upload import RECEIPT, upload
 from grader.errors import InputError
 from grader.key import dump_key
+from grader.lms.canvas.client import Canvas, CanvasError
+from grader.lms.canvas.fetch import fetch_report
+from grader.lms.canvas.upload import RECEIPT, upload
 from hw10.cli import main
 
 

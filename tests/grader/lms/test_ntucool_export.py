@@ -3,8 +3,9 @@ import pytest
 from exportkit import INFO, Row, export_text, write_export
 
 from grader.errors import InputError
-from grader.readers import load_pins, read_submissions
-from grader.readers.ntucool import split_choices
+from grader.lms.canvas.export import split_choices
+from grader.readers import load_pins
+from grader.readers.formats import read_submissions
 
 
 def read(tmp_path, bank, rows, name="export.csv", pins=None, **kwargs):

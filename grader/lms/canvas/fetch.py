@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import InputError
-from ..onefile import write_new
+from grader.errors import InputError
+from grader.onefile import write_new
+
 from .client import Canvas, CanvasError, CanvasUnsure
 
 FILE_LIMIT = 512 * 2**20

@@ -18,7 +18,7 @@ import pytest
 from fake_canvas import COURSE, QUIZ, TOKEN, serve
 from local_server import LocalServer
 
-from grader.canvas.client import MAX_REDIRECTS, Canvas, CanvasError
+from grader.lms.canvas.client import MAX_REDIRECTS, Canvas, CanvasError
 from hw10.cli import main
 
 

@@ -44,7 +44,7 @@ from urllib.error import URLError
 from urllib.parse import urlencode, urljoin, urlsplit
 from urllib.request import HTTPHandler, HTTPSHandler, OpenerDirector, ProxyHandler, Request, UnknownHandler
 
-from ..errors import InputError
+from grader.errors import InputError
 
 TOKEN_ENV = "CANVAS_API_TOKEN"
 RATE_LIMIT_LOW = 100.0

@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import InputError
-from ..spec import QuestionBank, QuestionSpec
-from ..submissions import CellProblem, MatchNote, Roster, Submission
-from .csvfile import TableStream, parse_attempt
-from .pins import MatchPins
-from .textmatch import normalise, similarity, similarity_bound
+from grader.errors import InputError
+from grader.readers.csvfile import TableStream, parse_attempt
+from grader.readers.pins import MatchPins
+from grader.readers.textmatch import normalise, similarity, similarity_bound
+from grader.spec import QuestionBank, QuestionSpec
+from grader.submissions import CellProblem, MatchNote, Roster, Submission
 
 INFO_COLUMNS = ("name", "id", "sis_id", "root_account", "section", "section_id", "section_sis_id", "submitted",
                 "attempt")

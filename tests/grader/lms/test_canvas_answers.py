@@ -14,12 +14,12 @@ from conftest import SAMPLE, make_key
 from exportkit import Row, write_export
 from fake_canvas import ASSIGNMENT, COURSE, QUIZ, STUDENT_TOKEN, TOKEN, UNPUBLISHED, CanvasState, serve_fake_canvas
 
-from grader.canvas.client import Canvas, CanvasError
-from grader.canvas.fetch import fetch_report
-from grader.canvas.gradebook import assignment_column, assignment_id
-from grader.canvas.upload import RECEIPT, upload
 from grader.errors import InputError
 from grader.key import dump_key
+from grader.lms.canvas.client import Canvas, CanvasError
+from grader.lms.canvas.fetch import fetch_report
+from grader.lms.canvas.gradebook import assignment_column, assignment_id
+from grader.lms.canvas.upload import RECEIPT, upload
 from grader.onefile import write_new
 from hw10.cli import main
 

@@ -11,9 +11,11 @@ exactly Canvas's spelling, or a plain title (a new column, on purpose), and refu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from ..errors import InputError
+from grader.errors import InputError
+from grader.lms.base import Column
+from grader.scoring import fmt_points
+from grader.writers import safe_cell
 
 _CANVAS = re.compile(r"(.*)[ \t\r\n\f\v]\(([0-9]+)\)", re.DOTALL)
 """Ruby's ``\\s`` and ``\\d`` are ASCII-only, so they are spelt out (Python's would take U+3000 and other digits)."""
@@ -22,24 +24,12 @@ _DIGITS = re.compile(r"[0-9０-９]+")
 EXAMPLE = "HW10 Speech Generation (12345)"
 
 
-@dataclass(frozen=True)
-class AssignmentColumn:
-    """A gradebook column header."""
-
-    header: str
-    """The whole header, as written into grades.csv."""
-    title: str
-    """The title part."""
-    id: int | None
-    """The assignment id Canvas will read from it (None: the import adds a new assignment)."""
-
-
-def assignment_column(text: str, *, option: str = "--assignment") -> AssignmentColumn:
+def assignment_column(text: str, *, option: str = "--assignment") -> Column:
     """``text`` as a gradebook column header, or an :class:`~grader.errors.InputError` (exit 2) for a spelling Canvas
     would not read an id from although it seems to hold one, an empty one, or one with a control character.
 
     >>> assignment_column("HW10 (123)")
-    AssignmentColumn(header='HW10 (123)', title='HW10', id=123)
+    Column(header='HW10 (123)', title='HW10', id=123)
     >>> assignment_column("HW10 Speech Generation").id is None
     True
     >>> assignment_column("HW10(123)")
@@ -56,7 +46,7 @@ import; write it "HW10 (123)"
         raise InputError(f'{option} is empty: give the gradebook column title, e.g. "{EXAMPLE}"')
     m = _CANVAS.fullmatch(text)
     if m and int(m.group(2)) > 0:
-        return AssignmentColumn(text, m.group(1), int(m.group(2)))
+        return Column(text, m.group(1), int(m.group(2)))
     if m or _NEAR.search(text):
         digits = _DIGITS.findall(text)
         ident = int(digits[-1].translate(str.maketrans("０１２３４５６７８９", "0123456789"))) if digits else 0
@@ -66,7 +56,7 @@ import; write it "HW10 (123)"
         raise InputError(f'{option} {text!r}: NTU COOL reads an assignment id only from "Title (id)" exactly (the '
                          "title, one space, the id in parentheses, nothing after), so this spelling would add a new "
                          f"column on import{fix}")
-    return AssignmentColumn(text, text, None)
+    return Column(text, text, None)
 
 
 def assignment_id(text: str, *, option: str = "--assignment") -> int:
@@ -83,3 +73,16 @@ def assignment_id(text: str, *, option: str = "--assignment") -> int:
         raise InputError(f"{option} {text!r} names no assignment: give its id (the number after /assignments/ in "
                          f'NTU COOL\'s address bar) or "Title (id)", e.g. "{EXAMPLE}"')
     return column.id
+
+
+def gradebook_rows(sheet, column: Column, decimals: int, points_possible: bool = True) -> list[list[str]]:
+    """The rows of grades.csv, NTU COOL's gradebook import (gradebook_importer.rb): ``Student, ID, SIS Login ID,
+    Section`` and the total under the ``column`` header, after a "Points Possible" row when ``points_possible``;
+    every cell neutralised against formula injection."""
+    rows = [["Student", "ID", "SIS Login ID", "Section", safe_cell(column.header)]]
+    if points_possible:
+        rows.append(["    Points Possible", "", "", "", fmt_points(sheet.max_total, decimals)])
+    for r in sheet.results:
+        rows.append([safe_cell(r.name), safe_cell(r.student_id), safe_cell(r.sis_id), safe_cell(r.section),
+                     fmt_points(r.total, decimals)])
+    return rows

@@ -34,10 +34,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Callable
 
-from ..errors import InputError
-from ..key import load_key
-from ..outfolder import add_file, file_sha256, read_meta
-from ..spec import QuestionBank
+from grader.errors import InputError
+from grader.key import load_key
+from grader.outfolder import add_file, file_sha256, read_meta
+from grader.spec import QuestionBank
+
 from .client import Canvas, CanvasError, CanvasUnsure
 
 RECEIPT = "upload-receipt.json"
