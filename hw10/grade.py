@@ -5,7 +5,7 @@ import contextlib
 import gc
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, replace
 from pathlib import Path
 
 from grader.errors import InputError
@@ -14,9 +14,10 @@ from grader.items import QuizStats, analyse
 from grader.key import AnswerKey, load_key
 from grader.lms import DEFAULT as DEFAULT_LMS
 from grader.lms import lms_named
+from grader.options import Flag, option
 from grader.outfolder import MAX_CHUNKS, OutputFolder, file_sha256
 from grader.readers import load_pins
-from grader.readers.formats import read_submissions
+from grader.readers.formats import FORMATS, read_submissions
 from grader.sheet import AttemptPolicy, ScoreSheet, grade_roster
 from grader.spec import QuestionBank
 from grader.submissions import Roster
@@ -31,25 +32,47 @@ from grader.writers import (
 from reports.render import FeedbackRenderer, render_class_report
 
 
+def _path(text: str) -> Path:
+    return Path(text)
+
+
 @dataclass(frozen=True)
 class GradeOptions:
-    export: Path
-    key: Path
-    out: Path
-    previous_key: Path | None = None
-    fmt: str = "auto"
-    attempt: AttemptPolicy = "latest"
-    assignment: str = "HW10 Speech Generation"
+    """``hw10 grade``'s options, declared once (:mod:`grader.options`): the command line, its defaults and the
+    keyword arguments of :func:`run_grade`'s callers all come from these fields."""
+
+    export: Path = option(MISSING, Flag("export", "NTU COOL quiz Student Analysis CSV, plain CSV (id,name,q01…q12) "
+                                                  "or YAML/JSON", type=_path))
+    key: Path = option(MISSING, Flag("--key", "answer key YAML (format hw10-key/1)", type=_path))
+    out: Path = option(MISSING, Flag("--out", "output folder", type=_path))
+    previous_key: Path | None = option(None, Flag("--previous-key", "the key used before: adds regrade.csv and a "
+                                                                    "regrade section", type=_path))
+    fmt: str = option("auto", Flag("--format", "the export's format (default: auto, from its content)",
+                                   choices=FORMATS))
+    attempt: AttemptPolicy = option("latest", Flag("--attempt", "which attempt counts when a student has several "
+                                                                "(default: latest)",
+                                                   choices=("latest", "first", "highest")))
+    assignment: str = option("HW10 Speech Generation", Flag(
+        "--assignment", 'gradebook column title; use "Title (assignment id)" to update an existing assignment'))
     lms: str = DEFAULT_LMS
     """Whose gradebook file grades.csv is (:mod:`grader.lms`)."""
-    points_possible: bool = True
-    decimals: int = 4
-    match: Path | None = None
-    allow_pending: bool = False
-    allow_fixture_key: bool = False
-    """Write grades.csv even when the key has answers computed from hw10 test fixtures (demos only)."""
+    no_points_possible: bool = option(False, Flag("--no-points-possible", "omit the Points Possible row in "
+                                                                          "grades.csv", switch=True))
+    decimals: int = option(4, Flag("--decimals", "decimals written for points (default 4)", type=int))
+    match: Path | None = option(None, Flag("--match", "YAML pinning question columns / choice texts when the "
+                                                      "export is ambiguous", type=_path))
+    allow_pending: bool = option(False, Flag("--allow-pending", "write grades.csv even when the key has pending "
+                                                                "(not graded) questions", switch=True))
+    allow_fixture_key: bool = option(False, Flag("--allow-fixture-key", "write grades.csv even from a key computed "
+                                                                        "from hw10 test fixtures (demos only)",
+                                                 switch=True))
     workers: int | None = None
     """Processes rendering and writing the feedback pages (None: :func:`feedback_parts` decides)."""
+
+    @property
+    def points_possible(self) -> bool:
+        """Whether grades.csv has the Points Possible row."""
+        return not self.no_points_possible
 
 
 PARALLEL_FROM = 2_000

@@ -7,54 +7,21 @@ Importing this module imports neither torch nor numpy (the CLI builds its parser
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from checks.models.asr import DEFAULT_ASR
 from checks.models.csm import CSM_DTYPES, DEFAULT_CSM
 from checks.models.mimi import DEFAULT_MIMI, DTYPES, MimiSource
 from checks.models.speaker import DEFAULT_SPEAKER
+from grader.options import Flag, add_options, flags, from_args, option, positive_int
 
 __all__ = ["Flag", "KeyRunOptions", "MODEL_IDENTITY", "add_run_options", "command_line", "flag_keywords",
            "positive_int", "requested_models"]
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-@dataclass(frozen=True)
-class Flag:
-    """How one option appears on the command line and where else it counts."""
-
-    name: str
-    """The flag, e.g. ``--mimi``."""
-    help: str
-    metavar: str | None = None
-    type: Callable[[str], Any] | None = None
-    choices: tuple[str, ...] | None = None
-    switch: bool = False
-    """A flag without a value (``store_true``)."""
-    parser: bool = True
-    """Added by :func:`add_run_options` (``--out`` is added by ``hw10 key`` itself, with its own default)."""
-    recorded: bool = True
-    """Part of the command line written into the key's provenance (:func:`command_line`)."""
-    identity: tuple[tuple[str, str], ...] = ()
-    """``(model, key)`` pairs: this option is part of that model's identity (provenance, cache key)."""
-    keyword: str | None = None
-    """The notebook self-check's keyword argument for it, when not the field's name."""
-
-
-def _opt(default: Any, flag: Flag) -> Any:
-    return field(default=default, metadata={"flag": flag})
+_opt = option
 
 
 MODEL_IDENTITY: dict[str, tuple[str, ...]] = {
@@ -149,29 +116,16 @@ class KeyRunOptions:
     @classmethod
     def from_args(cls, args: Any, **overrides: Any) -> "KeyRunOptions":
         """The options an argparse namespace (or any object) carries, with ``overrides``."""
-        values = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
-        values.update(overrides)
-        return cls(**values)
+        return from_args(cls, args, **overrides)
 
 
 def _flags() -> list[tuple[str, Flag]]:
-    return [(f.name, f.metadata["flag"]) for f in fields(KeyRunOptions) if "flag" in f.metadata]
+    return flags(KeyRunOptions)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Add the flags that choose questions, assets, models and settings (shared by key, check and verify)."""
-    defaults = {f.name: f.default for f in fields(KeyRunOptions)}
-    for name, flag in _flags():
-        if not flag.parser:
-            continue
-        if flag.switch:
-            parser.add_argument(flag.name, dest=name, action="store_true", help=flag.help)
-            continue
-        kw: dict[str, Any] = {"dest": name, "default": defaults[name], "help": flag.help}
-        for attr in ("metavar", "type", "choices"):
-            if getattr(flag, attr) is not None:
-                kw[attr] = getattr(flag, attr)
-        parser.add_argument(flag.name, **kw)
+    add_options(parser, KeyRunOptions)
 
 
 def command_line(opts: KeyRunOptions, command: str = "hw10 key") -> str:

@@ -15,6 +15,7 @@ import os
 import sys
 
 from grader.errors import InputError, terminal_safe
+from grader.options import from_args
 from grader.version import __version__
 from hw10.cli.common import EXIT_INPUT
 
@@ -43,15 +44,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _call(verb_main, args: argparse.Namespace) -> int:
-    """Call a verb's keyword-only ``main`` with the parsed arguments it declares; ``options`` (key, check,
-    verify) is the :class:`checks.pipeline.options.KeyRunOptions` the run options add up to."""
+    """Call a verb's keyword-only ``main`` with the parsed arguments it declares; ``options`` is the verb's options
+    dataclass (its sub-parser's ``options_class`` default: :class:`checks.pipeline.options.KeyRunOptions` for key,
+    check and verify, :class:`hw10.grade.GradeOptions` for grade) built from them (:func:`grader.options.from_args`)."""
     params = inspect.signature(verb_main).parameters
     kwargs = {name: getattr(args, name) for name in params if hasattr(args, name) and name != "options"}
     if "options" in params:
-        # deferred: only the model verbs (key, check, verify) take run options
-        from checks.pipeline.options import KeyRunOptions
-
-        kwargs["options"] = KeyRunOptions.from_args(args)
+        kwargs["options"] = from_args(args.options_class, args)
     return verb_main(**kwargs)
 
 

@@ -21,7 +21,7 @@ def register(subparsers) -> None:
                    help="your answers: YAML/JSON (q01: B, q06: [A, C]) or a text file of lines like 'q01 B'")
     c.add_argument("--key", metavar="KEY", help="score against this key instead of computing the evidence here")
     add_run_options(c)
-    c.set_defaults(main=main)
+    c.set_defaults(main=main, options_class=KeyRunOptions)
 
 
 def main(*, answers: str, options: KeyRunOptions, key: str | None = None, questions_dir: str | None = None) -> int:

@@ -1,64 +1,32 @@
 """``hw10 grade EXPORT --key KEY --out DIR``: grade the class and write scores, grades, item analysis, feedback."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from grader.errors import terminal_safe
 from grader.lms import lms_named
+from grader.options import add_options
 from grader.scoring import fmt_points
 from hw10.cli.common import EXIT_OK, bank
 from hw10.grade import GradeOptions, run_grade
 
 
 def register(subparsers) -> None:
-    """Add ``hw10 grade``."""
+    """Add ``hw10 grade`` (its flags: :class:`hw10.grade.GradeOptions`)."""
     g = subparsers.add_parser("grade", help="grade an NTU COOL export (or a plain CSV / one student's YAML)")
-    g.add_argument("export", help="NTU COOL quiz Student Analysis CSV, plain CSV (id,name,q01…q12) or YAML/JSON")
-    g.add_argument("--key", required=True, help="answer key YAML (format hw10-key/1)")
-    g.add_argument("--out", required=True, help="output folder")
-    g.add_argument("--previous-key", help="the key used before: adds regrade.csv and a regrade section")
-    g.add_argument("--format", default="auto", choices=("auto", "ntucool", "plain-csv", "single"))
-    g.add_argument("--attempt", default="latest", choices=("latest", "first", "highest"),
-                   help="which attempt counts when a student has several (default: latest)")
-    g.add_argument("--assignment", default="HW10 Speech Generation",
-                   help='gradebook column title; use "Title (assignment id)" to update an existing assignment')
-    g.add_argument("--no-points-possible", action="store_true", help="omit the Points Possible row in grades.csv")
-    g.add_argument("--decimals", type=int, default=4, help="decimals written for points (default 4)")
-    g.add_argument("--match", help="YAML pinning question columns / choice texts when the export is ambiguous")
-    g.add_argument("--allow-pending", action="store_true",
-                   help="write grades.csv even when the key has pending (not graded) questions")
-    g.add_argument("--allow-fixture-key", action="store_true",
-                   help="write grades.csv even from a key computed from hw10 test fixtures (demos only)")
-    g.set_defaults(main=main)
+    add_options(g, GradeOptions)
+    g.set_defaults(main=main, options_class=GradeOptions)
 
 
-def main(*, export: str, key: str, out: str, previous_key: str | None = None, format: str = "auto",
-         attempt: str = "latest", assignment: str = "HW10 Speech Generation", no_points_possible: bool = False,
-         decimals: int = 4, match: str | None = None, allow_pending: bool = False, allow_fixture_key: bool = False,
-         questions_dir: str | None = None) -> int:
-    """Grade ``export`` against ``key`` into the folder ``out`` and print a summary.
+def main(*, options: GradeOptions, questions_dir: str | None = None) -> int:
+    """Grade ``options.export`` against ``options.key`` into the folder ``options.out`` and print a summary.
 
     Args:
-        export: NTU COOL Student Analysis CSV, plain CSV or one student's YAML/JSON.
-        key: the answer key (hw10-key/1).
-        out: the output folder.
-        previous_key: the key used before (adds regrade.csv).
-        format: ``auto``, ``ntucool``, ``plain-csv`` or ``single``.
-        attempt: which attempt counts: ``latest``, ``first`` or ``highest``.
-        assignment: the gradebook column title, ``"Title (assignment id)"``.
-        no_points_possible: omit grades.csv's Points Possible row.
-        decimals: decimals written for points.
-        match: YAML pinning question columns and choice texts.
-        allow_pending: write grades.csv although the key has pending questions.
-        allow_fixture_key: write grades.csv although the key comes from test fixtures.
+        options: what to grade, how and where (:class:`hw10.grade.GradeOptions`, one field per flag).
         questions_dir: the question bank folder (None: the installed one).
     """
-    column = lms_named().gradebook.column(assignment)  # a spelling NTU COOL reads as a new column: exit 2, at once
-    opts = GradeOptions(export=Path(export), key=Path(key), out=Path(out),
-                        previous_key=Path(previous_key) if previous_key else None, fmt=format,
-                        attempt=attempt, assignment=assignment, points_possible=not no_points_possible,
-                        decimals=decimals, match=Path(match) if match else None,
-                        allow_pending=allow_pending, allow_fixture_key=allow_fixture_key)
+    opts = options
+    export, key, out, previous_key = opts.export, opts.key, opts.out, opts.previous_key
+    # a spelling NTU COOL reads as a new column: exit 2, at once
+    column = lms_named(opts.lms).gradebook.column(opts.assignment)
     res = run_grade(opts, bank(questions_dir))
 
     def say(text: str) -> None:
@@ -104,7 +72,7 @@ def main(*, export: str, key: str, out: str, previous_key: str | None = None, fo
         say(f"  NOT WRITTEN {s}")
     say(f"  wrote {', '.join(p.name for p in res.written)} in {out}")
     if any(p.name == "grades.csv" for p in res.written) and column.id is None:
-        say(f"  note: grades.csv's column {assignment!r} has no assignment id, so NTU COOL will add a new "
+        say(f"  note: grades.csv's column {opts.assignment!r} has no assignment id, so NTU COOL will add a new "
               "assignment on import; to fill an existing one use --assignment \"Title (id)\" as its gradebook "
               "export names it")
     return EXIT_OK

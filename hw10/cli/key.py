@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     k.add_argument("--force", action="store_true",
                    help="overwrite --out even when it holds a TA's work (an answer asserted or reviewed) or is not "
                         "an hw10 key (a key computed earlier is overwritten without it)")
-    k.set_defaults(main=main)
+    k.set_defaults(main=main, options_class=KeyRunOptions)
 
 
 def main(*, options: KeyRunOptions, out: str = DEFAULT_OUT, report: str | None = None, force: bool = False,

@@ -18,7 +18,7 @@ def register(subparsers) -> None:
                    help="a key computed earlier by `hw10 key` (default: compute the evidence now)")
     v.add_argument("--strict", action="store_true", help="also exit 1 when a question cannot be verified")
     add_run_options(v)
-    v.set_defaults(main=main)
+    v.set_defaults(main=main, options_class=KeyRunOptions)
 
 
 def main(*, key: str, options: KeyRunOptions, against: str | None = None, strict: bool = False,
