@@ -26,10 +26,26 @@ SAMPLE_CORRECT = {"q01": ["B"], "q02": ["C"], "q03": ["B"], "q04": ["B"], "q05":
 DIFFICULTY = {"q01": -1.2, "q02": -1.5, "q03": -1.0, "q04": -1.6, "q05": 0.3, "q06": 0.2, "q07": -0.5, "q08": 0.4,
               "q09": -0.2, "q10": 0.6, "q11": 0.0, "q12": -0.8}
 SECTIONS = [("AIA1390 01", "71001"), ("AIA1390 02", "71002"), ("AIA1390 03", "71003")]
-COLUMN_ORDER = ["q01", "q02", "q03", "q04", "q05", "q06", "q08", "q07", "q09", "q10", "q12", "q11"]
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝洪郭邱曾廖賴徐周葉蘇莊呂江何蕭羅高"
 GIVEN = ["怡君", "家豪", "雅婷", "冠宇", "思妤", "柏翰", "宜蓁", "承恩", "品妍", "宥廷", "子晴", "彥廷", "詩涵", "俊傑",
          "佳穎"]
+
+
+def sample_correct(spec) -> list[str]:
+    """The sample key's answer to ``spec``: :data:`SAMPLE_CORRECT`'s, or for a question it does not know (a bank with
+    more questions) the first option (single answer) or the first two (multi)."""
+    known = SAMPLE_CORRECT.get(spec.id)
+    return list(known) if known else spec.letters[: 1 if spec.kind == "single" else 2]
+
+
+def column_order(ids: list[str]) -> list[str]:
+    """The order of the question columns in the export: the bank's, with two pairs swapped as a TA's reordering in NTU
+    COOL would (the 7th and 8th, the last two): the reader must match questions by text, not by position."""
+    order = list(ids)
+    for a, b in ((6, 7), (len(order) - 2, len(order) - 1)):
+        if 0 <= a < b < len(order):
+            order[a], order[b] = order[b], order[a]
+    return order
 
 
 def as_typed_in_canvas(text: str, drop_label: bool) -> str:
@@ -66,12 +82,14 @@ def build_class(bank: QuestionBank, n_students: int = 300, seed: int = SEED) -> 
         choices = {o.id: as_typed_in_canvas(o.text, False) for o in spec.options}
         typed[spec.id] = (qtext, choices)
     # One choice typed with full-width punctuation, as happens with a Chinese IME.
-    q07 = typed["q07"][1]
-    q07["C"] = q07["C"].replace(", ", "，")
+    if "q07" in typed:
+        typed["q07"][1]["C"] = typed["q07"][1]["C"].replace(", ", "，")
+    correct = {spec.id: sample_correct(spec) for spec in bank}
+    order = column_order(bank.ids)
 
     header = ["name", "id", "sis_id", "root_account", "section", "section_id", "section_sis_id", "submitted", "attempt"]
     quiz_ids = {q: str(583900 + int(q[1:])) for q in bank.ids}
-    for q in COLUMN_ORDER:
+    for q in order:
         header += [f"{quiz_ids[q]}: {typed[q][0]}", str(float(bank[q].points_exact))]
     header += ["n correct", "n incorrect", "score"]
 
@@ -100,15 +118,15 @@ def build_class(bank: QuestionBank, n_students: int = 300, seed: int = SEED) -> 
             if rng.random() < 0.03:
                 ans[spec.id] = []
                 continue
-            correct = SAMPLE_CORRECT[spec.id]
-            p = 1 / (1 + math.exp(-(1.7 * (st["ability"] + 0.3 * (attempt - 1)) - DIFFICULTY[spec.id])))
+            right = correct[spec.id]
+            p = 1 / (1 + math.exp(-(1.7 * (st["ability"] + 0.3 * (attempt - 1)) - DIFFICULTY.get(spec.id, 0.0))))
             if spec.kind == "single":
                 if rng.random() < p:
-                    ans[spec.id] = list(correct)
+                    ans[spec.id] = list(right)
                 else:
-                    ans[spec.id] = [rng.choice([x for x in spec.letters if x not in correct])]
+                    ans[spec.id] = [rng.choice([x for x in spec.letters if x not in right])]
             else:
-                chosen = [x for x in spec.letters if (rng.random() < (0.25 + 0.7 * p) if x in correct
+                chosen = [x for x in spec.letters if (rng.random() < (0.25 + 0.7 * p) if x in right
                                                       else rng.random() < 0.35 * (1 - p) + 0.05)]
                 ans[spec.id] = chosen
         return ans
@@ -129,12 +147,12 @@ def build_class(bank: QuestionBank, n_students: int = 300, seed: int = SEED) -> 
         row = [st["name"], st["id"], st["sis_id"], "ntu", sec, sec_id, "", submitted, str(attempt)]
         n_right = n_wrong = 0
         total = Fraction(0)
-        for q in COLUMN_ORDER:
+        for q in order:
             spec = bank[q]
             sel = ans[q]
             cell = canvas_cell([typed[q][1][x] for x in sel]) if spec.kind == "multi" else \
                 (typed[q][1][sel[0]] if sel else "")
-            pts = rule_score(spec.kind, spec.points_exact, set(SAMPLE_CORRECT[q]), set(sel)) if sel else Fraction(0)
+            pts = rule_score(spec.kind, spec.points_exact, set(correct[q]), set(sel)) if sel else Fraction(0)
             total += pts
             n_right += pts == spec.points_exact
             n_wrong += bool(sel) and pts != spec.points_exact
@@ -160,5 +178,5 @@ def build_class(bank: QuestionBank, n_students: int = 300, seed: int = SEED) -> 
                                                "NOT the homework's answer key",
                                 "made_by": "grader.synthetic (fixtures/sample_class/make_sample.py)", "seed": seed},
                     answers={q: KeyAnswer(correct=c, status="asserted", reason="sample key (synthetic class)")
-                             for q, c in SAMPLE_CORRECT.items()})
+                             for q, c in correct.items()})
     return export, key

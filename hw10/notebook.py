@@ -97,7 +97,7 @@ def answers_from(data: Any, bank: QuestionBank) -> Submission:
         if problem:
             sub.problems.append(CellProblem(qid, None, qid, problem))
     if unknown:
-        raise InputError(f"unknown question(s): {', '.join(unknown)} (use q01 … q12)")
+        raise InputError(f"unknown question(s): {', '.join(unknown)} (use {bank.ids[0]} … {bank.ids[-1]})")
     return sub
 
 

@@ -37,7 +37,8 @@ def read_submissions(path: Path | str, bank: QuestionBank, fmt: str = "auto", pi
         raise InputError(f"--format plain-csv, but this is an {export.title}: use --format auto (or {export.format})",
                          file=str(path), row=1)
     if fmt in readers and looks_like_plain(table.header) and not readers[fmt].recognises(table.header):
-        raise InputError(f"--format {fmt}, but this is a plain CSV (id, q01 … q12): use --format auto (or plain-csv)",
+        raise InputError(f"--format {fmt}, but this is a plain CSV (id, {bank.ids[0]} … {bank.ids[-1]}): use --format "
+                         "auto (or plain-csv)",
                          file=str(path), row=1)
     if fmt in readers:
         return readers[fmt].read(table, bank, pins)
@@ -46,5 +47,6 @@ def read_submissions(path: Path | str, bank: QuestionBank, fmt: str = "auto", pi
     if fmt == "plain-csv" or (fmt == "auto" and looks_like_plain(table.header)):
         return read_plain_csv(table.whole(), bank)
     exports = " or ".join(f"an {r.title} ({r.columns_hint})" for r in readers.values())
-    raise InputError(f"not a recognised submissions file: expected {exports} or a CSV with columns id, q01 … q12",
+    raise InputError(f"not a recognised submissions file: expected {exports} or a CSV with columns id, "
+                     f"{bank.ids[0]} … {bank.ids[-1]}",
                      file=str(path), row=1)

@@ -103,7 +103,8 @@ def read_plain_csv(table: Table, bank: QuestionBank) -> Roster:
         raise InputError(f"no column for {', '.join(missing)}", file=table.path, row=1)
     idx = {n: lower.index(n) for n in ("id", "name", "section", "sis_id", "attempt") if n in lower}
     if "id" not in idx:
-        raise InputError("no 'id' column: a plain CSV needs the columns id, q01 … q12 (name and section optional)",
+        raise InputError(f"no 'id' column: a plain CSV needs the columns id, {bank.ids[0]} … {bank.ids[-1]} (name and "
+                         "section optional)",
                          file=table.path, row=1)
     subs: list[Submission] = []
     for rownum, row in table.rows:
