@@ -100,6 +100,21 @@ class KeyAnswer(Record):
         """The TA verdicts that go against what the evidence decided (each with its note, who and when)."""
         return [r for r in self.review if r.override]
 
+    def why(self) -> str:
+        """Why the key says what it says, in one line (what a student's feedback and the self-check show next to
+        the answer): the evidence's summary for a computed answer; for a reviewed one "reviewed by a TA", the TA's
+        verdicts with their notes, and the evidence; the reason of an asserted, pending or in-review answer."""
+        summary = self.evidence.get("summary") if isinstance(self.evidence, dict) else None
+        if self.status == "reviewed":
+            by_ta = [r for r in self.review if r.decided_by == "ta"]
+            text = ("reviewed by a TA" + (f" ({by_ta[0].who})" if by_ta and by_ta[0].who else "") + ": "
+                    + ("; ".join(f"{r.option} {r.verdict} — {r.note}" for r in by_ta) if by_ta
+                       else "every verdict of the evidence kept"))
+            return text + (f". Evidence: {summary}" if summary else "")
+        if self.status == "computed":
+            return str(summary or "computed from the models")
+        return str(self.reason or ("set by a TA" if self.status == "asserted" else self.status))
+
 
 @dataclass(kw_only=True)
 class AnswerKey(Record):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, replace
 from pathlib import Path
@@ -66,6 +67,10 @@ class GradeOptions:
     allow_fixture_key: bool = option(False, Flag("--allow-fixture-key", "write grades.csv even from a key computed "
                                                                         "from hw10 test fixtures (demos only)",
                                                  switch=True))
+    evidence_report: str | None = option(None, Flag(
+        "--evidence-report", "where the key's evidence report is published (an https:// URL, or the folder of `hw10 "
+                             "report`): each student's page links every answer to its plots and audio there",
+        metavar="URL|DIR"))
     workers: int | None = None
     """Processes rendering and writing the feedback pages (None: :func:`feedback_parts` decides)."""
 
@@ -73,6 +78,25 @@ class GradeOptions:
     def points_possible(self) -> bool:
         """Whether grades.csv has the Points Possible row."""
         return not self.no_points_possible
+
+
+def evidence_link(where: str | None, out: Path) -> str | None:
+    """The link a feedback page (``out/feedback/<id>.html``) gives to the evidence report ``where``: an http(s) URL
+    as it is, a folder holding the report's ``index.html`` as a path relative to the pages; an
+    :class:`InputError` for anything else (a typo would publish dead links to every student)."""
+    if where is None:
+        return None
+    if re.match(r"https?://[^\s/]+", where, re.IGNORECASE):
+        if any(ch.isspace() or ch in "\"<>" for ch in where):
+            raise InputError(f"--evidence-report {where!r}: not a URL a page can link to")
+        return where
+    if "://" in where:
+        raise InputError(f"--evidence-report {where!r}: only http(s) URLs or a folder of `hw10 report`")
+    page = Path(where) / "index.html"
+    if not page.is_file():
+        raise InputError("--evidence-report: no index.html here (the folder `hw10 report --out DIR` wrote, or the "
+                         "https:// address it is published at)", file=where)
+    return Path(os.path.relpath(page.resolve(), (out / "feedback").resolve())).as_posix()
 
 
 PARALLEL_FROM = 2_000
@@ -142,6 +166,7 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
         raise InputError(f"--decimals {opts.decimals} is out of range 0…8")
     if not opts.assignment.strip():
         raise InputError("--assignment is empty: grades.csv needs a gradebook column title, e.g. \"HW10 (12345)\"")
+    link = evidence_link(opts.evidence_report, opts.out)
     # the output folder is checked first (inputs inside it, files hw10 did not write, files edited since): an earlier
     # output's files are checked in another process while this one reads, grades and writes (a rerun of 100,000
     # students hashes 1.2 GB), its refusal reported before any error of the export and before anything is replaced
@@ -161,7 +186,7 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
         # every row is graded: the rows themselves are let go (at 100,000 students they are a third of the memory)
         roster = replace(roster, submissions=[])
         names = feedback_names([r.student_id for r in sheet.results])
-        renderer = FeedbackRenderer(sheet, opts.decimals)
+        renderer = FeedbackRenderer(sheet, opts.decimals, link)
     except InputError:
         target.checked()  # the output folder's refusal, if any, is the one reported: as if checked before the work
         raise

@@ -111,8 +111,7 @@ def score_against_key(bank: QuestionBank, key: AnswerKey, sub: Submission, decim
     for spec in bank:
         s = scores[spec.id]
         a = key.answer(spec.id)
-        ev = a.evidence.get("summary", "") if isinstance(a.evidence, dict) else ""
-        evidence = (a.reason or "") if not a.graded else (ev or a.reason or a.status)
+        evidence = a.why()
         rows.append(SelfCheckRow(spec.id, spec.title, s.selected, tuple(a.correct), a.status,
                                  None if not s.graded else s.points == s.max_points, s.points, s.max_points,
                                  evidence, problems.get(spec.id)))
@@ -122,6 +121,9 @@ def score_against_key(bank: QuestionBank, key: AnswerKey, sub: Submission, decim
     pending = [r.qid for r in rows if r.points is None]
     if pending:
         notes.append(f"not graded (pending in the key): {', '.join(pending)}")
+    blank = [r.qid for r in rows if not r.yours and not r.problem and r.points is not None]
+    if blank:
+        notes.append(f"not answered: {', '.join(blank)} (a blank answer scores 0; answer them before you submit)")
     if key.from_fixtures:
         notes.append(f"{', '.join(key.from_fixtures)}: computed from hw10 test fixtures, not the real models — "
                      "these points say nothing about the homework's answers")

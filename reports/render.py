@@ -19,11 +19,37 @@ from grader.writers import RegradeRow
 
 from . import svg
 
+_MATH = re.compile(r"\$([^$\n]+)\$")
+_TEXT_CMD = re.compile(r"\\(?:text|mathrm|textrm|texttt|mathit)\{((?:[^{}\\]|\\.)*)\}")
+_MATH_SYMBOLS = {"\\times": "×", "\\cdot": "·", "\\le": "≤", "\\ge": "≥", "\\neq": "≠", "\\to": "→",
+                 "\\ldots": "…", "\\dots": "…"}
+
+
+def _math_text(m: re.Match) -> str:
+    """One inline ``$…$`` formula as the text a reader sees: ``\\text{…}`` unwrapped, a few symbols as characters."""
+    body = _TEXT_CMD.sub(r"\1", m.group(1).strip())
+    for cmd, char in _MATH_SYMBOLS.items():
+        body = body.replace(cmd, char)
+    return body
+
 
 def _plain(text: object) -> str:
-    """Question and option texts without the Markdown backslash escapes the homework's appendix carries
-    (``split\\_index`` → ``split_index``), for display; everything else is kept as written."""
-    return re.sub(r"\\([\\`*_{}\[\]()#+\-.!|])", r"\1", "" if text is None else str(text))
+    r"""Question and option texts as people read them: the appendix's inline LaTeX (``$\text{codebook\_layer}(…) =
+    0$``) and Markdown (backticks, backslash escapes such as ``split\_index``) rendered to text, runs of spaces
+    closed; everything else kept as written.
+
+    >>> _plain(r"第零層  $\text{codebook\_layer}(\text{token layers}) = 0$ , code ID")
+    '第零層 codebook_layer(token layers) = 0 , code ID'
+    >>> _plain(r"檔案 `audio_codes_shuffled.pt`, 共  $4! = 24$  個; split\_index = 2")
+    '檔案 audio_codes_shuffled.pt, 共 4! = 24 個; split_index = 2'
+    """
+    s = "" if text is None else str(text)
+    if "$" in s:
+        s = _MATH.sub(_math_text, s)
+    if "`" in s:
+        s = re.sub(r"`([^`\n]*)`", r"\1", s)
+    s = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|$])", r"\1", s)
+    return re.sub(r"(?<=\S) {2,}(?=\S)", " ", s) if "  " in s else s
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -96,7 +122,8 @@ def _question_view(sheet: ScoreSheet, qid: str) -> dict[str, Any]:
     return {"id": qid, "title": spec.title, "kind": spec.kind, "points": fmt_points(spec.points_exact),
             "stem": spec.stem, "stem_en": spec.stem_en, "status": a.status, "level": a.level or "",
             "correct": a.correct, "reason": a.reason or "", "policy": "; ".join(policy), "fragile": a.fragile,
-            "options": [{"id": o.id, "text": o.text, "text_en": o.text_en} for o in spec.options]}
+            "options": [{"id": o.id, "text": o.text, "text_en": o.text_en} for o in spec.options],
+            "why": a.why() if a.graded else ""}
 
 
 def render_class_report(sheet: ScoreSheet, stats: QuizStats, roster: Roster, decimals: int,
@@ -143,7 +170,9 @@ def render_class_report(sheet: ScoreSheet, stats: QuizStats, roster: Roster, dec
 class FeedbackRenderer:
     """Renders per-student feedback; question views and templates are prepared once per class."""
 
-    def __init__(self, sheet: ScoreSheet, decimals: int):
+    def __init__(self, sheet: ScoreSheet, decimals: int, evidence_link: str | None = None):
+        """``evidence_link``: where the key's evidence report is published (a URL or a path relative to the pages),
+        each question's row links to its section there."""
         env = environment()
         self.sheet = sheet
         self.decimals = decimals
@@ -155,9 +184,11 @@ class FeedbackRenderer:
         self._shells: dict[tuple[bool, int], tuple[_Shell, _Shell] | tuple[()]] = {}
         self.questions = {q: _question_view(sheet, q) for q in sheet.bank.ids}
         for q, view in self.questions.items():  # the static cell, escaped once instead of once per student
-            view["cell"] = Markup(f"<b>{escape(q)}</b> {escape(view['stem'])}<br>"
-                                  f"<span class=\"muted\">{escape(view['stem_en'])}</span>")
+            view["cell"] = Markup(f"<b>{escape(q)}</b> {escape(_plain(view['stem']))}<br>"
+                                  f"<span class=\"muted\">{escape(_plain(view['stem_en']))}</span>")
+            view["link"] = f"{evidence_link}#{q}" if evidence_link and view["why"] else ""
         self.option_text = {s.id: {o.id: o.text for o in s.options} for s in sheet.bank}
+        self.option_text_en = {s.id: {o.id: o.text_en for o in s.options} for s in sheet.bank}
         self.max_points = {s.id: fmt_points(s.points_exact) for s in sheet.bank}
         # the same for every student: rendered once, not once per page (an include costs a render each time)
         self.css = Markup(env.get_template("base.css.j2").render())
@@ -168,9 +199,13 @@ class FeedbackRenderer:
         what in the student's cell could not be read (shown instead of a misleading "(blank)")."""
         k = (qid, s.selected, unread)
         if k not in self._rows:
+            texts, texts_en = self.option_text[qid], self.option_text_en[qid]
             row = {"q": self.questions[qid], "selected": list(s.selected),
-                   "selected_text": [self.option_text[qid][x] for x in s.selected], "unread": unread,
-                   "correct": list(s.correct), "graded": s.graded, "policy": self.questions[qid]["policy"],
+                   "selected_text": [texts[x] for x in s.selected],
+                   "selected_text_en": [texts_en[x] for x in s.selected], "unread": unread,
+                   "correct": list(s.correct), "correct_text": [texts[x] for x in s.correct],
+                   "correct_text_en": [texts_en[x] for x in s.correct],
+                   "graded": s.graded, "policy": self.questions[qid]["policy"],
                    "points": fmt_points(s.points, self.decimals) if s.graded else "not graded",
                    "max": self.max_points[qid], "full": s.graded and s.points == s.max_points}
             html, md = Markup(self.row_html.render(r=row)), self.row_md.render(r=row)

@@ -117,3 +117,16 @@ def test_the_notebook_function_stays_callable_after_the_command_line_is_imported
     from hw10 import selfcheck
 
     assert callable(selfcheck) and selfcheck is hw10.selfcheck and selfcheck.__module__ == "hw10"
+
+
+def test_the_self_check_warns_about_unanswered_questions_and_says_why(tmp_path, capsys):
+    """`hw10 check` (and the notebook) name the questions left blank, and show the key's evidence line beside each
+    answer, as the student's feedback page will."""
+    from conftest import ROOT
+
+    answers = tmp_path / "mine.yaml"
+    answers.write_text("q01: B\nq02: A\n", encoding="utf-8")
+    assert main(["check", "--answers", str(answers), "--key", str(ROOT / "keys" / "structural.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "not answered: q03, q04 (a blank answer scores 0; answer them before you submit)" in out
+    assert "8sAudio.wav (8.00 s) → [1, 32, 100]" in out  # q02's evidence, next to the wrong answer A

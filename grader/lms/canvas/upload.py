@@ -327,11 +327,12 @@ def feedback_texts(folder: Path, rows: list[dict[str, str]]) -> dict[str, str]:
 
 def markdown_to_text(md: str) -> str:
     """hw10's feedback Markdown as plain text for a submission comment: headings and emphasis marks dropped,
-    escapes undone, table rows as ``q01: your answer B · correct B · 0.8 / 0.8``.
+    escapes undone, table rows as ``q01: your answer B · correct B · 0.8 / 0.8`` (and ``· why: …`` where the key
+    says why).
 
-    >>> markdown_to_text("# Title\\n\\n**Amy** · ID 1\\n\\n| question | your answer | correct | points |\\n"
-    ...                  "|---|---|---|---|\\n| q01 | B | B | 0.8 / 0.8 |\\n")
-    'Title\\n\\nAmy · ID 1\\n\\nq01: your answer B · correct B · 0.8 / 0.8'
+    >>> markdown_to_text("# Title\\n\\n**Amy** · ID 1\\n\\n| question | your answer | correct | points | why |\\n"
+    ...                  "|---|---|---|---|---|\\n| q01 | B | B | 0.8 / 0.8 | shape [1, 32, 25] |\\n")
+    'Title\\n\\nAmy · ID 1\\n\\nq01: your answer B · correct B · 0.8 / 0.8 · why: shape [1, 32, 25]'
     """
     lines = []
     for line in md.splitlines():
@@ -342,8 +343,9 @@ def markdown_to_text(md: str) -> str:
             cells = [c.strip() for c in re.split(r"(?<!\\)\|", s.strip("|"))]
             if cells[:2] == ["question", "your answer"]:
                 continue
-            q, chosen, correct, points = (cells + ["", "", "", ""])[:4]
-            s = f"{q}: your answer {chosen or '(blank)'} · correct {correct} · {points}"
+            q, chosen, correct, points, why = (cells + ["", "", "", "", ""])[:5]
+            s = f"{q}: your answer {chosen or '(blank)'} · correct {correct} · {points}" + (f" · why: {why}"
+                                                                                          if why else "")
         s = re.sub(r"^#+\s*", "", s).replace("**", "")
         lines.append(re.sub(r"\\(.)", r"\1", s))
     return "\n".join(lines).strip()

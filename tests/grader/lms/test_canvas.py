@@ -176,8 +176,11 @@ def test_comments_carry_each_students_feedback_as_plain_text(cool, graded, bank)
     _, key, out = graded
     upload(client(url), COURSE, ASSIGNMENT, out, key, bank, yes=True, comments=True)
     comment = state.posts[0]["grade_data[1][text_comment]"][0]
-    assert "王冠宇 · ID 1" in comment and "q01: your answer B · correct B · 0.8 / 0.8" in comment
-    assert "|" not in comment and "**" not in comment
+    assert "王冠宇 · ID 1" in comment
+    # each answer and the key's by their texts, the points, and why (an asserted key: set by a TA)
+    assert "q01: your answer B 2sAudio.wav = [1, 32, 25], 4sAudio.wav = [1, 32, 50] · correct B 2sAudio.wav" in comment
+    assert "· 0.8 / 0.8 · why: set by a TA" in comment
+    assert "|" not in comment and "**" not in comment and "\\" not in comment
 
 
 def test_upload_refuses_a_pending_key_another_key_and_a_foreign_assignment(cool, graded, bank, tmp_path):
