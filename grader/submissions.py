@@ -12,6 +12,8 @@ class CellProblem:
     row: int | None
     column: str
     message: str
+    texts: tuple[str, ...] = ()
+    """The pieces of the cell that match no choice (what a ``--match`` pin can map to an option letter)."""
 
     def __str__(self) -> str:
         where = f"row {self.row}, " if self.row is not None else ""

@@ -19,6 +19,7 @@ from grader.options import Flag, option
 from grader.outfolder import MAX_CHUNKS, OutputFolder, file_sha256
 from grader.readers import load_pins
 from grader.readers.formats import FORMATS, read_submissions
+from grader.readers.pins import SUGGESTIONS, suggestions_yaml, unread_texts
 from grader.sheet import AttemptPolicy, ScoreSheet, grade_roster
 from grader.spec import QuestionBank
 from grader.submissions import Roster
@@ -128,6 +129,8 @@ class GradeOutcome:
     regrade: list[RegradeRow] | None = None
     rows: int = 0
     """Rows read from the export (its students' attempts)."""
+    unread: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per question, the answer texts that matched no choice (and in how many cells): ``match-suggestions.yaml``."""
 
 
 def grades_withheld(key: AnswerKey, sheet: ScoreSheet, opts: GradeOptions) -> list[str]:
@@ -183,6 +186,7 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
             regrade = regrade_diff(sheet, grade_roster(roster, bank, old_key, opts.attempt)) if old_key else None
         target.checked(wait=False)  # a refusal found by now (a file hw10 did not write: at once) stops the run here
         rows = len(roster.submissions)
+        unread = unread_texts(roster.submissions)
         # every row is graded: the rows themselves are let go (at 100,000 students they are a third of the memory)
         roster = replace(roster, submissions=[])
         names = feedback_names([r.student_id for r in sheet.results])
@@ -223,15 +227,17 @@ def run_grade(opts: GradeOptions, bank: QuestionBank) -> GradeOutcome:
             out.write_bytes("items.csv", csv_bytes(items_rows(stats[0], sheet)))
             if regrade is not None:
                 out.write_bytes("regrade.csv", csv_bytes(regrade_rows(regrade, opts.decimals)))
+            if unread:
+                out.write_text(SUGGESTIONS, suggestions_yaml(bank, unread))
             out.write_text("report.html", render_class_report(sheet, stats[0], roster, opts.decimals, regrade,
                                                               str(opts.previous_key) if opts.previous_key else None,
-                                                              str(opts.key)))
+                                                              str(opts.key), unread))
 
         out.write_parts(pages, chunks, workers=feedback_parts(len(sheet.results), opts.workers),
                         meanwhile=class_files)
         out.carry("upload-receipt.json")  # what hw10 upload posted stays on record (it names the scores it posted)
         written = out.commit()
-    outcome = GradeOutcome(roster, sheet, stats[0], rows=rows, regrade=regrade, skipped=skipped)
+    outcome = GradeOutcome(roster, sheet, stats[0], rows=rows, regrade=regrade, skipped=skipped, unread=unread)
     top = [opts.out / w for w in written if "/" not in w]
     outcome.written.extend(top + ([opts.out / "feedback"] if len(top) < len(written) else []))
     return outcome

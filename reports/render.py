@@ -128,7 +128,7 @@ def _question_view(sheet: ScoreSheet, qid: str) -> dict[str, Any]:
 
 def render_class_report(sheet: ScoreSheet, stats: QuizStats, roster: Roster, decimals: int,
                         regrade: list[RegradeRow] | None = None, previous_key: str | None = None,
-                        key_path: str = "") -> str:
+                        key_path: str = "", unread: dict[str, dict[str, int]] | None = None) -> str:
     """The HTML of report.html: score histogram and summary statistics, item analysis with option bars, flagged
     items, students to check, reader matches and warnings, pending questions and, with a previous key, the regrade."""
     maximum = float(sheet.max_total)
@@ -164,6 +164,9 @@ def render_class_report(sheet: ScoreSheet, stats: QuizStats, roster: Roster, dec
         matches=[str(m) for m in roster.matches], warnings=roster.warnings,
         source={"path": Path(roster.path).name, "format": roster.format, "encoding": roster.encoding},
         key_path=Path(key_path).name if key_path else "", provenance=_provenance_lines(sheet.key.provenance),
+        sample_key=sheet.key.provenance.get("kind") == "sample",
+        unread=sorted((q, sum(t.values()), len(t)) for q, t in (unread or {}).items()),
+        key_description=str(sheet.key.provenance.get("description") or sheet.key.provenance.get("kind") or ""),
         regrade=moved, previous_key=Path(previous_key).name if previous_key else "")
 
 

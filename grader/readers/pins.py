@@ -10,11 +10,14 @@ choices:            # question id -> {choice text exactly as in the export: opti
 """
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
 from ..spec import QuestionBank, load_yaml_file
+from .textmatch import normalise, similarity
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,57 @@ def load_pins(path: Path | str | None, bank: QuestionBank) -> MatchPins:
         if not isinstance(mapping, dict):
             raise InputError("expected a mapping of choice text to option letter", file=file, column=f"choices.{qid}")
         for text, letter in mapping.items():
+            if letter in ("", None):
+                raise InputError(f"no option letter for {text!r}: write the letter it means, or delete the line",
+                                 file=file, column=f"choices.{qid}")
             if not isinstance(letter, str) or letter not in bank[qid].letters:
                 raise InputError(f"{qid} has no option {letter!r}", file=file, column=f"choices.{qid}")
             if not isinstance(text, (str, int, float)) or isinstance(text, bool):
                 raise InputError(f"expected a choice text, not {text!r}", file=file, column=f"choices.{qid}")
         choices[qid] = {str(t): str(v) for t, v in mapping.items()}
     return MatchPins(questions, choices)
+
+
+SUGGESTIONS = "match-suggestions.yaml"
+"""The file ``hw10 grade`` writes beside its outputs when answer cells hold texts no choice matches."""
+
+
+def unread_texts(submissions) -> dict[str, dict[str, int]]:
+    """Per question, every text of the export's answer cells that matched no choice (the readers record them on each
+    :class:`grader.submissions.CellProblem`), with the number of cells holding it."""
+    out: dict[str, dict[str, int]] = {}
+    for sub in submissions:
+        for p in sub.problems:
+            for text in p.texts:
+                texts = out.setdefault(p.qid, {})
+                texts[text] = texts.get(text, 0) + 1
+    return out
+
+
+def _unescaped(text: str) -> str:
+    """An option text without the appendix's Markdown backslash escapes (``batch\\_size`` → ``batch_size``)."""
+    return re.sub(r"\\([\\`*_{}\[\]()#+\-.!|$])", r"\1", text)
+
+
+def suggestions_yaml(bank: QuestionBank, unread: dict[str, dict[str, int]], shown: int = 3) -> str:
+    """The ``--match`` file ready to edit for ``unread`` (:func:`unread_texts`): each text with an empty letter to fill
+    and, as a comment, the ``shown`` nearest options by :func:`grader.readers.textmatch.similarity`."""
+    def quoted(text: str) -> str:
+        return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+
+    lines = ["# hw10 grade: answer texts in the export that match no choice of the question bank (each scored as",
+             "# not read). Copy this file out of the output folder, write after each text the option letter it means",
+             "# (or delete its line: it stays unread), then grade again with --match COPY.yaml.",
+             "choices:"]
+    for qid in bank.ids:
+        if qid not in unread:
+            continue
+        spec = bank[qid]
+        lines.append(f"  {qid}:")
+        for text, count in sorted(unread[qid].items(), key=lambda kv: (-kv[1], kv[0])):
+            n = normalise(text)
+            near = sorted(((similarity(n, normalise(o.text)), o) for o in spec.options), key=lambda x: -x[0])[:shown]
+            lines.append("    # " + f"{count} cell(s); nearest: " + "; ".join(
+                f"{o.id} {score:.2f} {quoted(_unescaped(o.text)[:40])}" for score, o in near))
+            lines.append(f"    {quoted(text)}: ''")
+    return "\n".join(lines) + "\n"

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 from grader.spec import QuestionBank, load_bank
 
-__all__ = ["EXIT_DISAGREE", "EXIT_INPUT", "EXIT_OK", "bank", "one_line"]
+__all__ = ["EXIT_DISAGREE", "EXIT_INPUT", "EXIT_OK", "EXIT_WITHHELD", "bank", "one_line"]
 
 EXIT_OK, EXIT_DISAGREE, EXIT_INPUT = 0, 1, 2
+"""Done; a disagreement (``hw10 verify``) or grades not shown by NTU COOL after an upload; bad input (a one-line
+``error:`` on stderr, nothing written)."""
+EXIT_WITHHELD = 3
+"""``hw10 grade`` wrote its files but withheld grades.csv (a key with pending, in-review or fixture answers): the last
+line says why, so that a script going on to import or upload notices."""
 
 
 def bank(questions_dir: str | None) -> QuestionBank:

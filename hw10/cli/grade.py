@@ -5,7 +5,7 @@ from grader.errors import terminal_safe
 from grader.lms import lms_named
 from grader.options import add_options
 from grader.scoring import fmt_points
-from hw10.cli.common import EXIT_OK, bank
+from hw10.cli.common import EXIT_OK, EXIT_WITHHELD, bank
 from hw10.grade import GradeOptions, run_grade
 
 
@@ -68,11 +68,19 @@ def main(*, options: GradeOptions, questions_dir: str | None = None) -> int:
         up = sum(1 for d in res.regrade if d.delta > 0)
         down = sum(1 for d in res.regrade if d.delta < 0)
         say(f"  regrade vs {previous_key}: {up} up, {down} down, {len(res.regrade) - up - down} unchanged")
-    for s in res.skipped:
-        say(f"  NOT WRITTEN {s}")
+    if res.unread:
+        cells = sum(sum(t.values()) for t in res.unread.values())
+        say(f"  answers matching no choice: {cells} cell(s) in {', '.join(sorted(res.unread))} (scored as not read): "
+            f"copy {out}/match-suggestions.yaml out of the folder, write the letter each text means, then grade "
+            "again with --match COPY.yaml")
     say(f"  wrote {', '.join(p.name for p in res.written)} in {out}")
     if any(p.name == "grades.csv" for p in res.written) and column.id is None:
         say(f"  note: grades.csv's column {opts.assignment!r} has no assignment id, so NTU COOL will add a new "
               "assignment on import; to fill an existing one use --assignment \"Title (id)\" as its gradebook "
               "export names it")
+    if res.skipped:  # the last lines, and a status of its own: a script importing grades.csv next must notice
+        for s in res.skipped:
+            say(f"  NOT WRITTEN {s}")
+        say(f"grades.csv NOT WRITTEN (exit status {EXIT_WITHHELD}): the other files are complete")
+        return EXIT_WITHHELD
     return EXIT_OK

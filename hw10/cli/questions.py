@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from grader.errors import InputError
+from grader.readers.plain import question_id
 from grader.scoring import fmt_points
 from hw10.cli.common import EXIT_OK, bank
 
@@ -18,7 +19,7 @@ def main(*, qid: str | None, lang: str = "both", questions_dir: str | None = Non
     """List the bank, or show one question.
 
     Args:
-        qid: ``q01`` … ``q12`` or ``1`` … ``12``; None lists every question.
+        qid: ``q01``, ``q1``, ``Q01`` or ``1`` (as answer files take them); None lists every question.
         lang: ``zh``, ``en`` or ``both``: which texts to show.
         questions_dir: the question bank folder (None: the installed one).
     """
@@ -29,9 +30,7 @@ def main(*, qid: str | None, lang: str = "both", questions_dir: str | None = Non
         for s in questions:
             print(f"  {s.id}  {s.kind:6}  {fmt_points(s.points_exact):>3} pt  {s.check.level:10}  {s.title}")
         return EXIT_OK
-    wanted = qid.lower()
-    if wanted.isdigit():
-        wanted = f"q{int(wanted):02d}"
+    wanted = question_id(qid)  # q6, Q06, 6, ６: as answer files take them
     if wanted not in questions:
         raise InputError(f"no question {qid!r}; choose from {', '.join(questions.ids)}")
     s = questions[wanted]

@@ -99,12 +99,12 @@ class ChoiceMatcher:
             self._cache[text] = self._lookup_normalised(text, normalise(text))
         return self._cache[text]
 
-    def parse(self, raw: str) -> tuple[list[str], str | None]:
+    def parse(self, raw: str) -> tuple[list[str], str | None, tuple[str, ...]]:
         """:func:`parse_cell` with a cache: a class has few distinct answer cells per question."""
         if raw not in self._cells:
             self._cells[raw] = parse_cell(self.spec, self, raw)
-        letters, problem = self._cells[raw]
-        return list(letters), problem
+        letters, problem, unmatched = self._cells[raw]
+        return list(letters), problem, unmatched
 
     def match(self, text: str) -> str | None:
         letter, note = self.lookup(text)
@@ -322,12 +322,12 @@ def read_ntucool(table: TableStream, bank: QuestionBank, pins: MatchPins) -> Ros
             raw = cells[k]
             parsed = answers[qid].get(raw)
             if parsed is None:
-                letters, problem = matcher.parse(raw) if raw.strip() else ([], None)
-                parsed = answers[qid][raw] = (tuple(sorted(set(letters))), problem)
+                letters, problem, unmatched = matcher.parse(raw) if raw.strip() else ([], None, ())
+                parsed = answers[qid][raw] = (tuple(sorted(set(letters))), problem, unmatched)
             if parsed[0]:
                 sub.answers[qid] = parsed[0]
             if parsed[1]:
-                sub.problems.append(CellProblem(qid, rownum, header, parsed[1]))
+                sub.problems.append(CellProblem(qid, rownum, header, parsed[1], parsed[2]))
         subs.append(sub)
     del kept
     for m in matchers.values():
@@ -348,28 +348,30 @@ def unused_choice_pins(pins, matchers: dict[str, ChoiceMatcher]) -> list[str]:
     return out
 
 
-def parse_cell(spec: QuestionSpec, matcher: ChoiceMatcher, raw: str) -> tuple[list[str], str | None]:
-    """Letters selected in one answer cell, and a problem description if the cell is not clean. A cell with more
-    comma-separated pieces than :data:`MAX_PIECES_PER_OPTION` per option (times the longest choice's pieces) is no
-    answer anyone gave: it is not read, and the problem says so."""
+def parse_cell(spec: QuestionSpec, matcher: ChoiceMatcher, raw: str) -> tuple[list[str], str | None, tuple[str, ...]]:
+    """Letters selected in one answer cell, a problem description if the cell is not clean, and the texts in it that
+    match no choice (what a ``--match`` pin could map). A cell with more comma-separated pieces than
+    :data:`MAX_PIECES_PER_OPTION` per option (times the longest choice's pieces) is no answer anyone gave: it is not
+    read, and the problem says so."""
     pieces = raw.count(",") + 1
     if pieces > matcher.max_pieces:
         return [], (f"{pieces} comma-separated pieces, more than any answer to a question of {len(spec.letters)} "
-                    f"options can have (at most {matcher.max_pieces} read); scored 0 until reviewed")
+                    f"options can have (at most {matcher.max_pieces} read); scored 0 until reviewed"), ()
     if spec.kind == "single":
         whole = matcher.match(raw.replace("\\,", ","))
         if whole is not None:
-            return [whole], None
+            return [whole], None, ()
         letters, unmatched = matcher.segment(raw)
         if len(letters) > 1 and not unmatched:
             return letters, (f"several choices ({', '.join(sorted(set(letters)))}) in a single-answer question; "
-                             "scored by the rule (0)")
-        return [], f"unknown choice text {raw[:80]!r}; scored 0 until reviewed"
+                             "scored by the rule (0)"), ()
+        return [], f"unknown choice text {raw[:80]!r}; scored 0 until reviewed", (raw.replace("\\,", ","),)
     letters, unmatched = matcher.segment(raw)
     if len(set(letters)) != len(letters):
         letters = sorted(set(letters))
     if unmatched:
         shown = "; ".join(repr(u[:60]) for u in unmatched[:5]) + (f" … ({len(unmatched)} in all)"
                                                                   if len(unmatched) > 5 else "")
-        return letters, f"unknown choice text {shown}; scored on the recognised choices until reviewed"
-    return letters, None
+        return letters, f"unknown choice text {shown}; scored on the recognised choices until reviewed", \
+            tuple(unmatched)
+    return letters, None, ()

@@ -104,7 +104,7 @@ def test_grading_with_a_fixture_key_withholds_the_gradebook_import(bank, tmp_pat
     assert rc == 0, err
     export = str(ROOT / "fixtures" / "sample_class" / "export.csv")
     out = tmp_path / "graded"
-    assert main(["grade", export, "--key", str(key_path), "--out", str(out), "--allow-pending"]) == 0
+    assert main(["grade", export, "--key", str(key_path), "--out", str(out), "--allow-pending"]) == 3  # fixture key
     printed = capsys.readouterr().out
     assert not (out / "grades.csv").exists() and (out / "scores.csv").exists()
     assert "answers to q04, q05 were computed from hw10 test fixtures" in printed and "--allow-fixture-key" in printed

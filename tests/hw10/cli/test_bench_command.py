@@ -76,3 +76,15 @@ def test_a_stage_s_peak_memory_is_its_own_not_the_bench_s():
     _, peak, out, _ = _run_child(["-m", "platform"])
     assert out.strip() and peak < 150, peak
     del held
+
+
+def test_the_table_says_faster_for_a_naive_way_and_times_the_floor_for_a_bare_scorer():
+    """A grade stage beside a bare scorer (which writes nothing) is not a speed-up: "3.0× bare" says how many times
+    the floor's time ours takes, never a "0.3×" that reads as a slowdown; a naive way of the same work is "× faster"."""
+    from grader.bench import BenchRow, format_table
+
+    table = format_table([BenchRow("grade 10,000 students (new folder)", 1.2, 60.0, naive_s=0.4, floor=True),
+                          BenchRow("q09: 24 orders", 2.0, 900.0, naive_s=10.0), BenchRow("disk", 0.5, float("nan"))])
+    lines = table.splitlines()
+    assert "3.0× bare" in lines[2] and "0.3" not in lines[2]
+    assert "5.0× faster" in lines[3] and "—" in lines[4]

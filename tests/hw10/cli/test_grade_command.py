@@ -128,9 +128,10 @@ def test_pending_question_is_not_graded_everywhere(tmp_path, bank, key_file, cap
     key = key_file(pending=("q05",))
     export = tmp_path / "e.csv"
     write_export(export, bank, [Row("1", answers={"q05": ["C"], "q01": ["B"]}), Row("2")])
-    assert grade(export, "--key", key, "--out", tmp_path / "o") == 0
+    assert grade(export, "--key", key, "--out", tmp_path / "o") == 3  # grades.csv withheld: its own exit status
     out = capsys.readouterr().out
     assert "NOT GRADED (pending in the key): q05" in out and "NOT WRITTEN grades.csv" in out
+    assert out.splitlines()[-1] == "grades.csv NOT WRITTEN (exit status 3): the other files are complete"
     rows = read_csv(tmp_path / "o" / "scores.csv")
     assert [r["q05"] for r in rows] == ["not graded", "not graded"]
     assert rows[0]["total"] == "0.8" and "not graded: q05" in rows[0]["notes"]
@@ -360,3 +361,41 @@ def test_an_assignment_title_ntu_cool_would_read_as_a_new_column_is_refused(tmp_
     err = capsys.readouterr().err
     assert "--assignment" in err and ("Title (id)" in err or "line break" in err)
     assert err.count("\n") == 1 and not out.exists()
+
+
+def test_questions_are_named_as_answer_files_name_them(capsys):
+    """`hw10 questions q6` shows q06, as an answer file's `q6: [A, B]` is q06 (and 6, Q06, full-width ６ too)."""
+    for name in ("q6", "Q06", "6", "６"):
+        assert main(["questions", name]) == 0
+        assert capsys.readouterr().out.startswith("q06 · ")
+    assert main(["questions", "q13"]) == 2 and "no question 'q13'" in capsys.readouterr().err
+
+
+def test_a_sample_key_says_so_at_the_top_of_the_report(tmp_path):
+    out = tmp_path / "o"
+    assert main(["grade", str(SAMPLE / "export.csv"), "--key", str(SAMPLE / "key.yaml"), "--out", str(out)]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<h1>SAMPLE — HW10 Speech Generation: class report</h1>" in html and "SAMPLE key:" in html
+
+
+def test_unreadable_answers_come_with_a_match_file_ready_to_edit(tmp_path, capsys):
+    """The sample class has one cell whose text the TA later edited in NTU COOL: it scores as not read, and hw10 grade
+    writes match-suggestions.yaml (the text, the nearest choices) and says how --match closes it; filled in and given
+    back, the cell is read and the suggestions are gone."""
+    out = tmp_path / "o"
+    assert main(["grade", str(SAMPLE / "export.csv"), "--key", str(SAMPLE / "key.yaml"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "answers matching no choice: 1 cell(s) in q03" in printed and "--match COPY.yaml" in printed
+    text = (out / "match-suggestions.yaml").read_text(encoding="utf-8")
+    assert '"channels（已修改的選項）": \'\'' in text and 'nearest: C 0.46 "channels, 代表取出有 32 個聲道"' in text
+    assert "match-suggestions.yaml" in (out / "report.html").read_text(encoding="utf-8")
+    pins = tmp_path / "pins.yaml"
+    pins.write_text(text, encoding="utf-8")
+    assert main(["grade", str(SAMPLE / "export.csv"), "--key", str(SAMPLE / "key.yaml"), "--out", str(tmp_path / "x"),
+                 "--match", str(pins)]) == 2  # an empty letter: refused, naming what to do
+    assert "no option letter for 'channels（已修改的選項）': write the letter it means" in capsys.readouterr().err
+    pins.write_text(text.replace(": ''", ": C"), encoding="utf-8")
+    assert main(["grade", str(SAMPLE / "export.csv"), "--key", str(SAMPLE / "key.yaml"), "--out", str(out),
+                 "--match", str(pins)]) == 0
+    assert "answers matching no choice" not in capsys.readouterr().out
+    assert not (out / "match-suggestions.yaml").exists()

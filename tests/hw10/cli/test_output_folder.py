@@ -201,7 +201,7 @@ def test_rerun_replaces_its_own_output_and_removes_what_no_longer_applies(tmp_pa
 
     pending = tmp_path / "pending.yaml"
     pending.write_text(dump_key(make_key(bank, pending=("q05",))), encoding="utf-8")
-    assert grade(EXPORT, graded, key=pending) == 0
+    assert grade(EXPORT, graded, key=pending) == 3  # grades.csv withheld
     assert not (graded / "grades.csv").exists() and (graded / "scores.csv").exists()
     assert [p.name for p in tmp_path.iterdir() if ".hw10-" in p.name] == []  # no working folders left
 

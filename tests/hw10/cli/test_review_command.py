@@ -65,7 +65,7 @@ def test_a_claim_inside_its_band_goes_to_review_and_a_ta_closes_it(bank, tmp_pat
 def test_grading_waits_for_the_review_then_says_who_decided(bank, tmp_path, capsys):
     key_path, evidence = review_key(bank, tmp_path)
     out = tmp_path / "graded"
-    assert main(["grade", str(SAMPLE / "export.csv"), "--key", str(key_path), "--out", str(out)]) == 0
+    assert main(["grade", str(SAMPLE / "export.csv"), "--key", str(key_path), "--out", str(out)]) == 3  # withheld
     printed = capsys.readouterr().out
     assert "NOT GRADED (waiting for a TA's review; run `hw10 review`): q07" in printed
     assert not (out / "grades.csv").exists() and "hw10 review" in printed
