@@ -15,6 +15,7 @@ import os
 import sys
 
 from grader.errors import InputError, terminal_safe
+from grader.extras import missing_extra
 from grader.options import from_args
 from grader.version import __version__
 from hw10.cli.common import EXIT_INPUT
@@ -66,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         return rc
     except InputError as exc:
         print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
+        return EXIT_INPUT
+    except ModuleNotFoundError as exc:  # a grader-only install asked to compute evidence: say which extra, no traceback
+        advice = missing_extra(exc)
+        if advice is None:
+            raise
+        print(f"error: hw10 {args.verb}: {advice}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -19,7 +19,7 @@ def register(subparsers) -> None:
     d.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
                    help=f"seconds a network check may take (default {DEFAULT_TIMEOUT_S:g})")
     d.add_argument("--json", action="store_true", help="print the findings as JSON")
-    d.set_defaults(main=main)
+    d.set_defaults(main=main, options_class=KeyRunOptions)
 
 
 def main(*, options: KeyRunOptions, timeout: float = DEFAULT_TIMEOUT_S, json: bool = False,

@@ -1,4 +1,5 @@
 """`hw10 check` (student self-check) and `hw10 verify` (official key vs evidence) on real files."""
+import pytest
 from conftest import ROOT, SAMPLE, SAMPLE_CORRECT, make_key
 
 from grader.key import write_key
@@ -157,3 +158,22 @@ def test_key_overwrites_a_key_it_computed_before(tmp_path, capsys):
     structural = tmp_path / "structural.yaml"
     structural.write_bytes((ROOT / "keys" / "structural.yaml").read_bytes())  # computed + pending
     assert _key_cmd(structural) == 0
+
+
+@pytest.mark.parametrize("argv", [["doctor"], ["key", "--questions", "1"], ["check", "--answers", "ANSWERS"]])
+def test_model_commands_in_a_grader_only_install_say_which_extra(tmp_path, argv):
+    """`pip install .` (no models extra): the commands that compute evidence end in exit 2 and one line naming the
+    extra to install, never a ModuleNotFoundError traceback. The extras' modules are blocked here (this machine has
+    them)."""
+    import subprocess
+    import sys
+
+    answers = tmp_path / "mine.yaml"
+    answers.write_text("q01: B\n", encoding="utf-8")
+    argv = [str(answers) if a == "ANSWERS" else a for a in argv]
+    blocked = ("torch", "numpy", "scipy", "soundfile", "transformers", "soxr", "pesq", "opencc")
+    code = ("import sys\n" + "".join(f"sys.modules[{m!r}] = None\n" for m in blocked)
+            + f"from hw10.cli import main\nsys.exit(main({argv!r}))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr and 'pip install ".[models]"' in res.stderr + res.stdout
