@@ -5,20 +5,10 @@ from __future__ import annotations
 import functools
 
 import yaml
-from conftest import ROOT, make_key
-from stand_in_codec import StandInCodec
+from conftest import fixture_script
 
-from checks.pipeline.context import CheckContext, LazyModel
-from checks.pipeline.outcome import build_key
-from checks.pipeline.run import run_checks
-from grader.key import dump_key
-
-ASSETS = ROOT / "fixtures" / "assets"
-
-
-HISS = 0.026
-"""The stand-in codec's hiss (RMS relative to the clip's): both clips come back at PESQ 2.27, inside the band of
-"reconstructed well" (2.2 ± 0.1), with ESTOI 0.998 (every word intact): C is open, leaning true."""
+HISS = fixture_script("make_review_demo").HISS
+"""The stand-in codec's hiss of the review demo (fixtures/make_review_demo.py)."""
 
 
 @functools.cache
@@ -31,18 +21,9 @@ def tiny_en():
 
 
 def review_key(bank, tmp_path, hiss: float = HISS):
-    """A key from the pipeline whose q07 is in review (the others asserted, as a TA's sample key), its evidence
-    folder, and the key file."""
-    ctx = CheckContext(assets=ASSETS, models={"mimi": LazyModel.ready("mimi", StandInCodec("noise", k=hiss)),
-                                              "asr": LazyModel.ready("asr", tiny_en())},
-                       evidence_dir=tmp_path / "evidence")
-    outcomes = run_checks(bank, ["q07"], ctx)
-    computed = build_key(bank, outcomes, {"kind": "computed", "description": "stand-in codec"})
-    key = make_key(bank)
-    key.answers["q07"] = computed.answers["q07"]
-    path = tmp_path / "key.yaml"
-    path.write_text(dump_key(key), encoding="utf-8")
-    return path, tmp_path / "evidence"
+    """A key from the pipeline whose q07 is in review (the others the sample key's, asserted), its evidence folder,
+    and the key file: fixtures/make_review_demo.py, the demo a TA rehearses the review on."""
+    return fixture_script("make_review_demo").build(tmp_path, hiss, asr=tiny_en(), bank=bank)
 
 
 def fill(decisions_path, reviewer="TA Lin", **verdicts):

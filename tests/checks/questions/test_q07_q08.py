@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 import yaml
-from stand_in_codec import StandInCodec
 
+from checks.bench.stage import fixture_script
 from checks.evidence import Evidence
 from checks.models.mimi import MimiSource, load_mimi
 from checks.pipeline.context import CheckContext, LazyModel
@@ -27,6 +27,8 @@ from checks.questions.q08_nonspeech import NonSpeechMeasured
 from checks.questions.reconstruction import ChunkScore, ClipScore
 from grader.spec import load_bank
 from hw10.cli import main
+
+StandInCodec = fixture_script("stand_in_codec").StandInCodec
 
 ROOT = Path(__file__).resolve().parents[3]
 ASSETS = ROOT / "fixtures" / "assets"
