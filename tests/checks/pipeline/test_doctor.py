@@ -4,6 +4,7 @@ local fake of tests/fake_hub.py (the real one cannot be reached here); assets ar
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import shutil
 import time
@@ -229,11 +230,11 @@ def test_the_estimate_adds_up_the_measured_questions_and_weighs_free_memory(monk
     """The estimate is the key_real record's loads plus the selected questions, with where it comes from; less free
     memory than its peak is a problem (the free memory is the one thing replaced: this machine has plenty)."""
     from checks.bench import measured
-    from checks.pipeline import doctor as doctor_module
+    from checks.pipeline import doctor_estimate
 
     record = measured.cpu_record(OFFLINE["--asr"])
     assert record is not None and record.peak_gb > 0 and set(record.question_s) == {f"q{i:02d}" for i in range(1, 13)}
-    monkeypatch.setattr(doctor_module, "available_memory_gb", lambda: record.peak_gb / 4)
+    monkeypatch.setattr(doctor_estimate, "available_memory_gb", lambda: record.peak_gb / 4)
     rc, out = doctor("--questions", "3", "--device", "cpu")  # Mimi only: a small machine is fine
     minutes = record.seconds(["q03"]) / 60
     assert f"run time ≈ {minutes:.0f} min for 1 question(s), peak memory below the whole key's" in out
@@ -267,3 +268,36 @@ def test_a_cpu_run_with_openai_whisper_is_told_what_faster_whisper_took(tmp_path
     assert "--asr faster-whisper:turbo" not in line
     rc, out = doctor("--questions", "1-4", "--device", "cpu", **openai)
     assert "faster-whisper" not in next(x for x in out.splitlines() if "run time" in x)  # no ASR in q01-q04
+
+
+def test_the_asr_probe_is_the_registered_backends_own(tmp_path, monkeypatch):
+    """A backend registered in checks/models/asr/registry.py's table (here a fake one, in this test only) is what the
+    doctor probes, with the tools it lends (a local folder checked); its package missing is said with the row's install
+    hint; an unknown backend is one line naming the registered ones."""
+    from checks.models.asr import BackendRow, registry
+    from checks.models.probe import ProbeLine
+
+    seen = []
+
+    def probe(spec, tools):
+        seen.append((spec.model, tools.timeout))
+        return [ProbeLine(f"fake-asr {spec.model} found"), *tools.local_folder(str(tmp_path / "absent"))]
+
+    row = BackendRow(name="fake-asr", load=lambda spec, options: None, probe=probe,
+                     forms=("fake-asr:NAME (a test's)",), package="json", install="pip install fake-asr")
+    monkeypatch.setitem(registry.ASR_BACKENDS, "fake-asr", row)
+    rc, out = doctor("--questions", "9", "--device", "cpu", "--timeout", "3", **{"--asr": "fake-asr:small"})
+    assert seen == [("small", 3.0)] and "✓ models: ASR: fake-asr small found" in out
+    (line,) = [p for p in problems(out) if "ASR" in p]
+    assert rc == 1 and f"ASR: {tmp_path / 'absent'} is not a folder" in line
+
+    monkeypatch.setitem(registry.ASR_BACKENDS, "fake-asr", dataclasses.replace(row, package="no_such_module_here"))
+    (line,) = [p for p in problems(doctor("--questions", "9", "--device", "cpu", **{"--asr": "fake-asr:small"})[1])
+               if "ASR" in p]
+    assert "ASR: fake-asr is not installed — pip install fake-asr" in line
+
+    rc, out = doctor("--questions", "9", "--device", "cpu", **{"--asr": "whisperx:large"})
+    (line,) = [p for p in problems(out) if "ASR" in p]
+    assert "unknown ASR backend 'whisperx'; the registered ones are faster-whisper, openai-whisper, fake-asr" in line
+    assert "fake-asr:NAME (a test's)" in line and line.endswith("— fix --asr")
+
