@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checks.models.asr import DEFAULT_ASR
+from checks.models.asr import DEFAULT_ASR, offline_specs
 from checks.models.csm import CSM_DTYPES, DEFAULT_CSM
 from checks.models.mimi import DEFAULT_MIMI, DTYPES, MimiSource
 from checks.models.speaker import DEFAULT_SPEAKER
@@ -53,7 +53,7 @@ class KeyRunOptions:
                                                 metavar="REV", identity=(("mimi", "revision"),)))
     asr: str = _opt(DEFAULT_ASR, Flag(
         "--asr", f"speech recognition for q09-q11 (default {DEFAULT_ASR}, what the homework used; offline: "
-                 "faster-whisper:tiny.en-bundled or faster-whisper:PATH)",
+                 f"{' or '.join(offline_specs())})",
         metavar="BACKEND:MODEL", identity=(("asr", "ref"),)))
     asr_beam: int = _opt(5, Flag("--asr-beam", "ASR beam size (default 5; decoding is at temperature 0)", type=int,
                                  identity=(("asr", "beam_size"),)))

@@ -4,6 +4,7 @@ local fake of tests/fake_hub.py (the real one cannot be reached here); assets ar
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import shutil
 import time
@@ -229,11 +230,13 @@ def test_the_estimate_adds_up_the_measured_questions_and_weighs_free_memory(monk
     """The estimate is the key_real record's loads plus the selected questions, with where it comes from; less free
     memory than its peak is a problem (the free memory is the one thing replaced: this machine has plenty)."""
     from checks.bench import measured
-    from checks.pipeline import doctor as doctor_module
+    from checks.pipeline import doctor_estimate
+    from grader.spec import load_bank
 
     record = measured.cpu_record(OFFLINE["--asr"])
-    assert record is not None and record.peak_gb > 0 and set(record.question_s) == {f"q{i:02d}" for i in range(1, 13)}
-    monkeypatch.setattr(doctor_module, "available_memory_gb", lambda: record.peak_gb / 4)
+    # figures for questions of the bank (a newer question without one is "not measured": the test below)
+    assert record is not None and record.peak_gb > 0 and set(record.question_s) <= set(load_bank().ids)
+    monkeypatch.setattr(doctor_estimate, "available_memory_gb", lambda: record.peak_gb / 4)
     rc, out = doctor("--questions", "3", "--device", "cpu")  # Mimi only: a small machine is fine
     minutes = record.seconds(["q03"]) / 60
     assert f"run time ≈ {minutes:.0f} min for 1 question(s), peak memory below the whole key's" in out
@@ -267,3 +270,65 @@ def test_a_cpu_run_with_openai_whisper_is_told_what_faster_whisper_took(tmp_path
     assert "--asr faster-whisper:turbo" not in line
     rc, out = doctor("--questions", "1-4", "--device", "cpu", **openai)
     assert "faster-whisper" not in next(x for x in out.splitlines() if "run time" in x)  # no ASR in q01-q04
+
+
+def test_a_question_without_a_measured_figure_is_said_not_measured(tmp_path, monkeypatch):
+    """The estimate's questions are the bank's: a 13th question (a bank copy with one more spec) or a question the
+    record lacks is "not measured" and left out of the time, never counted as 0 s in silence."""
+    from checks.bench import measured
+    from grader.spec import load_bank
+
+    bank = tmp_path / "questions"
+    shutil.copytree(ROOT / "questions", bank)
+    q03 = (bank / "q03.yaml").read_text(encoding="utf-8")
+    assert "points: '0.8'" in q03  # halved between q03 and its copy q13: the course's total stays
+    (bank / "q03.yaml").write_text(q03.replace("points: '0.8'", "points: '0.4'"), encoding="utf-8")
+    (bank / "q13.yaml").write_text(q03.replace("id: q03", "id: q13").replace("points: '0.8'", "points: '0.4'"),
+                                   encoding="utf-8")
+    record = measured.cpu_record(OFFLINE["--asr"])
+    opts = KeyRunOptions(select="3,13", mimi=str(TINY), device="cpu", asr=OFFLINE["--asr"])
+    (line,) = [f.text for f in examine(opts, load_bank(bank), steps=["estimate"])]
+    assert f"run time ≈ {record.seconds(['q03']) / 60:.0f} min for 2 question(s)" in line
+    assert "q13: not measured (no figure in checks/bench/measured.py; the time leaves it out)" in line
+
+    partial = dataclasses.replace(record, question_s={q: s for q, s in record.question_s.items() if q != "q09"})
+    monkeypatch.setattr(measured, "CPU_2_CORES_FASTER_WHISPER", partial)
+    rc, out = doctor("--questions", "8-10", "--device", "cpu")
+    (line,) = [x for x in out.splitlines() if "run time" in x]
+    assert f"run time ≈ {partial.seconds(['q08', 'q10']) / 60:.0f} min for 3 question(s)" in line
+    assert "q09: not measured" in line
+    rc, out = doctor("--questions", "8-10", "--device", "cpu", **{"--asr": f"openai-whisper:{TINY / 'nope.pt'}"})
+    assert "these questions took" in out and "(q09 not measured) at" in out  # the faster-whisper figure beside it
+
+
+def test_the_asr_probe_is_the_registered_backends_own(tmp_path, monkeypatch):
+    """A backend registered in checks/models/asr/registry.py's table (here a fake one, in this test only) is what the
+    doctor probes, with the tools it lends (a local folder checked); its package missing is said with the row's install
+    hint; an unknown backend is one line naming the registered ones."""
+    from checks.models.asr import BackendRow, registry
+    from checks.models.probe import ProbeLine
+
+    seen = []
+
+    def probe(spec, tools):
+        seen.append((spec.model, tools.timeout))
+        return [ProbeLine(f"fake-asr {spec.model} found"), *tools.local_folder(str(tmp_path / "absent"))]
+
+    row = BackendRow(name="fake-asr", load=lambda spec, options: None, probe=probe,
+                     forms=("fake-asr:NAME (a test's)",), package="json", install="pip install fake-asr")
+    monkeypatch.setitem(registry.ASR_BACKENDS, "fake-asr", row)
+    rc, out = doctor("--questions", "9", "--device", "cpu", "--timeout", "3", **{"--asr": "fake-asr:small"})
+    assert seen == [("small", 3.0)] and "✓ models: ASR: fake-asr small found" in out
+    (line,) = [p for p in problems(out) if "ASR" in p]
+    assert rc == 1 and f"ASR: {tmp_path / 'absent'} is not a folder" in line
+
+    monkeypatch.setitem(registry.ASR_BACKENDS, "fake-asr", dataclasses.replace(row, package="no_such_module_here"))
+    (line,) = [p for p in problems(doctor("--questions", "9", "--device", "cpu", **{"--asr": "fake-asr:small"})[1])
+               if "ASR" in p]
+    assert "ASR: fake-asr is not installed — pip install fake-asr" in line
+
+    rc, out = doctor("--questions", "9", "--device", "cpu", **{"--asr": "whisperx:large"})
+    (line,) = [p for p in problems(out) if "ASR" in p]
+    assert "unknown ASR backend 'whisperx'; the registered ones are faster-whisper, openai-whisper, fake-asr" in line
+    assert "fake-asr:NAME (a test's)" in line and line.endswith("— fix --asr")
+
