@@ -276,7 +276,7 @@ def test_a_swap_that_fails_halfway_puts_the_previous_output_back(tmp_path, grade
             raise PermissionError(13, "Permission denied")
         return real(src, dst)
 
-    monkeypatch.setattr(outfolder.os, "rename", refusing)
+    monkeypatch.setattr(os, "rename", refusing)
     assert grade(EXPORT, graded, "--decimals", "2") == 2
     refused(capsys, "cannot replace the output folder (Permission denied); the previous output is unchanged")
     assert digest(graded) == before
