@@ -1,7 +1,8 @@
 """What ``hw10 bench --stages key_real`` measured, kept for ``hw10 doctor``'s estimate of a key run.
 
 A record, not a decision: the doctor adds up the questions a run selects and says where the figure comes from.
-Re-measure with the command below and replace the record (a GPU figure belongs beside it once a GPU is lent).
+Re-measure with each record's command and replace it. The CPU records are upper bounds (random weights generate
+to full length); the GPU record is a floor (random weights stop q06–q10 at their gates).
 """
 from __future__ import annotations
 
@@ -54,6 +55,29 @@ CPU_2_CORES_FASTER_WHISPER: KeyBudget | None = KeyBudget(
 """The same machine with ``--asr faster-whisper:turbo`` (int8 on a CPU, 2 windows a batch) and CSM's CPU path of
 2026-12-02 (oneDNN linear layers, the prompt run once per batch): 16.7 min measured (19.9 min with q06 at its real
 size), 9.3 GB peak. Before that CSM path: 20.6 min (q11 595 s), 9.2 GB."""
+
+
+GPU_H200: KeyBudget | None = KeyBudget(
+    when="2026-12-04", command="python -m checks.bench key_real --device cuda (code at 22d74c6)",
+    machine="one NVIDIA H200 (139 GiB), 16 CPU cores, 128 GiB", device="cuda",
+    asr="openai-whisper with turbo's dimensions (random weights), float32",
+    load_s=37.6,  # Mimi 7.7 s, the ASR 6.8 s, CSM 23.1 s
+    question_s={"q01": 0.1, "q02": 0.1, "q03": 0.2, "q04": 0.1, "q05": 0.1,  # together ≈ 0.6 s: the 128 s total
+                # less the loads and the questions timed one by one (those five were not timed singly)
+                "q06": 15.5,  # stops at its codec gate with random weights: a floor, not the real run
+                "q07": 6.6, "q08": 10.5, "q09": 11.1, "q10": 6.8, "q11": 33.7, "q12": 5.6},
+    peak_gb=7.7)
+"""The one GPU run (an H200 lent for a session): 128 s for all twelve questions including the loads, 7.7 GB peak host
+memory, every measurement run in full fp32 (TF32 off; the structural questions' lookup error 0). A floor, not an
+upper bound like the CPU records: random weights close the gates of q06–q10 before their main work (q06's UMAP,
+q07/q08's chunk tests, q09's 24 decodes, q10's splits), so the real key run takes longer there. In the same
+session: q01–q04 alone 16.7 s wall (B C B B); q11's five replies × 25 frames one at a time 25.96 s, in one batch
+5.94 s (4.4×)."""
+
+
+def gpu_record() -> KeyBudget | None:
+    """The GPU record (:data:`GPU_H200`), a floor for a run on a CUDA device."""
+    return GPU_H200
 
 
 def cpu_record(asr: str) -> KeyBudget | None:

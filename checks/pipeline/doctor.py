@@ -15,8 +15,8 @@ A list of named steps (nbgrader's converters are the model), each returning :cla
               loads with ``weights_only=True`` as ``[1, 4, T]`` codes in ``0 … 2047``, EmoV-DB's layout and its
               clips per speaker × emotion.
 ``disk``      free space where the Hub cache lives, against what the models still to download weigh.
-``estimate``  time and memory of the run from ``hw10 bench --stages key_real``'s record (a CPU figure; a GPU's is
-              not measured yet: said so); too little free memory for the measured peak is a problem.
+``estimate``  time and memory of the run from ``hw10 bench --stages key_real``'s records (two CPU runs, upper
+              bounds; one H200 run, a floor); too little free memory for the measured peak is a problem.
 
 Nothing here prints; :func:`examine` returns the findings (the CLI prints them). Network calls use the standard
 library with ``timeout`` seconds, so no network is a clear line, never a hang; ``HF_ENDPOINT`` is honoured.

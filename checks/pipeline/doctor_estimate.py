@@ -1,6 +1,6 @@
 """``hw10 doctor``'s ``disk`` and ``estimate`` steps: free space where the Hub cache lives against what the models
 still to download weigh; the run's time and peak memory from ``hw10 bench --stages key_real``'s record
-(:mod:`checks.bench.measured`, a CPU figure; a GPU's is not measured yet: said so). The questions are the bank's
+(:mod:`checks.bench.measured`: CPU figures, and one GPU run, a floor). The questions are the bank's
 selected ones: a question the record has no figure for is said to be "not measured", never counted as 0 s.
 """
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _minutes(budget: measured.KeyBudget, questions: list[str]) -> float:
 def estimate(d: Doctor) -> list[Finding]:
     """The run's time and peak memory from ``hw10 bench --stages key_real``'s measured record
     (:mod:`checks.bench.measured`): on a CPU, the selected questions' time, and for a run that needs CSM the peak
-    (too little free memory for it is a problem); on a GPU, said to be unmeasured, with the CPU figure beside it.
+    (too little free memory for it is a problem); on a GPU, the GPU record's floor with the CPU figure beside it.
     A selected question the record has no figure for is named "not measured" and left out of the time."""
     budget = measured.cpu_record(d.options.asr)
     if budget is None:
@@ -83,10 +83,17 @@ def estimate(d: Doctor) -> list[Finding]:
     except InputError:
         return []  # the device step already says what is wrong with --device
     if dev != "cpu":
-        return [Finding("estimate", f"run time on a GPU: not measured yet (no GPU was lent to the project); on "
-                                    f"a CPU these questions took {minutes:.0f} min at {budget.peak_gb:.1f} GB peak "
-                                    f"({source}){unmeasured}; `hw10 bench --stages key_real --device cuda` measures "
-                                    "it here")]
+        gpu = measured.gpu_record()
+        cpu_side = f"on a CPU these questions took {minutes:.0f} min at {budget.peak_gb:.1f} GB peak ({source})"
+        if gpu is None:
+            return [Finding("estimate", f"run time on a GPU: not measured yet; {cpu_side}{unmeasured}; `hw10 bench "
+                                        "--stages key_real --device cuda` measures it here")]
+        gone = _not_measured(gpu, d.selected)
+        return [Finding("estimate", f"run time on a GPU ≥ {gpu.seconds([q for q in d.selected if q not in gone]):.0f}"
+                                    f" s, peak host memory ≈ {gpu.peak_gb:.1f} GB (measured {gpu.when} on "
+                                    f"{gpu.machine}, real-size random-weight models: a floor, as random weights stop "
+                                    f"q06–q10 at their gates; `{gpu.command}`)"
+                                    + (f"; {', '.join(gone)}: not measured" if gone else "") + f"; {cpu_side}")]
     if not d.needs("csm"):  # the peak was measured with every model loaded; CSM alone is 6.5 GB of it
         return [Finding("estimate", f"run time ≈ {minutes:.0f} min for {len(d.selected)} question(s), peak memory "
                                     f"below the whole key's {budget.peak_gb:.1f} GB (CSM is not needed) ({source}); "

@@ -332,3 +332,13 @@ def test_the_asr_probe_is_the_registered_backends_own(tmp_path, monkeypatch):
     assert "unknown ASR backend 'whisperx'; the registered ones are faster-whisper, openai-whisper, fake-asr" in line
     assert "fake-asr:NAME (a test's)" in line and line.endswith("— fix --asr")
 
+
+
+def test_the_estimate_on_a_gpu_is_the_h200_floor():
+    """The one GPU run (an H200, 2026-12-04) is in checks/bench/measured.py: a run on cuda is estimated from it, as a
+    floor (random weights stop q06–q10 at their gates), with the CPU figure beside it."""
+    from checks.bench import measured
+
+    gpu = measured.gpu_record()
+    assert gpu is not None and gpu.device == "cuda" and "H200" in gpu.machine
+    assert round(gpu.seconds([f"q{i:02d}" for i in range(1, 13)])) == 128 and gpu.peak_gb == 7.7
