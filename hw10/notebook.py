@@ -170,12 +170,16 @@ def selfcheck(answers: Any, key: str | Path | AnswerKey | None = None, *, questi
         # deferred: the model pipeline is needed on this path only (a grader without the model extras never loads it)
         from checks.pipeline.options import KeyRunOptions, flag_keywords
         from checks.pipeline.run import compute_key
+        from grader.options import flags
 
         keywords = flag_keywords()
         try:
             run = compute_key(KeyRunOptions(select=questions, **compute_options), bank)
-        except InputError as exc:
-            raise replace(exc, message=notebook_wording(exc.message, keywords)) from None
+        except InputError as exc:  # the option it is about as the keyword argument, any flag in its advice likewise
+            names = {field: flag.keyword or field for field, flag in flags(KeyRunOptions)}
+            raise replace(exc, message=notebook_wording(exc.phrased(names.get(exc.option or ""), keyword=True)
+                                                        if exc.option else exc.message, keywords),
+                          option=None, value=None, file=None if exc.option else exc.file) from None
         desc = "computed here: " + str(run.key.provenance.get("description", ""))
         result = score_against_key(bank, run.key, sub, decimals, desc)
         result.rows = [replace(r, evidence=notebook_wording(r.evidence, keywords)) for r in result.rows]

@@ -105,7 +105,7 @@ def resolve_device(device: str) -> str:
             raise InputError(f"--device {device}: torch {torch.__version__} sees no CUDA GPU here; "
                              "use --device cpu (or auto)")
         return device
-    raise InputError(f"--device {device!r}: choose auto, cpu or cuda")
+    raise InputError("choose auto, cpu or cuda", option="device", value=device)
 
 
 def check_loading_info(ref: str, info: Mapping[str, Any] | None, label: str = "") -> None:

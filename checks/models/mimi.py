@@ -120,7 +120,7 @@ def torch_dtype(name: str) -> "torch.dtype":
     import torch
 
     if name not in DTYPES:
-        raise InputError(f"--dtype {name!r}: choose one of {', '.join(DTYPES)}")
+        raise InputError(f"choose one of {', '.join(DTYPES)}", option="dtype", value=name)
     return getattr(torch, name)
 
 
@@ -271,7 +271,7 @@ def load_mimi(src: MimiSource) -> "MimiCodec":
     dtype = torch_dtype(src.dtype)
     kind = src.kind
     if kind != "hub" and src.revision:
-        raise InputError(f"--mimi-revision applies to a Hub id, not to {src.ref!r}")
+        raise InputError(f"applies to a Hub id, not to {src.ref!r}", option="mimi_revision")
     loader = {"architecture": _build_architecture, "local": _load_local, "hub": _load_hub}[kind]
     model, fe, extra = loader(src)
     model = model.to(device=device, dtype=dtype).eval()

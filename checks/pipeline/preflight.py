@@ -23,7 +23,7 @@ def check_assets_dir(path: Path | None) -> Path | None:
     if not path.exists():
         raise InputError("assets folder not found", file=str(path))
     if not path.is_dir():
-        raise InputError("--assets must be a folder holding the Colab's files", file=str(path))
+        raise InputError("must be a folder holding the Colab's files", file=str(path), option="assets")
     return path
 
 
@@ -66,9 +66,9 @@ def check_options(opts: KeyRunOptions, bank: QuestionBank) -> CheckedOptions:
     if src.kind == "local":
         check_local_checkpoint(Path(opts.mimi).expanduser())
     if src.kind != "hub" and opts.mimi_revision:
-        raise InputError(f"--mimi-revision applies to a Hub id, not to {opts.mimi!r}")
+        raise InputError(f"applies to a Hub id, not to {opts.mimi!r}", option="mimi_revision")
     if not (opts.device in ("auto", "cpu", "cuda") or opts.device.startswith("cuda:")):
-        raise InputError(f"--device {opts.device!r}: choose auto, cpu or cuda")
+        raise InputError("choose auto, cpu or cuda", option="device", value=opts.device)
     if opts.device != "cpu":
         try:
             import torch  # noqa: F401  (without torch every model question becomes pending, said once)

@@ -16,11 +16,11 @@ import sys
 
 from grader.errors import InputError, terminal_safe
 from grader.extras import missing_extra
-from grader.options import from_args
+from grader.options import flags, from_args
 from grader.version import __version__
 from hw10.cli.common import EXIT_INPUT
 
-__all__ = ["VERBS", "build_parser", "main", "run"]
+__all__ = ["VERBS", "build_parser", "cli_phrased", "main", "run"]
 
 VERBS = ("questions", "fetch", "grade", "upload", "report", "review", "bench", "doctor", "key", "check", "verify")
 """The verbs (modules ``hw10.cli.<verb>``), in the order ``hw10 --help`` lists them."""
@@ -55,6 +55,13 @@ def _call(verb_main, args: argparse.Namespace) -> int:
     return verb_main(**kwargs)
 
 
+def cli_phrased(exc: InputError, options_class: type | None) -> str:
+    """``exc`` as the command line says it: the option it is about written as the verb's flag (the field ``select``
+    of the key options is ``--questions``)."""
+    names = {field: flag.name for field, flag in flags(options_class)} if options_class else {}
+    return exc.phrased(names.get(exc.option or ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``hw10`` with ``argv`` (default: the process's arguments); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -66,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # inside the try: a closed pipe shows up here, not as a traceback at exit
         return rc
     except InputError as exc:
-        print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
+        print(f"error: {terminal_safe(cli_phrased(exc, getattr(args, 'options_class', None)))}", file=sys.stderr)
         return EXIT_INPUT
     except ModuleNotFoundError as exc:  # a grader-only install asked to compute evidence: say which extra, no traceback
         advice = missing_extra(exc)

@@ -69,7 +69,7 @@ def test_selfcheck_messages_name_the_notebook_arguments(bank):
     assert str(exc.value).startswith("questions='99': there is no question 99") and "--" not in str(exc.value)
     with pytest.raises(InputError) as exc:
         selfcheck({"q01": "B"}, questions="1", assets=SAMPLE / "key.yaml", device="cpu", bank=bank)  # a file
-    assert "assets must be a folder holding the Colab's files" in str(exc.value) and "--" not in str(exc.value)
+    assert "assets: must be a folder holding the Colab's files" in str(exc.value) and "--" not in str(exc.value)
     # q01 needs 2sAudio.wav, and no assets were given: pending, and the reason says which argument to pass
     r = selfcheck({"q01": "B"}, questions="1", mimi="architecture", device="cpu", no_cache=True, bank=bank)
     q01 = next(row for row in r.rows if row.qid == "q01")

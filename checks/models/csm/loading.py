@@ -160,7 +160,7 @@ def load_csm(src: CsmSource, options: CsmRunOptions | None = None) -> CsmRunner:
     dtype = resolve_dtype(src.dtype, device)
     kind = src.kind
     if kind != "hub" and src.revision:
-        raise InputError(f"--csm-revision applies to a Hub id, not to {src.ref!r}")
+        raise InputError(f"applies to a Hub id, not to {src.ref!r}", option="csm_revision")
     commit = hashes = token = fixture = None
     if kind == "local":
         folder = Path(src.ref).expanduser()

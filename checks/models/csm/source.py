@@ -104,7 +104,7 @@ def resolve_dtype(name: str, device: str, bf16_ok: bool | None = None) -> str:
     Colab T4 has no native bfloat16, and float16 risks overflow in a model trained in bfloat16); an explicit
     ``bfloat16`` on a GPU without it is refused."""
     if name not in CSM_DTYPES:
-        raise InputError(f"--csm-dtype {name!r}: choose one of {', '.join(CSM_DTYPES)}")
+        raise InputError(f"choose one of {', '.join(CSM_DTYPES)}", option="csm_dtype", value=name)
     if name not in ("auto", "bfloat16") or not device.startswith("cuda"):
         return "float32" if name == "auto" else name
     supported = bf16_supported(device) if bf16_ok is None else bf16_ok

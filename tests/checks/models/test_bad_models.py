@@ -128,9 +128,9 @@ def test_an_unreachable_hub_is_one_clear_message(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["--questions", "1-5,13"], "there is no question 13"),
     (["--questions", "one"], "'one' is not a question number"),
-    (["--mimi", "architecture", "--mimi-revision", "main"], "--mimi-revision applies to a Hub id"),
+    (["--mimi", "architecture", "--mimi-revision", "main"], "--mimi-revision: applies to a Hub id"),
     (["--assets", "/nonexistent/assets"], "assets folder not found"),
-    (["--device", "tpu"], "choose auto, cpu or cuda"),
+    (["--device", "tpu"], "--device 'tpu': choose auto, cpu or cuda"),
 ])
 def test_bad_arguments_exit_2(tmp_path, argv, message):
     rc, out, err = run_key(*argv, "--out", str(tmp_path / "k.yaml"))

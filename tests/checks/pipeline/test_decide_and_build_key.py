@@ -54,9 +54,14 @@ def test_parse_questions(bank, text, expected):
     ("abc", "'abc' is not a question number"), ("1-", "'' is not a question number"), ("q1x", "not a question"),
 ])
 def test_parse_questions_refuses(bank, text, fragment):
+    from checks.pipeline.options import KeyRunOptions
+    from hw10.cli import cli_phrased
+
     with pytest.raises(InputError) as err:
         parse_questions(text, bank.ids)
-    assert fragment in str(err.value) and "--questions" in str(err.value)
+    # the error names its option by field; the command line writes it as the flag, with the value given
+    assert err.value.option == "select" and err.value.value == text and fragment in err.value.message
+    assert cli_phrased(err.value, KeyRunOptions).startswith(f"--questions {text!r}: ")
 
 
 # --- q01 -------------------------------------------------------------------------------------------
