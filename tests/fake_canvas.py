@@ -316,3 +316,26 @@ def serve_fake_canvas(state: CanvasState):
     with serve(storage_handler(state)) as storage, serve(handler_for(state)) as url:
         state.storage = storage.replace("127.0.0.1", "localhost")  # another host too, not only another port
         yield url
+
+
+def graded_class(tmp_path, bank, raw: dict[str, str] | None = None):
+    """``(export, key, out)``: three students graded with a complete key by ``hw10 grade``: id 1 (8 single-answer
+    questions right: 6.4), 2 (one right: 0.8; with ``raw``, cells hw10 cannot read, e.g. ``{"q02": "42"}``) and 3 (who
+    is not in the fake course)."""
+    from conftest import make_key
+    from exportkit import Row, write_export
+
+    from grader.key import dump_key
+    from hw10.cli import main
+
+    export = tmp_path / "export.csv"
+    right = {q: [c] for q, c in {"q01": "B", "q02": "C", "q03": "B", "q04": "B", "q05": "C", "q07": "C", "q08": "C",
+                                 "q09": "B"}.items()}
+    write_export(export, bank, [Row("1", name="王冠宇", answers=right),
+                                Row("2", name="林小美", answers={"q01": ["B"]}, raw=raw or {}),
+                                Row("3", name="陳大文")])
+    key = tmp_path / "key.yaml"
+    key.write_text(dump_key(make_key(bank)), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["grade", str(export), "--key", str(key), "--out", str(out)]) == 0
+    return export, key, out

@@ -7,7 +7,6 @@ import json
 
 import pytest
 from conftest import make_key
-from exportkit import Row, write_export
 from fake_canvas import (
     ASSIGNMENT,
     COURSE,
@@ -16,6 +15,7 @@ from fake_canvas import (
     STUDENT_TOKEN,
     TOKEN,
     CanvasState,
+    graded_class,
     serve_fake_canvas,
 )
 
@@ -32,17 +32,7 @@ def graded(tmp_path, bank):
     """A class of three graded with a complete key: ids 1 (8 single-answer questions right: 6.4), 2 (one: 0.8, and a
     cell hw10 cannot read: status check) and 3 (not in the course); the course has 1 (at 5.6 now), 2 (no grade
     yet) and 4 (not in the export)."""
-    export = tmp_path / "export.csv"
-    right = {q: list(c) for q, c in {"q01": "B", "q02": "C", "q03": "B", "q04": "B", "q05": "C", "q07": "C",
-                                     "q08": "C", "q09": "B"}.items()}
-    write_export(export, bank, [Row("1", name="王冠宇", answers=right),
-                                Row("2", name="林小美", answers={"q01": ["B"]}, raw={"q02": "42"}),
-                                Row("3", name="陳大文")])
-    key = tmp_path / "key.yaml"
-    key.write_text(dump_key(make_key(bank)), encoding="utf-8")
-    out = tmp_path / "out"
-    assert main(["grade", str(export), "--key", str(key), "--out", str(out)]) == 0
-    return export, key, out
+    return graded_class(tmp_path, bank, raw={"q02": "42"})
 
 
 @pytest.fixture

@@ -10,12 +10,20 @@ import json
 import os
 
 import pytest
-from conftest import SAMPLE, make_key
-from exportkit import Row, write_export
-from fake_canvas import ASSIGNMENT, COURSE, QUIZ, STUDENT_TOKEN, TOKEN, UNPUBLISHED, CanvasState, serve_fake_canvas
+from conftest import SAMPLE
+from fake_canvas import (
+    ASSIGNMENT,
+    COURSE,
+    QUIZ,
+    STUDENT_TOKEN,
+    TOKEN,
+    UNPUBLISHED,
+    CanvasState,
+    graded_class,
+    serve_fake_canvas,
+)
 
 from grader.errors import InputError
-from grader.key import dump_key
 from grader.lms.canvas.client import Canvas, CanvasError
 from grader.lms.canvas.fetch import fetch_report
 from grader.lms.canvas.gradebook import assignment_column, assignment_id
@@ -27,16 +35,7 @@ from hw10.cli import main
 @pytest.fixture
 def graded(tmp_path, bank):
     """Students 1 (6.4), 2 (0.8) and 3 (not in the course); on NTU COOL 1 has 5.6, 2 is excused, 4 has 3.0."""
-    export = tmp_path / "export.csv"
-    right = {q: list(c) for q, c in {"q01": "B", "q02": "C", "q03": "B", "q04": "B", "q05": "C", "q07": "C",
-                                     "q08": "C", "q09": "B"}.items()}
-    write_export(export, bank, [Row("1", name="王冠宇", answers=right), Row("2", name="林小美", answers={"q01": ["B"]}),
-                                Row("3", name="陳大文")])
-    key = tmp_path / "key.yaml"
-    key.write_text(dump_key(make_key(bank)), encoding="utf-8")
-    out = tmp_path / "out"
-    assert main(["grade", str(export), "--key", str(key), "--out", str(out)]) == 0
-    return export, key, out
+    return graded_class(tmp_path, bank, raw=None)
 
 
 @pytest.fixture
