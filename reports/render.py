@@ -189,7 +189,9 @@ class FeedbackRenderer:
         for q, view in self.questions.items():  # the static cell, escaped once instead of once per student
             view["cell"] = Markup(f"<b>{escape(q)}</b> {escape(_plain(view['stem']))}<br>"
                                   f"<span class=\"muted\">{escape(_plain(view['stem_en']))}</span>")
-            view["link"] = f"{evidence_link}#{q}" if evidence_link and view["why"] else ""
+            # only an answer that has evidence links to it (computed or reviewed; an asserted one has none)
+            view["link"] = f"{evidence_link}#{q}" if evidence_link and view["status"] in ("computed", "reviewed") \
+                else ""
         self.option_text = {s.id: {o.id: o.text for o in s.options} for s in sheet.bank}
         self.option_text_en = {s.id: {o.id: o.text_en for o in s.options} for s in sheet.bank}
         self.max_points = {s.id: fmt_points(s.points_exact) for s in sheet.bank}

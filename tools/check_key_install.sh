@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's GPU section, checked from scratch on this machine (CPU): a new venv with torch already in it (as on a
+# The TA guide's "Computing the key" (docs/ta-guide.md), checked from scratch on this machine (CPU): a new venv with torch already in it (as on a
 # GPU machine or Colab), the ONE install command `pip install ".[key]"`, then `hw10 doctor` and `hw10 key` on the
 # fixtures with the Hub unreachable (HF_ENDPOINT on a closed port) and an empty hw10 cache, so the speaker
 # encoder's weights come from PyPI's Resemblyzer wheel (checked by SHA-256). Minutes and network (the package

@@ -95,7 +95,8 @@ class KeyRunOptions:
         "--per-class", "q06: EmoV-DB clips per emotion (default: thresholds.per_class in questions/q06.yaml)",
         metavar="N", type=positive_int))
     cache: str | Path | None = _opt(None, Flag(
-        "--cache", "cache of computed questions (default $HW10_CACHE/key or ~/.cache/hw10/key): a rerun with the "
+        "--cache", "cache of computed questions (default $HW10_KEY_CACHE, else $HW10_CACHE/key, else "
+                   "~/.cache/hw10/key): a rerun with the "
                    "same inputs takes seconds", metavar="DIR", recorded=False))
     no_cache: bool = _opt(False, Flag("--no-cache", "recompute everything (and store nothing)", switch=True,
                                       recorded=False))

@@ -1,8 +1,9 @@
 """The ``hw10`` command line: one module per verb, each with ``register(subparsers)`` and a keyword-only
 ``main(*, …)`` that does the work. Library code never prints; these modules do.
 
-Verbs: ``questions``, ``grade``, ``report``, ``review``, ``bench`` and ``key``, ``check``, ``verify``, which run the
-model pipeline (:mod:`checks.pipeline`; importing it loads no torch: that happens when a model loads).
+Verbs (:data:`VERBS`): ``questions``, ``fetch``, ``grade``, ``upload``, ``report``, ``review``, ``bench``, and
+``doctor``, ``key``, ``check``, ``verify``, which run the model pipeline (:mod:`checks.pipeline`; importing it loads no
+torch: that happens when a model loads).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     ``hw10 grade`` never loads what ``hw10 key`` needs); each sub-parser's ``main`` default is its verb's ``main``."""
     p = argparse.ArgumentParser(prog="hw10", description="HW10 (Speech Generation) autograder and answer verifier")
     p.add_argument("--version", action="version", version=f"hw10 {__version__}")
-    p.add_argument("--questions-dir", default=None, help="question bank folder (default: the installed q01…q12)")
+    p.add_argument("--questions-dir", default=None, help="question bank folder (default: the installed one)")
     p.add_argument("-v", "--verbose", action="store_true", help="log details")
     sub = p.add_subparsers(dest="verb", required=True)
     for verb in ([only] if only else VERBS):

@@ -18,8 +18,9 @@ def register(subparsers) -> None:
                         "against warm; key_real = the whole key with real-size models, minutes and memory per "
                         "question; key_real_fw = the same with --asr faster-whisper:turbo); "
                         "exit 1 when a stage fails")
-    b.add_argument("--device", default="cpu", help="device for the model stages (cpu or cuda)")
-    b.add_argument("--students", type=positive_int, default=10_000, help="class size for the grade stage")
+    b.add_argument("--device", default="cpu", help="device for the model stages: cpu or cuda (default cpu)")
+    b.add_argument("--students", type=positive_int, default=10_000,
+                   help="class size for the grade stage (default 10000)")
     b.set_defaults(main=main)
 
 

@@ -10,7 +10,7 @@ from hw10.cli.common import EXIT_OK, bank
 def register(subparsers) -> None:
     """Add ``hw10 questions``."""
     q = subparsers.add_parser("questions", help="list the question bank, or show one question")
-    q.add_argument("qid", nargs="?", help="q01 … q12 (or 1 … 12)")
+    q.add_argument("qid", nargs="?", help="a question id: q06, q6, 6 (default: list the bank)")
     q.add_argument("--lang", choices=("zh", "en", "both"), default="both")
     q.set_defaults(main=main)
 

@@ -84,7 +84,7 @@ def main(*, key: str, out: str, evidence_dir: str | None = None, assets: str | N
     reviewed = apply_decisions(questions, answer_key, key_text, load_yaml_file(decisions_path), decisions, when,
                                opened=opened)
     write_new(target, dump_key(reviewed).encode("utf-8"), what="the reviewed key")
-    closed = sorted(set(answer_key.in_review) | set(reviewed.reviewed) - set(answer_key.reviewed) | set(opened))
+    closed = reviewed.provenance["reviews"][-1]["questions"]  # what this review closed: in review, or opened
     print(f"wrote {target}: {', '.join(closed) or 'nothing'} reviewed; `hw10 grade` grades them now")
     overrides = reviewed.overrides
     if overrides:
