@@ -219,7 +219,7 @@ def test_folders_that_are_not_csm_checkpoints(tiny, tmp_path, setup, message):
 def test_revision_with_a_folder_and_bad_options(tiny):
     from grader.errors import InputError
 
-    with pytest.raises(InputError, match="--csm-revision applies to a Hub id"):
+    with pytest.raises(InputError, match="--csm-revision: applies to a Hub id"):
         load_csm(CsmSource(str(tiny.csm), revision="main", device="cpu"))
     with pytest.raises(InputError, match="--csm-dtype 'int8'"):
         load_csm(CsmSource(str(tiny.csm), device="cpu", dtype="int8"))
