@@ -12,6 +12,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from grader.items import QuizStats
+from grader.readers.textmatch import unescape_markdown
 from grader.scoring import fmt_points
 from grader.sheet import ScoreSheet, StudentResult
 from grader.submissions import Roster
@@ -48,7 +49,7 @@ def _plain(text: object) -> str:
         s = _MATH.sub(_math_text, s)
     if "`" in s:
         s = re.sub(r"`([^`\n]*)`", r"\1", s)
-    s = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|$])", r"\1", s)
+    s = unescape_markdown(s)
     return re.sub(r"(?<=\S) {2,}(?=\S)", " ", s) if "  " in s else s
 
 

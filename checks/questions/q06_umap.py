@@ -131,18 +131,18 @@ def _space_values(stat, space: str) -> tuple[float, list[float], list[float]]:
     return stat.original, [], list(stat.original_interval)
 
 
-def _above_chance(verdict: OptionVerdict, stat, space: str) -> OptionVerdict:
-    """A ``separated`` verdict held against chance: true stands only above the permutation null's quantile (the
-    null is reported in every case); without a null measured (older evidence) it is left as it was."""
-    null = stat.null_umap if space == "umap" else stat.null_original
+def _above_chance(verdict: OptionVerdict, value: float, null: list[float],
+                  chance: str = "chance (labels shuffled)") -> OptionVerdict:
+    """A ``separated`` verdict on ``value`` held against ``chance``, the permutation ``null`` (``[mean, upper
+    quantile]``): true stands only above its quantile (the null is reported in every case); without a null measured
+    (older evidence) it is left as it was."""
     if len(null) != 2:
         return verdict
-    value = _space_values(stat, space)[0]
-    chance = f"chance (labels shuffled): mean {null[0]:.3f}, upper quantile {null[1]:.3f}"
+    said = f"{chance}: mean {null[0]:.3f}, upper quantile {null[1]:.3f}"
     if verdict.verdict == "true" and value <= null[1]:
-        return OptionVerdict("undecided", f"{verdict.why}; but not above {chance}: shuffled labels separate as well",
+        return OptionVerdict("undecided", f"{verdict.why}; but not above {said}: shuffled labels separate as well",
                              lean="false")
-    return OptionVerdict(verdict.verdict, f"{verdict.why}; {chance}", verdict.margin, verdict.lean)
+    return OptionVerdict(verdict.verdict, f"{verdict.why}; {said}", verdict.margin, verdict.lean)
 
 
 def _separated(stat, space: str, sep_min: float, within_min: float, band: float, what: str) -> OptionVerdict:
@@ -150,22 +150,17 @@ def _separated(stat, space: str, sep_min: float, within_min: float, band: float,
     within speakers, each against its line and its chance level. True needs both clearly above; false needs both
     below and at chance; otherwise undecided, leaning the way both lean (no lean when they pull apart)."""
     value, per_seed, interval = _space_values(stat, space)
-    pooled = _above_chance(_measured_verdict(value, sep_min, band, per_seed, interval, what), stat, space)
     null = stat.null_umap if space == "umap" else stat.null_original
+    pooled = _above_chance(_measured_verdict(value, sep_min, band, per_seed, interval, what), value, null)
     w = stat.within_umap if space == "umap" else stat.within
     if w is None:
         within = OptionVerdict("undecided", "within speakers: not measured (no speaker with two of these classes)")
         w_null: list[float] = []
     else:
         w_null = stat.null_within_umap if space == "umap" else stat.null_within
-        within = _measured_verdict(w, within_min, band, stat.within_umap_per_seed if space == "umap" else [], [],
-                                   f"within speakers {w:.3f}")
-        if len(w_null) == 2:
-            chance = f"chance within speakers (labels shuffled in each): mean {w_null[0]:.3f}, upper quantile " \
-                     f"{w_null[1]:.3f}"
-            within = (OptionVerdict("undecided", f"{within.why}; but not above {chance}", lean="false")
-                      if within.verdict == "true" and w <= w_null[1]
-                      else OptionVerdict(within.verdict, f"{within.why}; {chance}", within.margin, within.lean))
+        within = _above_chance(_measured_verdict(w, within_min, band, stat.within_umap_per_seed if space == "umap"
+                                                 else [], [], f"within speakers {w:.3f}"),
+                               w, w_null, "chance within speakers (labels shuffled in each)")
     why = f"pooled: {pooled.why} — {within.why}"
     if pooled.verdict == within.verdict == "true":
         return OptionVerdict("true", why + " (both measures above their lines and chance)",

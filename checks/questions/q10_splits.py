@@ -270,6 +270,12 @@ def window_spread(row: SplitRow, who: str) -> str:
     return f"{len(gaps)} windows {min(gaps):+.2f}…{max(gaps):+.2f}" if gaps else ""
 
 
+def windows_against(r: SplitRow, who: str, margin: float) -> list[float]:
+    """The windows of decode ``r`` closer to the other speaker than to ``who`` by at least ``margin`` (their gaps
+    toward ``who``): a voice that changes inside the clip."""
+    return [g for g in (w if who == "alice" else -w for w in r.window_gaps) if g <= -margin]
+
+
 def _closer(m: SplitsMeasured, splits: list[int], who: str, margin: float) -> OptionVerdict:
     """The ``closer_to`` test on the whole decodes, checked against the windows of each decode: a window clearly
     closer to the other speaker (gap beyond ``margin`` the other way) where the whole decode is closer to ``who``,
@@ -279,15 +285,11 @@ def _closer(m: SplitsMeasured, splits: list[int], who: str, margin: float) -> Op
     known = {k: g for k, g in gaps.items() if g is not None}
     name, rival = who.capitalize(), other(who).capitalize()
 
-    def windows_against(k: int, sign: int) -> list[float]:
-        toward = [g if who == "alice" else -g for g in _row(m, k).window_gaps]
-        return [g for g in toward if sign * g <= -margin]
-
     spread = "; ".join(f"k={k}: {window_spread(_row(m, k), who)}" for k in splits if _row(m, k).window_gaps)
     tail = f" (similarity gap toward {name} per window: {spread})" if spread else ""
     refuting = sorted((k for k, g in known.items() if g <= -margin), key=known.get)
     if refuting:  # false at the clearest k whose windows do not say otherwise
-        clean = [k for k in refuting if not windows_against(k, -1)]
+        clean = [k for k in refuting if not windows_against(_row(m, k), other(who), margin)]
         k = clean[0] if clean else refuting[0]
         why = f"k={k} is closer to {rival} (similarity to {name} minus {rival} {known[k]:+.2f} ≤ −{margin:g})"
         if not clean:
@@ -300,7 +302,7 @@ def _closer(m: SplitsMeasured, splits: list[int], who: str, margin: float) -> Op
     k_low = min(known, key=known.get)
     low = known[k_low]
     if low >= margin:
-        against = {k: windows_against(k, 1) for k in splits}
+        against = {k: windows_against(_row(m, k), who, margin) for k in splits}
         against = {k: v for k, v in against.items() if v}
         if against:
             k = next(iter(against))
@@ -326,7 +328,7 @@ def side(m: SplitsMeasured, k: int, margin: float) -> tuple[str | None, float | 
     if abs(gap) < margin:
         return None, gap, f"k={k}: similarity to Alice minus James {gap:+.2f} is within ±{margin:g}"
     who = "alice" if gap > 0 else "james"
-    against = [w for w in r.window_gaps if (w <= -margin if who == "alice" else w >= margin)]
+    against = windows_against(r, who, margin)
     if against:
         return None, gap, (f"k={k} is closer to {who.capitalize()} as a whole ({gap:+.2f}), but {len(against)} of its "
                            f"windows are closer to {other(who).capitalize()} by ≥ {margin:g}: the voice changes inside "

@@ -11,13 +11,12 @@ choices:            # question id -> {choice text exactly as in the export: opti
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
 from ..spec import QuestionBank, load_yaml_file
-from .textmatch import normalise, similarity
+from .textmatch import normalise, similarity, unescape_markdown
 
 
 @dataclass(frozen=True)
@@ -88,11 +87,6 @@ def unread_texts(submissions) -> dict[str, dict[str, int]]:
     return out
 
 
-def _unescaped(text: str) -> str:
-    """An option text without the appendix's Markdown backslash escapes (``batch\\_size`` → ``batch_size``)."""
-    return re.sub(r"\\([\\`*_{}\[\]()#+\-.!|$])", r"\1", text)
-
-
 def suggestions_yaml(bank: QuestionBank, unread: dict[str, dict[str, int]], shown: int = 3) -> str:
     """The ``--match`` file ready to edit for ``unread`` (:func:`unread_texts`): each text with an empty letter to fill
     and, as a comment, the ``shown`` nearest options by :func:`grader.readers.textmatch.similarity`."""
@@ -112,6 +106,6 @@ def suggestions_yaml(bank: QuestionBank, unread: dict[str, dict[str, int]], show
             n = normalise(text)
             near = sorted(((similarity(n, normalise(o.text)), o) for o in spec.options), key=lambda x: -x[0])[:shown]
             lines.append("    # " + f"{count} cell(s); nearest: " + "; ".join(
-                f"{o.id} {score:.2f} {quoted(_unescaped(o.text)[:40])}" for score, o in near))
+                f"{o.id} {score:.2f} {quoted(unescape_markdown(o.text)[:40])}" for score, o in near))
             lines.append(f"    {quoted(text)}: ''")
     return "\n".join(lines) + "\n"

@@ -53,3 +53,15 @@ def similarity_bound(a: str, b: str) -> float:
     if not a or not b:
         return 0.0
     return SequenceMatcher(None, a, b, autojunk=False).quick_ratio()
+
+
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|$])")
+
+
+def unescape_markdown(text: str) -> str:
+    r"""``text`` without the Markdown backslash escapes the homework's appendix carries, for display.
+
+    >>> unescape_markdown(r"split\_index = 2, batch\_size")
+    'split_index = 2, batch_size'
+    """
+    return _MD_ESCAPE.sub(r"\1", text)
