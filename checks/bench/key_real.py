@@ -1,23 +1,28 @@
-"""``hw10 bench`` stage ``key_real``: the whole key (all twelve questions) with models of the real sizes, to tell a TA
-how long a key run takes on this device and how much memory it needs.
+"""``hw10 bench`` stage ``key_real``: the whole key (all twelve questions) with models of the real sizes doing the
+real run's work, to tell a TA how long a key run takes on this device and how much memory it needs.
 
 The models have the real architectures and sizes, with seeded random weights (the real checkpoints exist only on
 the TAs' machines): the full ``MimiConfig()`` (the CSM fixture's codec folder, loaded as ``--mimi PATH``), a CSM with
-csm-1b's dimensions
-(``CsmConfig()``, 1.6 B parameters), a Whisper with turbo's dimensions (the default ``--asr openai-whisper:turbo``:
-large-v3's encoder, 4 decoder layers; saved as a checkpoint and loaded by the real ``openai-whisper:FILE.pt`` path;
-stage ``key_real_fw``: the same dimensions converted for ``--asr faster-whisper:turbo``, int8 on a CPU)
-and the real speaker encoder. Random weights never stop generating: CSM runs to q11/q12's ``max_new_tokens`` (an
-upper bound of the real replies), Whisper to :data:`TRANSCRIPT_TOKENS` a transcript (what real speech of the key's
-clip lengths takes; Whisper's own limit, 224, would make the ASR ~5× what a real run spends). The
-assets are the fixtures (same names, similar lengths); q06 runs on the fixture EmoV-DB's clips, and its figure is
-also given scaled to q06.yaml's ``per_class`` (the real run's count).
+csm-1b's dimensions (``CsmConfig()``, 1.6 B parameters) whose codec holds that Mimi's weights, as csm-1b holds
+kyutai/mimi's (:func:`checks.bench.models.full_size_csm_runner`), a Whisper with turbo's dimensions (the default
+``--asr openai-whisper:turbo``: large-v3's encoder, 4 decoder layers; saved as a checkpoint and loaded by the real
+``openai-whisper:FILE.pt`` path; stage ``key_real_fw``: the same dimensions converted for
+``--asr faster-whisper:turbo``, int8 on a CPU) and the real speaker encoder.
+
+Every measurement runs past its gates, as in the real run: random weights never stop generating, so CSM runs to
+q11/q12's ``max_new_tokens`` (an upper bound of the real replies) and Whisper to :data:`TRANSCRIPT_TOKENS` a
+transcript (what real speech of the key's clip lengths takes; Whisper's own limit, 224, would make the ASR ~5× what a
+real run spends); no codebook is a random init's all-zero one (every clip would encode to code 0 and decode to one
+flat signal); q06 runs on q06.yaml's ``per_class`` clips an emotion of real EmoV-DB length
+(:mod:`checks.bench.emovdb_standin`), the other questions on the fixtures (same names, similar lengths). Each row
+says whether its question's measurement ran in full or what it left out (:mod:`checks.bench.full_run`).
 
 Every model is presented to the pipeline as a test fixture, not as "random weights": with random weights the
 pipeline skips the questions whose answer lives in trained weights before they compute anything, and this stage is
 about what computing them costs (their answers, on these weights, are "not meaningful", as on any fixture).
 
-One row per question (seconds, and the process's peak memory so far), one per model load, and the total.
+One row per question (seconds, the process's peak memory so far, ran in full or not), one per model load, and the
+total.
 """
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from checks.bench import emovdb_standin
+from checks.bench.full_run import shortfalls
 from checks.bench.models import full_size_csm_runner
 from checks.bench.stage import ASSETS, StageResult, fixture_script
 from checks.evidence import threshold
@@ -36,7 +43,7 @@ from checks.models.numerics import full_precision
 from checks.models.providers import Loaded, ProviderInfo, load_speaker_model
 from checks.pipeline.context import CheckContext, LazyModel
 from checks.pipeline.run import run_checks
-from checks.questions.emovdb import counts, resolve_folder, scan
+from checks.questions.emovdb import resolve_folder
 from grader.spec import load_bank
 
 TURBO_DIMS = dict(n_mels=128, n_vocab=51866, n_audio_ctx=1500, n_audio_state=1280, n_audio_head=20,
@@ -45,8 +52,6 @@ TURBO_DIMS = dict(n_mels=128, n_vocab=51866, n_audio_ctx=1500, n_audio_state=128
 TRANSCRIPT_TOKENS = 48
 """Tokens decoded per transcript: what Whisper writes for about 12 s of English speech (≈ 2.5 words/s, ≈ 1.3 tokens
 a word, plus the end token); the key's clips last 2–10 s. Random weights would otherwise decode Whisper's 224."""
-FIXTURE_PER_CLASS = 6
-"""Clips per emotion the fixture EmoV-DB gives q06 (the real run takes q06.yaml's ``per_class``)."""
 
 
 def peak_gb() -> float:
@@ -125,6 +130,10 @@ def bench_key_real_size(device: str = "cpu", asr: str = "openai-whisper") -> lis
     with tempfile.TemporaryDirectory() as tmp:
         _say(f"saving a Whisper model with turbo's dimensions for {backend} …")
         whisper_file = make_asr(Path(tmp))  # before any model is loaded and the clock starts: not the run's
+        per_class = int(threshold(bank["q06"], "per_class"))
+        _say(f"writing an EmoV-DB stand-in, {per_class} clips an emotion …")
+        emovdb = Path(tmp) / "emovdb"
+        emovdb_standin.build(emovdb, per_class, resolve_folder(None, ASSETS))
         start = time.perf_counter()
         loaded: dict[str, Loaded] = {}
         # in the order a key run first needs them (q01 Mimi, q07 ASR, q10 speaker, q11 CSM): the same peak
@@ -133,7 +142,7 @@ def bench_key_real_size(device: str = "cpu", asr: str = "openai-whisper") -> lis
                                                  device=device, dtype="float32")),
             "asr": lambda: _asr(f"{backend}:{whisper_file}", device),
             "speaker": lambda: load_speaker_model("resemblyzer", device),
-            "csm": lambda: _csm(device),
+            "csm": lambda: _csm(device, loaded["mimi"]),
         }
         for name, load in loads.items():
             _say(f"loading {name} …")
@@ -144,28 +153,35 @@ def bench_key_real_size(device: str = "cpu", asr: str = "openai-whisper") -> lis
             rows.append(StageResult(f"key_real: load {name}", None, took,
                                     f"{getattr(what, 'description', '')}; peak {peak_gb():.1f} GB", device))
         ctx = CheckContext(assets=ASSETS, models={k: LazyModel.ready(k, v) for k, v in loaded.items()}, seed=0,
-                           emovdb_per_class=FIXTURE_PER_CLASS)
+                           emovdb=emovdb)
         last = [time.perf_counter()]
+        short: list[str] = []
+        unaudited: list[str] = []
 
         def progress(qid: str, outcome, cached: bool) -> None:
             took = time.perf_counter() - last[0]
             last[0] = time.perf_counter()
-            note = f"{outcome.status}; peak {peak_gb():.1f} GB"
-            if qid == "q06":
-                per_class = int(threshold(bank["q06"], "per_class"))
-                clips = _fixture_clips()
-                note += (f"; {clips} fixture clips ({FIXTURE_PER_CLASS} per emotion): at q06.yaml's per_class "
-                         f"{per_class}, ≈ {took * per_class / FIXTURE_PER_CLASS:.0f} s")
-            rows.append(StageResult(f"key_real: {qid}", None, took, note, device))
-            _say(f"{qid} {took:.1f} s ({outcome.status}), peak {peak_gb():.1f} GB")
+            left_out = shortfalls(outcome, bank[qid])
+            if left_out:
+                short.append(qid)
+            elif left_out is None:
+                unaudited.append(qid)
+            full = "not audited" if left_out is None else "ran in full" if not left_out else \
+                "SHORT of the real run: " + "; ".join(left_out)
+            rows.append(StageResult(f"key_real: {qid}", None, took,
+                                    f"{outcome.status}; {full}; peak {peak_gb():.1f} GB", device))
+            _say(f"{qid} {took:.1f} s ({outcome.status}; {full}), peak {peak_gb():.1f} GB")
 
-        _say("running q01 … q12")
+        _say("running every question")
         with full_precision():
             run_checks(bank, list(bank.ids), ctx, progress=progress)
     total = time.perf_counter() - start
+    full = f"short of the real run: {', '.join(short)} (see their rows)" if short else \
+        "every measurement ran in full" if not unaudited else \
+        f"every audited measurement ran in full; not audited: {', '.join(unaudited)}"
     rows.append(StageResult(f"key_real: whole key, real-size models, {backend}", None, total,
-                            f"{total / 60:.1f} min incl. model loads; peak {peak_gb():.1f} GB; random weights: "
-                            "generation runs to its full length", device))
+                            f"{total / 60:.1f} min incl. model loads; peak {peak_gb():.1f} GB; {full}; random "
+                            "weights: generation runs to its full length", device))
     return rows
 
 
@@ -176,14 +192,8 @@ def _asr(spec: str, device: str) -> Loaded:
     return Loaded(backend, ProviderInfo(backend.describe()))
 
 
-def _csm(device: str) -> Loaded:
-    runner = full_size_csm_runner(device)
+def _csm(device: str, mimi) -> Loaded:
+    runner = full_size_csm_runner(device, codec=mimi)
     # a fixture, not random_weights=True: the pipeline would skip q11/q12 before they generate (module docstring)
     return Loaded(runner, ProviderInfo(runner.info.description, random_weights=False, fixture="random weights",
                                        details=runner.info.to_dict()))
-
-
-def _fixture_clips() -> int:
-    """How many EmoV-DB clips the fixture folder offers q06 at :data:`FIXTURE_PER_CLASS` per emotion."""
-    table = counts(scan(resolve_folder(None, ASSETS)))  # {emotion: {speaker: clips}}
-    return sum(min(sum(by_speaker.values()), FIXTURE_PER_CLASS) for by_speaker in table.values())

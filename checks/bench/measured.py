@@ -2,7 +2,8 @@
 
 A record, not a decision: the doctor adds up the questions a run selects and says where the figure comes from.
 Re-measure with each record's command and replace it. The CPU records are upper bounds (random weights generate
-to full length); the GPU record is a floor (random weights stop q06–q10 at their gates).
+to full length); the GPU record is a floor (measured before the stage ran q06 at its real size and gave CSM's codec
+the standalone Mimi's weights: see its docstring).
 """
 from __future__ import annotations
 
@@ -64,15 +65,21 @@ GPU_H200: KeyBudget | None = KeyBudget(
     load_s=37.6,  # Mimi 7.7 s, the ASR 6.8 s, CSM 23.1 s
     question_s={"q01": 0.1, "q02": 0.1, "q03": 0.2, "q04": 0.1, "q05": 0.1,  # together ≈ 0.6 s: the 128 s total
                 # less the loads and the questions timed one by one (those five were not timed singly)
-                "q06": 15.5,  # stops at its codec gate with random weights: a floor, not the real run
+                "q06": 15.5,  # the fixture's 30 clips, not scaled: a floor (the real run takes 200)
                 "q07": 6.6, "q08": 10.5, "q09": 11.1, "q10": 6.8, "q11": 33.7, "q12": 5.6},
     peak_gb=7.7)
 """The one GPU run (an H200 lent for a session): 128 s for all twelve questions including the loads, 7.7 GB peak host
 memory, every measurement run in full fp32 (TF32 off; the structural questions' lookup error 0). A floor, not an
-upper bound like the CPU records: random weights close the gates of q06–q10 before their main work (q06's UMAP,
-q07/q08's chunk tests, q09's 24 decodes, q10's splits), so the real key run takes longer there. In the same
-session: q01–q04 alone 16.7 s wall (B C B B); q11's five replies × 25 frames one at a time 25.96 s, in one batch
-5.94 s (4.4×)."""
+upper bound like the CPU records, for two reasons found afterwards (2026-12-04, on the CPU; no GPU since): q06 ran on
+the fixture's 30 EmoV-DB clips and its figure was not scaled to the real 200 (the CPU records scaled it linearly,
+which overstates: at the real size the stage now measures 56 s on the 2-core CPU against 35 s for 30 clips, not
+236 s), and the bench's CSM had a random init's codec, whose all-zero codebooks encode every prompt clip to code 0
+(CSM's end code) and decode every reply to the same sound whatever its codes, so q11/q12 were not the real run's work. Not the reason
+first given for it: no check stops at its gate (each measures in full, the gate only decides afterwards) and a
+random Whisper decodes to its token cap on silence too. ``hw10 bench --stages key_real --device cuda`` now does the
+real run's work and says so per question (:mod:`checks.bench.full_run`): re-measure with it. In the same session:
+q01–q04 alone 16.7 s wall (B C B B); q11's five replies × 25 frames one at a time 25.96 s, in one batch 5.94 s
+(4.4×)."""
 
 
 def gpu_record() -> KeyBudget | None:

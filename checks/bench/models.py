@@ -122,11 +122,16 @@ def bench_csm(device: str = "cpu", max_new_tokens: int = 125) -> StageResult:
                        f"{per_second:.2f} s per generated audio second; load {t.load_s:.1f} s; {t.model}", t.device)
 
 
-def full_size_csm_runner(device: str = "cpu", *, fast_cpu_kernels: bool = True):
+def full_size_csm_runner(device: str = "cpu", *, fast_cpu_kernels: bool = True, codec=None):
     """A :class:`checks.models.csm.CsmRunner` with csm-1b's dimensions (``CsmConfig()``'s backbone and depth decoder,
     1.6 B parameters) and seeded random weights, around the tiny fixture's tokenizer and processor: real for the
     cost of a frame, not for what it says (random weights never stop: generation runs to ``max_new_tokens``).
-    ``fast_cpu_kernels=False`` leaves PyTorch's default linear kernels (what :func:`load_csm` replaces on a CPU)."""
+    ``fast_cpu_kernels=False`` leaves PyTorch's default linear kernels (what :func:`load_csm` replaces on a CPU).
+
+    Its codec (``codec_model``, a full-size Mimi) gets the weights of ``codec`` (a loaded standalone Mimi,
+    :class:`checks.models.mimi.MimiCodec`), copied as csm-1b holds its own copy of kyutai/mimi's, so that q12
+    compares like with like; without one, seeded N(0, 1) codebooks. Never a random init's all-zero codebooks:
+    every prompt would encode to code 0, CSM's end code, and every reply decode to the same sound."""
     import torch
     from transformers import CsmConfig, CsmForConditionalGeneration, MimiConfig
 
@@ -139,16 +144,31 @@ def full_size_csm_runner(device: str = "cpu", *, fast_cpu_kernels: bool = True):
                        codec_config=MimiConfig().to_dict())
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        model = CsmForConditionalGeneration(config).eval().to(device)
+        model = CsmForConditionalGeneration(config).eval()
+    shared = codec_weights(model.codec_model, codec)
+    model = model.to(device)
     for gc in (model.generation_config, model.depth_decoder.generation_config):
         gc.do_sample, gc.top_k, gc.temperature = True, 50, 0.9
         gc.suppress_tokens = list(make.NOT_MIMI_CODES)
     params = sum(p.numel() for p in model.parameters())
     info = CsmInfo(kind="local", ref="architecture", revision=None, commit=None, weights_sha256=None, device=device,
                    dtype="float32", token=None, fixture="random weights",
-                   description=f"CsmConfig() dimensions, {params / 1e9:.2f} B parameters, random weights",
+                   description=f"CsmConfig() dimensions, {params / 1e9:.2f} B parameters, random weights; {shared}",
                    linear_kernels=cpu_kernels(model) if fast_cpu_kernels else None)
     return CsmRunner(model, processor, info, CsmRunOptions())
+
+
+def codec_weights(codec_model, codec=None) -> str:
+    """Give CSM's ``codec_model`` the weights of ``codec`` (a loaded standalone Mimi), copied; without one, seeded
+    N(0, 1) codebooks instead of a random init's zeros. Returns what it did, for the model's description."""
+    from checks.models.mimi import fill_codebooks, reset_codebook_caches
+
+    if codec is None:
+        fill_codebooks(codec_model, 0)
+        return "its codec random (seeded N(0, 1) codebooks)"
+    codec_model.load_state_dict(codec.model.state_dict())
+    reset_codebook_caches(codec_model)
+    return f"its codec the standalone Mimi's weights ({codec.info.description})"
 
 
 def bench_q11(device: str = "cpu", samples: int | None = None, frames: int = 25) -> list[StageResult]:

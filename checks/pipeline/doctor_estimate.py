@@ -91,8 +91,8 @@ def estimate(d: Doctor) -> list[Finding]:
         gone = _not_measured(gpu, d.selected)
         return [Finding("estimate", f"run time on a GPU ≥ {gpu.seconds([q for q in d.selected if q not in gone]):.0f}"
                                     f" s, peak host memory ≈ {gpu.peak_gb:.1f} GB (measured {gpu.when} on "
-                                    f"{gpu.machine}, real-size random-weight models: a floor, as random weights stop "
-                                    f"q06–q10 at their gates; `{gpu.command}`)"
+                                    f"{gpu.machine}, real-size random-weight models: a floor, measured with q06 on 30 "
+                                    f"clips instead of 200 and an untrained codec in CSM; `{gpu.command}`)"
                                     + (f"; {', '.join(gone)}: not measured" if gone else "") + f"; {cpu_side}")]
     if not d.needs("csm"):  # the peak was measured with every model loaded; CSM alone is 6.5 GB of it
         return [Finding("estimate", f"run time ≈ {minutes:.0f} min for {len(d.selected)} question(s), peak memory "

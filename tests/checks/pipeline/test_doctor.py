@@ -336,7 +336,7 @@ def test_the_asr_probe_is_the_registered_backends_own(tmp_path, monkeypatch):
 
 def test_the_estimate_on_a_gpu_is_the_h200_floor():
     """The one GPU run (an H200, 2026-12-04) is in checks/bench/measured.py: a run on cuda is estimated from it, as a
-    floor (random weights stop q06–q10 at their gates), with the CPU figure beside it."""
+    floor (q06 on 30 clips, CSM's codec untrained), with the CPU figure beside it."""
     from checks.bench import measured
 
     gpu = measured.gpu_record()

@@ -13,6 +13,7 @@ import torch
 from conftest import fixture_script
 
 from checks.audio import load_audio
+from checks.bench.full_run import shortfalls
 from checks.models.csm import CsmRunOptions, CsmSource, load_csm
 from checks.models.providers import Loaded, ProviderInfo, load_asr_model, load_speaker_model
 from checks.models.speaker import SpeakerError
@@ -75,6 +76,8 @@ def test_untrained_csm_is_not_meaningful_and_keeps_every_sample(spec, models, tm
     assert all(v.verdict == "undecided" and v.why.startswith("not meaningful") for v in out.evidence.verdicts.values())
     assert len(out.evidence.notes) == 3 and out.evidence.notes[0].startswith("seed 7 #0:")
     assert "not meaningful" in out.evidence.summary
+    # hw10 bench would not call this the real run's work: replies this short get no speaker embedding
+    assert shortfalls(out, spec) == [f"reply {i}: {s.note}" for i, s in enumerate(m.samples)]
 
 
 def test_a_missing_conversation_clip_names_it(spec, models, tmp_path):

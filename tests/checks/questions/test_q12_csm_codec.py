@@ -14,11 +14,13 @@ import torch
 import yaml
 from conftest import fixture_script
 
+from checks.bench.full_run import shortfalls
 from checks.evidence import Evidence
 from checks.models.csm import CsmRunOptions, CsmSource, load_csm
 from checks.models.mimi import MimiSource, load_mimi
 from checks.models.providers import Loaded, ProviderInfo, load_asr_model
 from checks.pipeline.context import CheckContext, LazyModel
+from checks.pipeline.outcome import QuestionOutcome
 from checks.pipeline.run import run_question
 from checks.questions import q12_csm_codec as q12
 from checks.questions.q12_weights import compare_state_dicts, config_differences
@@ -82,6 +84,7 @@ def test_the_fixtures_codec_reproduces_csms_own_audio(spec, runner, tiny, asr, t
     # every reply compared, not the first alone; each one's two audios kept to listen to
     assert len(m.speech) >= 2 and all(r.max_abs_diff <= spec.thresholds["decode_max_abs_diff"] for r in m.speech)
     assert f"in every one of {len(m.speech)} replies compared" in v["A"].why
+    assert shortfalls(out, spec) == []  # hw10 bench: the real run's work, every reply decoded and compared
     assert {p.name for p in (tmp_path / "q12").iterdir()} == {"csm_codes.npy", "csm_output_audio.wav",
                                                               "mimi_decode.wav"} | {
         f"{name}_{i:02d}.wav" for i in range(1, len(m.speech)) for name in ("csm_output_audio", "mimi_decode")}
@@ -97,6 +100,9 @@ def test_a_mimi_with_other_weights_does_not_reproduce_it(spec, runner, asr):
     assert v["A"].verdict == "undecided" and v["B"].verdict == "undecided" and v["C"].verdict == "undecided"
     assert "SNR" not in v["A"].why and "max |Mimi decode − CSM output_audio|" in v["A"].why
     assert q12.decide(ev, spec).status == "pending"
+    # hw10 bench says so: a CSM whose codec is not the standalone Mimi is not the real run's q12
+    assert shortfalls(QuestionOutcome("q12", "pending", evidence=ev), spec)[0].startswith(
+        f"CSM's codec differs from the standalone Mimi in {m.weights_differing} of {m.weights_tensors} tensors")
 
 
 def test_comparisons_see_differences(tiny):
