@@ -152,6 +152,11 @@ class AnswerKey(Record):
         """Per question, the TA verdicts that go against what the evidence decided (questions without any left out)."""
         return {q: a.overrides for q, a in sorted(self.answers.items()) if a.overrides}
 
+    def override_texts(self) -> list[str]:
+        """Every override in a few words, question by question (``q07 A false → true``): what ``hw10 review`` and
+        ``hw10 grade`` print (the class report shows them with their notes)."""
+        return [f"{q} {r.option} {r.evidence_verdict} → {r.verdict}" for q, rs in self.overrides.items() for r in rs]
+
 
 def validate_against_bank(key: AnswerKey, bank: QuestionBank, file: str) -> None:
     """Raise InputError unless ``key`` fits ``bank`` exactly."""

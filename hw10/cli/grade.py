@@ -44,8 +44,7 @@ def main(*, options: GradeOptions, questions_dir: str | None = None) -> int:
         say(f"  NOT GRADED (waiting for a TA's review; run `hw10 review`): {', '.join(waiting)}")
     if sheet.key.reviewed:
         say(f"  reviewed by a TA: {', '.join(sheet.key.reviewed)}")
-    overrides = [f"{q} {r.option} ({r.evidence_verdict} → {r.verdict})" for q, rs in sheet.key.overrides.items()
-                 for r in rs]
+    overrides = sheet.key.override_texts()
     if overrides:
         say(f"  TA overrides of the evidence (see report.html): {', '.join(overrides)}")
     flagged = [it for it in stats.items if it.flags]

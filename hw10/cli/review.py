@@ -86,8 +86,7 @@ def main(*, key: str, out: str, evidence_dir: str | None = None, assets: str | N
     write_new(target, dump_key(reviewed).encode("utf-8"), what="the reviewed key")
     closed = reviewed.provenance["reviews"][-1]["questions"]  # what this review closed: in review, or opened
     print(f"wrote {target}: {', '.join(closed) or 'nothing'} reviewed; `hw10 grade` grades them now")
-    overrides = reviewed.overrides
+    overrides = reviewed.override_texts()
     if overrides:
-        print("overrides of the evidence: " + "; ".join(f"{q} {r.option} {r.evidence_verdict} → {r.verdict}"
-                                                       for q, rs in overrides.items() for r in rs))
+        print("overrides of the evidence: " + "; ".join(overrides))
     return EXIT_OK

@@ -270,7 +270,7 @@ def test_a_ta_opens_a_computed_question_and_overrides_a_verdict_with_a_note(bank
     assert "TA overrides of the evidence" in printed and "A: TA true (TA Lin" in printed
     graded = tmp_path / "graded"
     assert main(["grade", str(SAMPLE / "export.csv"), "--key", str(out), "--out", str(graded)]) == 0
-    assert "TA overrides of the evidence (see report.html): q07 A (false → true)" in capsys.readouterr().out
+    assert "TA overrides of the evidence (see report.html): q07 A false → true" in capsys.readouterr().out
     report = (graded / "report.html").read_text(encoding="utf-8")
     assert "A TA overrode the evidence" in report and "q07 A: TA true over the evidence" in report
 
