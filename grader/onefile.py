@@ -22,6 +22,10 @@ from pathlib import Path
 
 from .errors import InputError
 
+READ_NO_FOLLOW = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+"""How hw10 opens a file to read that someone else may have replaced: never through a symbolic link, never blocking
+on something (a FIFO, a device) that took its place; the caller then checks it is a regular file."""
+
 __all__ = ["read_regular", "replace_checked", "same_file", "write_new"]
 
 _NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV)
@@ -127,7 +131,7 @@ def read_regular(path: Path | str, *, limit: int = 1 << 30) -> bytes:
     """The bytes of the regular file ``path``, never through a symbolic link nor blocking on a FIFO or device; an
     :class:`InputError` naming it otherwise or when it is larger than ``limit``."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, READ_NO_FOLLOW)
     except OSError as exc:
         why = "is a symbolic link (never followed)" if exc.errno == errno.ELOOP else f"cannot be read ({exc.strerror})"
         raise InputError(why, file=str(path)) from None

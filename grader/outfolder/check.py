@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, NamedTuple
 
 from ..errors import InputError
+from ..onefile import READ_NO_FOLLOW
 from .manifest import MANIFEST, Entry, _all_folders, _fd_sha256, read_manifest
 from .processes import _entries_report, _in_halves, _nameless_file
 
@@ -231,9 +232,8 @@ def _checked(folder: Path, *, read_files: bool = True,
     return entries, _fingerprint_of(found)
 
 
-_READ_EARLIER = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-"""How an earlier output's file is opened to be read: never through a link, never blocking on something (a FIFO)
-that took its place."""
+_READ_EARLIER = READ_NO_FOLLOW
+"""How an earlier output's file is opened to be read (:data:`grader.onefile.READ_NO_FOLLOW`)."""
 
 
 def edited_files(folder: Path | str, entries: Iterable[Entry], scanned: dict | None = None) -> list[str]:
