@@ -11,6 +11,7 @@ from checks.bench.stage import ASSETS, StageResult, architecture, fixture_script
 from checks.models.batch_encode import encode_batched
 from checks.models.batching import decode_many, items_per_call
 from checks.models.csm import CsmInfo, CsmRunner, CsmRunOptions, CsmSource, Generation, Turn, cpu_kernels, load_csm
+from checks.models.mimi import fill_codebooks, reset_codebook_caches
 from checks.questions.conversation import slide_turns
 from checks.timing import PartClock, part
 from grader.spec import load_bank
@@ -161,8 +162,6 @@ def full_size_csm_runner(device: str = "cpu", *, fast_cpu_kernels: bool = True, 
 def codec_weights(codec_model, codec=None) -> str:
     """Give CSM's ``codec_model`` the weights of ``codec`` (a loaded standalone Mimi), copied; without one, seeded
     N(0, 1) codebooks instead of a random init's zeros. Returns what it did, for the model's description."""
-    from checks.models.mimi import fill_codebooks, reset_codebook_caches
-
     if codec is None:
         fill_codebooks(codec_model, 0)
         return "its codec random (seeded N(0, 1) codebooks)"

@@ -16,8 +16,8 @@ def register(subparsers) -> None:
                    help="comma-separated stages: grade, mimi, q06_encode, umap, pesq, q09, q10, csm, q11, key, "
                         "key_real, key_real_fw (default: grade,mimi; key = a whole key run on the fixtures, cold cache "
                         "against warm; key_real = the whole key with real-size models doing the real run's work, "
-                        "minutes and memory per question and whether it ran in full; key_real_fw = the same with --asr faster-whisper:turbo); "
-                        "exit 1 when a stage fails")
+                        "minutes and memory per question and whether it ran in full; key_real_fw = the same with "
+                        "--asr faster-whisper:turbo); exit 1 when a stage fails")
     b.add_argument("--device", default="cpu", help="device for the model stages: cpu or cuda (default cpu)")
     b.add_argument("--students", type=positive_int, default=10_000,
                    help="class size for the grade stage (default 10000)")

@@ -1,8 +1,9 @@
 """`hw10 bench --stages key_real` does the real run's work: q06 at its real clip count, CSM's codec holding the
 standalone Mimi's weights, and a row that says when a measurement stopped short.
 
-The stage itself (1.6 B-parameter CSM, turbo-sized Whisper) takes half an hour on this machine's CPU; its parts are
-tested here on real files and the real fixtures, its whole run measured with `hw10 bench` (docs/benchmarks.md)."""
+The stage itself (1.6 B-parameter CSM, turbo-sized Whisper) takes about twenty minutes on this machine's CPU; its
+parts are tested here on real files and the real fixtures, its whole run measured with `hw10 bench`
+(docs/benchmarks.md)."""
 import hashlib
 from types import SimpleNamespace
 
