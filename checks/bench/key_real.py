@@ -12,8 +12,8 @@ kyutai/mimi's (:func:`checks.bench.models.full_size_csm_runner`), a Whisper with
 Every measurement runs past its gates, as in the real run: random weights never stop generating, so CSM runs to
 q11/q12's ``max_new_tokens`` (an upper bound of the real replies) and Whisper to :data:`TRANSCRIPT_TOKENS` a
 transcript (what real speech of the key's clip lengths takes; Whisper's own limit, 224, would make the ASR ~5× what a
-real run spends); no codebook is a random init's all-zero one (every clip would encode to code 0 and decode to one
-flat signal); q06 runs on q06.yaml's ``per_class`` clips an emotion of real EmoV-DB length
+real run spends); no codebook is a random init's all-zero one (every clip would encode to code 0 and every reply
+decode to the same sound); q06 runs on q06.yaml's ``per_class`` clips an emotion of real EmoV-DB length
 (:mod:`checks.bench.emovdb_standin`), the other questions on the fixtures (same names, similar lengths). Each row
 says whether its question's measurement ran in full or what it left out (:mod:`checks.bench.full_run`).
 
