@@ -143,7 +143,8 @@ BENCH_PROSE = """\
 
 What hw10's speed and memory are, as measured, each figure with its date and machine. Measure with `hw10 bench`
 (a table, naive against ours side by side in one run, each stage in its own process with its own peak memory; never
-a timed test) and `python -m checks.bench STAGE --device cuda` on a GPU. Two machines measured these: this project's
+a timed test) and `python -m checks.bench STAGE --device cuda` on a GPU (on the project's lent H200, with the wheels
+and the one command of `tools/device_kit.sh`). Two machines measured these: this project's
 **2-core CPU VM** (24 GB, no GPU; it runs in phases, half an hour apart the same command can take a third longer)
 and, once, **one NVIDIA H200** (139 GiB, 16 CPU cores, 128 GiB), lent for a session on 2026-12-04.
 

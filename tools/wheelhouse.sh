@@ -4,12 +4,14 @@
 #   bash tools/wheelhouse.sh 3.12 [DIR]        # here, with internet: DIR defaults to wheelhouse-py3.12
 #   # on the GPU machine (torch, the CUDA build, already installed, as on Colab), the two lines it prints:
 #   pip install --no-index --find-links DIR "DIR/hw10-0.1.0-py3-none-any.whl[models]" tiktoken more-itertools
-#   pip install --no-index --find-links DIR --no-deps openai-whisper
+#   pip install --no-index --find-links DIR --no-deps openai-whisper resemblyzer
 #
 # Built with that very Python (python3.12 on PATH here, or PYTHON=/path/to/python3.12): binary wheels come from PyPI, and packages PyPI has
 # only as source (pesq for Python 3.12; its build needs pytest-runner) are built into wheels, so nothing is compiled
 # or fetched on the GPU machine. torch and triton are left out (the machine's own CUDA build); openai-whisper is
-# collected without its torch requirement, its other requirements by name. Linux x86_64 only, as the wheels built here
+# collected without its torch requirement, its other requirements by name; Resemblyzer 0.1.4's wheel for its
+# pretrained.pt, the speaker encoder's weights (installed without its requirements: checks/models/ge2e.py only reads
+# the file, and the download it falls back to is what a machine without internet cannot do). Linux x86_64 only, as the wheels built here
 # are for this platform.
 set -euo pipefail
 PYVER=${1:-}
@@ -40,15 +42,20 @@ PIP=("$WORK/venv/bin/python" -m pip -q --disable-pip-version-check)
 # the key extra's openai-whisper, without torch/triton; its other requirements by name
 "${PIP[@]}" wheel -w "$OUT" --no-deps "openai-whisper>=20240930"
 "${PIP[@]}" wheel -w "$OUT" tiktoken more-itertools
+# the speaker encoder's weights (q10, q11): Resemblyzer's wheel holds them; its own requirements are not needed
+"${PIP[@]}" download -d "$OUT" --no-deps "resemblyzer==0.1.4"
 # the check: everything but torch installs from the folder alone (no index), in a new environment of that Python
 "$PY" -m venv "$WORK/check"
 "$WORK/check/bin/python" -m pip -q --disable-pip-version-check install --no-index --find-links "$OUT" \
   "$(ls "$OUT"/hw10-*.whl)[models]" tiktoken more-itertools
 "$WORK/check/bin/python" -m pip -q --disable-pip-version-check install --no-index --find-links "$OUT" --no-deps \
-  openai-whisper
+  openai-whisper resemblyzer
 "$WORK/check/bin/hw10" questions > /dev/null
+(cd "$WORK" && HW10_CACHE="$WORK/no-cache" "$WORK/check/bin/python" -c "from checks.models.ge2e import locate_weights
+path, where = locate_weights()
+assert path is not None, where" ) || { echo "error: the speaker encoder's weights are not found offline" >&2; exit 1; }
 HW10=$(basename "$(ls "$OUT"/hw10-*.whl)")
 echo "wrote $(ls "$OUT" | wc -l) wheels ($(du -sh "$OUT" | cut -f1)) to $OUT; checked: they install with no index"
 echo "on the GPU machine (torch already there), from the folder's parent:"
 echo "  pip install --no-index --find-links $(basename "$OUT") \"$(basename "$OUT")/$HW10[models]\" tiktoken more-itertools"
-echo "  pip install --no-index --find-links $(basename "$OUT") --no-deps openai-whisper"
+echo "  pip install --no-index --find-links $(basename "$OUT") --no-deps openai-whisper resemblyzer"
