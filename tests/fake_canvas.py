@@ -30,12 +30,11 @@ real NTU COOL cannot be reached here). Each response shape names the canvas-lms 
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from local_server import serve
+from local_server import respond, respond_json, serve
 
 TOKEN = "cool-token"
 STUDENT_TOKEN = "student-token"
@@ -93,15 +92,11 @@ def handler_for(state: CanvasState):
 
         def _send(self, status: int, body, headers: dict | None = None, raw: bytes | None = None,
                   ctype: str = "text/csv") -> None:
-            data = raw if raw is not None else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", ctype if raw is not None else "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
             headers = {"X-Request-Cost": "0.0125", "X-Rate-Limit-Remaining": state.remaining, **(headers or {})}
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
+            if raw is not None:
+                respond(self, status, raw, ctype, headers)
+            else:
+                respond_json(self, status, body, headers, "application/json; charset=utf-8")
 
         def _error(self, code: int, message: str, headers: dict | None = None, **extra) -> None:
             self._send(code, {**extra, "errors": [{"message": message}]}, headers)

@@ -4,11 +4,10 @@ real Hub does for a gated model (metadata public, files and auth-check need an a
 headers follow huggingface_hub's own error parsing (``hf_raise_for_status``); the real Hub cannot be reached here."""
 from __future__ import annotations
 
-import json
 import time
 from http.server import BaseHTTPRequestHandler
 
-from local_server import serve
+from local_server import respond_json, serve
 
 GOOD_TOKEN = "hf_accepted"
 """A token whose account accepted sesame/csm-1b's terms."""
@@ -23,14 +22,7 @@ class FakeHub(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+        respond_json(self, status, body, headers)
 
     def do_GET(self):  # noqa: N802 (http.server's name)
         token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()

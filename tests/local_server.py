@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import threading
 from http.server import ThreadingHTTPServer
@@ -33,3 +34,20 @@ def serve(handler, server_class=LocalServer, wrap=None, poll_interval: float = 0
     finally:
         server.shutdown()
         server.server_close()
+
+
+def respond(handler, status: int, data: bytes, content_type: str, headers: dict | None = None) -> None:
+    """Answer the request ``handler`` serves: ``status``, its content type and length, ``headers``, then ``data``."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(data)))
+    for k, v in (headers or {}).items():
+        handler.send_header(k, v)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def respond_json(handler, status: int, body, headers: dict | None = None,
+                 content_type: str = "application/json") -> None:
+    """:func:`respond` with ``body`` as JSON."""
+    respond(handler, status, json.dumps(body).encode(), content_type, headers)

@@ -5,7 +5,6 @@ size cap, pagination loops, and a token that is never printed (a line break in i
 refusal of the command line: exit 2, one line, no traceback)."""
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import socket
@@ -16,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 from fake_canvas import COURSE, QUIZ, TOKEN, serve
-from local_server import LocalServer
+from local_server import LocalServer, respond_json
 
 from grader.lms.canvas.client import MAX_REDIRECTS, Canvas, CanvasError
 from hw10.cli import main
@@ -40,14 +39,7 @@ def hostile_handler(h: Hostile):
             pass
 
         def _json(self, status: int, body, headers: dict | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
+            respond_json(self, status, body, headers)
 
         def _drip(self, data: bytes, seconds: float = 15.0) -> None:
             stop = time.monotonic() + seconds
