@@ -26,6 +26,17 @@ def review_key(bank, tmp_path, hiss: float = HISS):
     return fixture_script("make_review_demo").build(tmp_path, hiss, asr=tiny_en(), bank=bank)
 
 
+def review_sheet(bank, tmp_path):
+    """:func:`review_key`, then its sheet written by ``hw10 review KEY --evidence-dir EVIDENCE --out tmp_path/sheet``
+    (exit 0); returns the key file, the evidence folder and the sheet folder."""
+    from hw10.cli import main
+
+    key_path, evidence = review_key(bank, tmp_path)
+    sheet = tmp_path / "sheet"
+    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
+    return key_path, evidence, sheet
+
+
 def fill(decisions_path, reviewer="TA Lin", **verdicts):
     """The sheet's decisions.yaml with ``verdicts`` ({letter: (verdict, note)}) for q07 and the reviewer filled in."""
     data = yaml.safe_load(decisions_path.read_text(encoding="utf-8"))

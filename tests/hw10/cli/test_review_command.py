@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import yaml
 from conftest import SAMPLE, make_key
-from review_kit import fill, review_key
+from review_kit import fill, review_key, review_sheet
 
 from grader.key import dump_key, load_key
 from hw10.cli import main
@@ -84,9 +84,7 @@ def test_grading_waits_for_the_review_then_says_who_decided(bank, tmp_path, caps
 
 
 def bad_decisions(tmp_path, bank):
-    key_path, evidence = review_key(bank, tmp_path)
-    sheet = tmp_path / "sheet"
-    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
+    key_path, evidence, sheet = review_sheet(bank, tmp_path)
     return key_path, sheet / "decisions.yaml"
 
 
@@ -150,9 +148,7 @@ def test_a_key_with_nothing_in_review_says_so(bank, tmp_path, capsys):
 
 
 def test_verify_lists_a_ta_verdict_that_the_evidence_decided_otherwise(bank, tmp_path, capsys):
-    key_path, evidence = review_key(bank, tmp_path)
-    sheet = tmp_path / "sheet"
-    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
+    key_path, evidence, sheet = review_sheet(bank, tmp_path)
     reviewed = tmp_path / "reviewed.yaml"
     assert main(["review", str(key_path), "--decisions", str(fill(sheet / "decisions.yaml", C=("true", "hiss"))),
                  "--out", str(reviewed)]) == 0
@@ -184,9 +180,7 @@ def test_a_filled_decisions_file_is_never_overwritten_by_a_new_sheet(bank, tmp_p
 
 
 def test_agreeing_with_the_evidences_lean_needs_no_note(bank, tmp_path):
-    key_path, evidence = review_key(bank, tmp_path)
-    sheet = tmp_path / "sheet"
-    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
+    key_path, evidence, sheet = review_sheet(bank, tmp_path)
     reviewed = tmp_path / "reviewed.yaml"
     assert main(["review", str(key_path), "--decisions", str(fill(sheet / "decisions.yaml", C=("true", ""))),
                  "--out", str(reviewed)]) == 0
@@ -234,9 +228,7 @@ def test_a_ta_opens_a_computed_question_and_overrides_a_verdict_with_a_note(bank
     """The audit's remedy: a verdict the evidence decided can be wrong (q07 A "false" here), and the TA who hears so
     opens the question (`--open q07` on the reviewed key), overrides the verdict with a note; the reviewed key says
     decided_by: ta beside the evidence's verdict, and verify and the class report list the override."""
-    key_path, evidence = review_key(bank, tmp_path)
-    sheet = tmp_path / "sheet"
-    assert main(["review", str(key_path), "--evidence-dir", str(evidence), "--out", str(sheet)]) == 0
+    key_path, evidence, sheet = review_sheet(bank, tmp_path)
     first = tmp_path / "first.yaml"
     assert main(["review", str(key_path), "--decisions", str(fill(sheet / "decisions.yaml", C=("true", "hiss"))),
                  "--out", str(first)]) == 0
