@@ -35,8 +35,8 @@ numba numpy packaging pillow pyyaml regex requests safetensors scikit-learn scip
 transformers triton typing-extensions"
 PY=${PYTHON:-python3.12}
 KIT=.device-wheels
-if [ -e "$KIT" ] && [ -n "$(ls -A "$KIT")" ]; then
-  echo "error: $KIT is not empty: remove it first (it is this script's own output)" >&2
+if [ -e "$KIT" ]; then  # what this script removes on failure is then always its own
+  echo "error: $KIT exists: remove it first (it is this script's own output)" >&2
   exit 2
 fi
 WORK=$(mktemp -d)
